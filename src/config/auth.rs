@@ -1,0 +1,31 @@
+//! `[auth]`: JWT verification (GATEWAY.md §5).
+
+use serde::Deserialize;
+
+use crate::sensitive::SecretString;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub issuer: String,
+    pub audience: String,
+    pub leeway_s: u64,
+    pub tenant_claim: String,
+    pub scope_claim: String,
+    /// JWKS document on disk; empty with an empty `jwks_url` = the committed development JWKS.
+    pub jwks_file: String,
+    /// JWKS document over HTTP(S); refetched after `jwks_cache_s` and on an unknown `kid`.
+    pub jwks_url: String,
+    pub jwks_cache_s: u64,
+    pub jwks_refetch_cooldown_s: u64,
+    /// Algorithms accepted for JWKS keys; a key's own `alg` must also be in this list.
+    pub algorithms: Vec<String>,
+    /// Optional HS256 secret for service tokens (≥ 32 bytes); empty = HS256 disabled.
+    pub hs256_secret: SecretString,
+    /// RS256 private key (PEM or `file:PATH`) used by `card-gateway token`; empty = committed dev key.
+    pub dev_signing_key: SecretString,
+    /// Lifetime of printed development tokens, e.g. `12h`, `30m`.
+    pub dev_token_ttl: String,
+    /// Longer bearer tokens are rejected before any parsing.
+    pub max_token_bytes: usize,
+}

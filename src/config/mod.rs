@@ -1,0 +1,240 @@
+//! Settings: committed defaults (`config/default.toml`, embedded in the binary) → an optional file
+//! (`--config FILE` or `CARD_GATEWAY_CONFIG`) → `CARD_GATEWAY__SECTION__KEY` environment variables.
+//! `validate()` runs once at startup and refuses unsafe combinations in production.
+
+pub mod auth;
+pub mod rate_limit;
+pub mod simulator;
+pub mod stores;
+pub mod upstream;
+pub mod webhooks;
+
+use std::path::Path;
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Toml},
+};
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::sensitive::Reveal;
+
+/// The committed defaults, documented key by key.
+pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("configuration could not be read: {0}")]
+    Load(String),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub listen: String,
+    /// Worker threads; 0 = one per core.
+    pub workers: usize,
+    /// Largest JSON body accepted on ordinary routes.
+    pub max_body_bytes: usize,
+    /// Largest body on `POST /v1/cardholders` (three base64 ID images of ≤ 4 MB each).
+    pub max_cardholder_body_bytes: usize,
+    /// Address printed for Swagger UI and used as the simulator's webhook target; empty = from `listen`.
+    pub public_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// `tracing` EnvFilter directives; `RUST_LOG` wins when set.
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub environment: Environment,
+    pub server: ServerSettings,
+    pub log: LogSettings,
+    pub upstream: upstream::UpstreamSettings,
+    pub simulator: simulator::SimulatorSettings,
+    pub auth: auth::AuthSettings,
+    pub redis: stores::RedisSettings,
+    pub tenancy: stores::TenancySettings,
+    pub idempotency: stores::IdempotencySettings,
+    pub rate_limit: rate_limit::RateLimitSettings,
+    pub webhooks: webhooks::WebhookSettings,
+}
+
+impl Settings {
+    /// Defaults → `file` (if any) → environment. Does not validate.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut fig = Figment::from(Toml::string(DEFAULT_TOML));
+        let env_file = std::env::var("CARD_GATEWAY_CONFIG").ok().filter(|s| !s.is_empty());
+        match (file, env_file) {
+            (Some(path), _) => fig = fig.merge(Toml::file_exact(path)),
+            (None, Some(path)) => fig = fig.merge(Toml::file_exact(path)),
+            (None, None) => {}
+        }
+        fig = fig.merge(Env::prefixed("CARD_GATEWAY__").split("__"));
+        fig.extract().map_err(|e| ConfigError::Load(e.to_string()))
+    }
+
+    /// The committed defaults alone (tests build on these, independent of the developer's env).
+    pub fn defaults() -> Result<Self, ConfigError> {
+        Figment::from(Toml::string(DEFAULT_TOML)).extract().map_err(|e| ConfigError::Load(e.to_string()))
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.environment == Environment::Production
+    }
+
+    /// Cross-field checks, and the production guards: no simulator, no in-memory stores, no
+    /// development keys or secrets. Key *contents* are checked again when loaded (dev-key fingerprints).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        if self.idempotency.lease_ms <= self.upstream.timeout_ms {
+            problems.push(format!(
+                "idempotency.lease_ms ({}) must exceed upstream.timeout_ms ({}) so an in-flight request keeps its key",
+                self.idempotency.lease_ms, self.upstream.timeout_ms
+            ));
+        }
+        let uses_redis = self.tenancy.store == stores::StoreKind::Redis
+            || self.idempotency.store == stores::StoreKind::Redis
+            || self.webhooks.event_store == stores::StoreKind::Redis
+            || self.rate_limit.backend == rate_limit::LimiterBackend::Redis;
+        if uses_redis && self.redis.url.is_empty() {
+            problems.push("redis.url is required when a store or the rate limiter uses Redis".into());
+        }
+        let prefix = &self.tenancy.user_req_no_prefix;
+        if prefix.is_empty() || prefix.len() > 8 || !prefix.chars().all(|c| c.is_ascii_alphanumeric()) {
+            problems.push("tenancy.user_req_no_prefix must be 1–8 ASCII letters or digits".into());
+        }
+        if self.upstream.mode == upstream::UpstreamMode::Http && self.upstream.base_url.is_empty() {
+            problems.push("upstream.base_url is required when upstream.mode = \"http\"".into());
+        }
+        if !self.auth.hs256_secret.is_empty() && self.auth.hs256_secret.expose().len() < 32 {
+            problems.push("auth.hs256_secret must be at least 32 bytes".into());
+        }
+        if self.is_production() {
+            self.production_problems(&mut problems);
+        }
+        if problems.is_empty() { Ok(()) } else { Err(ConfigError::Invalid(problems.join("; "))) }
+    }
+
+    fn production_problems(&self, p: &mut Vec<String>) {
+        let refuse = "is not allowed in production";
+        if self.upstream.mode == upstream::UpstreamMode::Simulator {
+            p.push(format!(
+                "upstream.mode = \"simulator\" {refuse}: set upstream.mode = \"http\" and upstream.base_url"
+            ));
+        }
+        if !self.upstream.base_url.is_empty() && !self.upstream.base_url.starts_with("https://") {
+            p.push("upstream.base_url must be https:// in production".into());
+        }
+        if self.upstream.merchant_private_key.is_empty() || self.upstream.platform_public_key.is_empty() {
+            p.push(format!("the committed development RSA keys {refuse}: set upstream.merchant_private_key and upstream.platform_public_key"));
+        }
+        for (name, kind) in [
+            ("tenancy.store", self.tenancy.store),
+            ("idempotency.store", self.idempotency.store),
+            ("webhooks.event_store", self.webhooks.event_store),
+        ] {
+            if kind == stores::StoreKind::Memory {
+                p.push(format!("{name} = \"memory\" {refuse}: use \"redis\""));
+            }
+        }
+        if self.auth.jwks_file.is_empty() && self.auth.jwks_url.is_empty() && self.auth.hs256_secret.is_empty() {
+            p.push(format!("the development JWKS {refuse}: set auth.jwks_url or auth.jwks_file"));
+        }
+        if self.idempotency.fingerprint_secret.is_empty() {
+            p.push(format!("the development idempotency.fingerprint_secret {refuse}"));
+        }
+        if self.tenancy.secret.is_empty() {
+            p.push(format!("the development tenancy.secret {refuse}"));
+        }
+        if self.webhooks.allow_private_targets {
+            p.push(format!("webhooks.allow_private_targets = true {refuse}"));
+        }
+    }
+}
+
+/// Resolves a key/secret setting: `file:PATH` reads the file, anything else is the value itself.
+/// `None` when empty (the caller decides whether a development default applies).
+pub fn resolve_text(value: &str) -> Result<Option<String>, ConfigError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    if let Some(path) = value.strip_prefix("file:") {
+        return std::fs::read_to_string(path)
+            .map(Some)
+            .map_err(|e| ConfigError::Load(format!("cannot read {path}: {e}")));
+    }
+    Ok(Some(value.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn committed_defaults_load_and_validate() {
+        let s = Settings::defaults().unwrap();
+        s.validate().unwrap();
+        assert_eq!(s.environment, Environment::Development);
+        assert_eq!(s.upstream.path(crate::upstream::ops::Operation::CardApply), "/openapi/vcc/card/apply");
+    }
+
+    #[test]
+    fn every_operation_has_a_documented_path_in_the_defaults() {
+        let s = Settings::defaults().unwrap();
+        for op in crate::upstream::ops::Operation::ALL {
+            assert_eq!(s.upstream.paths.get(op.name()).map(String::as_str), Some(op.default_path()), "{op}");
+        }
+    }
+
+    #[test]
+    fn production_refuses_simulator_memory_stores_and_dev_keys() {
+        let mut s = Settings::defaults().unwrap();
+        s.environment = Environment::Production;
+        let err = s.validate().unwrap_err().to_string();
+        for needle in ["simulator", "tenancy.store", "idempotency.store", "development RSA keys", "development JWKS"] {
+            assert!(err.contains(needle), "{needle} missing from: {err}");
+        }
+    }
+
+    #[test]
+    fn lease_shorter_than_upstream_timeout_is_refused() {
+        let mut s = Settings::defaults().unwrap();
+        s.idempotency.lease_ms = s.upstream.timeout_ms;
+        assert!(s.validate().unwrap_err().to_string().contains("lease_ms"));
+    }
+
+    #[test]
+    fn file_prefix_reads_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.pem");
+        std::fs::write(&path, "abc").unwrap();
+        assert_eq!(resolve_text(&format!("file:{}", path.display())).unwrap().as_deref(), Some("abc"));
+        assert_eq!(resolve_text("  ").unwrap(), None);
+        assert!(resolve_text("file:/nonexistent/x").is_err());
+    }
+}

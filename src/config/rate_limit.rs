@@ -1,0 +1,58 @@
+//! `[rate_limit]`: per tenant × route class limits, and per-tenant daily money caps (GATEWAY.md §7).
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LimiterBackend {
+    /// governor GCRA in this process.
+    Local,
+    /// One GCRA Lua script on Redis' clock: replicas share one limit.
+    Redis,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Quota {
+    /// Sustained requests per second.
+    pub rate_per_s: f64,
+    /// Requests admitted at once from idle.
+    pub burst: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassQuotas {
+    pub read: Quota,
+    pub write: Quota,
+    pub sensitive: Quota,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TenantOverride {
+    pub read: Option<Quota>,
+    pub write: Option<Quota>,
+    pub sensitive: Option<Quota>,
+    /// Overrides of `money_caps`, per currency.
+    #[serde(default)]
+    pub money_caps: BTreeMap<String, Decimal>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSettings {
+    pub enabled: bool,
+    pub backend: LimiterBackend,
+    /// Upper bound of keyed limiter state kept in memory.
+    pub max_tracked_keys: usize,
+    pub classes: ClassQuotas,
+    #[serde(default)]
+    pub tenants: BTreeMap<String, TenantOverride>,
+    /// Daily cap (UTC day) per currency on the sum of card limits issued and recharges, per tenant.
+    #[serde(default)]
+    pub money_caps: BTreeMap<String, Decimal>,
+}

@@ -1,0 +1,50 @@
+//! `[redis]`, `[tenancy]` and `[idempotency]`: where the gateway keeps its own state.
+
+use serde::Deserialize;
+
+use crate::sensitive::SecretString;
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreKind {
+    /// In-process; lost on restart; single replica only (development).
+    Memory,
+    /// Shared Redis (`[redis] url`).
+    Redis,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisSettings {
+    /// `redis://host:port/db`; empty = no Redis.
+    pub url: SecretString,
+    pub pool_size: usize,
+    /// Per-command deadline; a stalled Redis fails state-changing routes closed within it.
+    pub timeout_ms: u64,
+    /// Prefix of every key (several gateways or tests may share one Redis).
+    pub key_prefix: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenancySettings {
+    pub store: StoreKind,
+    /// Leading part of every upstream `userReqNo` (≤ 8 characters, `[A-Za-z0-9]`).
+    pub user_req_no_prefix: String,
+    /// HMAC key of the userReqNo digest and of list cursors; empty = development secret.
+    pub secret: SecretString,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdempotencySettings {
+    pub store: StoreKind,
+    /// HMAC-SHA256 key of request fingerprints; empty = development secret (refused in production).
+    pub fingerprint_secret: SecretString,
+    /// How long a completed key is remembered.
+    pub retention_s: u64,
+    /// In-flight lease; must exceed the upstream timeout (validated) so a live request keeps its key.
+    pub lease_ms: u64,
+    /// `Retry-After` sent with 409 (key in flight) and 503 (store unavailable).
+    pub retry_after_s: u64,
+}

@@ -1,0 +1,15 @@
+//! card-gateway: a tenant-scoped REST gateway in front of an RSA-encrypted card-issuing Merchant API.
+#![forbid(unsafe_code)]
+
+/// Layered configuration and its production guards.
+pub mod config;
+/// Committed development keys, and the guard that refuses them in production.
+pub mod dev_keys;
+/// The vendor's RSA envelope codec (pure).
+pub mod envelope;
+/// Card data and secrets in wrappers that never print.
+pub mod sensitive;
+/// A stateful stand-in for the upstream platform.
+pub mod simulator;
+/// The typed upstream client.
+pub mod upstream;

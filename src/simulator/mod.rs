@@ -1,0 +1,1 @@
+//! Merchant simulator (see issue 2).
