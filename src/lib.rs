@@ -11,5 +11,9 @@ pub mod envelope;
 pub mod sensitive;
 /// A stateful stand-in for the upstream platform.
 pub mod simulator;
+/// Redis pool and store errors shared by every Redis-backed store.
+pub mod storage;
+/// Test support: a private redis-server per test.
+pub mod testing;
 /// The typed upstream client.
 pub mod upstream;

@@ -1,0 +1,3 @@
+//! Test support (used by this crate's tests and benches, never by the gateway itself).
+
+pub mod redis_server;
