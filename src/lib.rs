@@ -1,18 +1,46 @@
 //! card-gateway: a tenant-scoped REST gateway in front of an RSA-encrypted card-issuing Merchant API.
 #![forbid(unsafe_code)]
 
+/// Authentication (JWT) and authorisation (scopes).
+pub mod auth;
+/// The command line.
+pub mod cli;
 /// Layered configuration and its production guards.
 pub mod config;
 /// Committed development keys, and the guard that refuses them in production.
 pub mod dev_keys;
+/// Public API shapes and their mapping from wire types.
+pub mod domain;
 /// The vendor's RSA envelope codec (pure).
 pub mod envelope;
+/// The one error type and its problem+json body.
+pub mod error;
+/// HTTP plumbing: extractors, validation, request ids, fallbacks.
+pub mod http;
+/// Minimal Idempotency-Key parsing.
+pub mod idempotency_key;
+/// The OpenAPI document.
+pub mod openapi;
+/// The lifecycle of state-changing operations.
+pub mod operations;
+/// Reference tables served and used for validation.
+pub mod reference;
+/// Every route of the API.
+pub mod routes;
 /// Card data and secrets in wrappers that never print.
 pub mod sensitive;
 /// A stateful stand-in for the upstream platform.
 pub mod simulator;
+/// Application start-up.
+pub mod startup;
+/// Shared application state.
+pub mod state;
 /// Redis pool and store errors shared by every Redis-backed store.
 pub mod storage;
+/// Tracing set-up.
+pub mod telemetry;
+/// Tenant ids, ownership, request numbers, cursors.
+pub mod tenancy;
 /// Test support: a private redis-server per test.
 pub mod testing;
 /// The typed upstream client.

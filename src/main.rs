@@ -1,1 +1,75 @@
-fn main() {}
+//! `card-gateway`: parse the command line, load settings, and hand over to the library.
+#![forbid(unsafe_code)]
+
+use anyhow::Context as _;
+use card_gateway::{
+    auth::{Scope, dev_tokens},
+    cli::{Cli, Command},
+    config::Settings,
+    startup::Application,
+};
+use clap::Parser as _;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut settings = Settings::load(cli.config.as_deref())?;
+    match cli.command.unwrap_or(Command::Serve { listen: None }) {
+        Command::Openapi => {
+            let doc = card_gateway::openapi::document_json(&card_gateway::routes::table());
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), doc.as_bytes());
+            Ok(())
+        }
+        Command::Token { tenant, scope, ttl } => {
+            let scopes = match scope {
+                None => Scope::ALL.to_vec(),
+                Some(s) => s
+                    .split_ascii_whitespace()
+                    .map(|x| Scope::parse(x).with_context(|| format!("unknown scope {x:?}")))
+                    .collect::<Result<Vec<_>, _>>()?,
+            };
+            let ttl = dev_tokens::parse_ttl(&ttl).context("--ttl must look like 12h, 30m, 45s or 2d")?;
+            println!("{}", dev_tokens::mint(&settings, &tenant, &scopes, ttl)?);
+            Ok(())
+        }
+        Command::Serve { listen } => {
+            if let Some(l) = listen {
+                settings.server.listen = l;
+            }
+            card_gateway::telemetry::init(&settings.log);
+            let app = Application::build(settings.clone()).await?;
+            print_banner(&settings, app.port());
+            app.run_until_stopped().await?;
+            Ok(())
+        }
+    }
+}
+
+/// Where to click and what to paste, for a developer's first minute.
+fn print_banner(settings: &Settings, port: u16) {
+    let host = settings.server.listen.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h);
+    let host = if host == "0.0.0.0" || host == "[::]" { "127.0.0.1" } else { host };
+    let base = if settings.server.public_url.is_empty() {
+        format!("http://{host}:{port}")
+    } else {
+        settings.server.public_url.clone()
+    };
+    println!("\ncard-gateway listening on {base}");
+    println!("  Swagger UI:   {base}/swagger-ui/");
+    println!("  OpenAPI:      {base}/api-docs/openapi.json");
+    let dev_auth = settings.auth.jwks_file.is_empty() && settings.auth.jwks_url.is_empty();
+    if !settings.is_production() && dev_auth {
+        let ttl = dev_tokens::parse_ttl(&settings.auth.dev_token_ttl).unwrap_or(43_200);
+        for tenant in ["demo", "demo-2"] {
+            match dev_tokens::mint(settings, tenant, &Scope::ALL, ttl) {
+                Ok(t) => println!(
+                    "\n  Development token for tenant {tenant:?} (all scopes, {}):\n  {t}",
+                    settings.auth.dev_token_ttl
+                ),
+                Err(e) => println!("  (could not mint a development token: {e})"),
+            }
+        }
+        println!("\n  Try: curl -H \"Authorization: Bearer $TOKEN\" {base}/v1/card-bins\n");
+    }
+}

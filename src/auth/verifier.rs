@@ -1,0 +1,115 @@
+//! Bearer JWT verification: algorithm allow-list per key, no `none`, no algorithm confusion,
+//! `iss`/`aud` required, `exp`/`nbf` with leeway, tenant and scope claims by configured name.
+
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header, errors::ErrorKind};
+
+use super::{
+    jwks::{JwksSource, KeyStore, parse_algorithm},
+    principal::Principal,
+    scopes::ScopeSet,
+};
+use crate::{
+    config::{ConfigError, auth::AuthSettings, resolve_text},
+    sensitive::Reveal,
+    tenancy::TenantId,
+};
+
+pub struct JwtVerifier {
+    keys: KeyStore,
+    hs256: Option<DecodingKey>,
+    issuer: String,
+    audience: String,
+    leeway_s: u64,
+    tenant_claim: String,
+    scope_claim: String,
+    max_token_bytes: usize,
+}
+
+impl JwtVerifier {
+    pub fn from_settings(s: &AuthSettings, production: bool) -> Result<Self, ConfigError> {
+        let source = if !s.jwks_url.is_empty() {
+            JwksSource::Url(s.jwks_url.clone())
+        } else if let Some(path) =
+            s.jwks_file.strip_prefix("file:").or((!s.jwks_file.is_empty()).then_some(&s.jwks_file[..]))
+        {
+            JwksSource::File(path.to_owned())
+        } else if production {
+            return Err(ConfigError::Invalid("auth.jwks_url or auth.jwks_file is required in production".into()));
+        } else {
+            JwksSource::Inline(crate::dev_keys::JWKS_JSON.to_owned())
+        };
+        let mut allowed = Vec::new();
+        for name in &s.algorithms {
+            let alg = parse_algorithm(name)
+                .ok_or_else(|| ConfigError::Invalid(format!("auth.algorithms: unsupported algorithm {name:?}")))?;
+            allowed.push(alg);
+        }
+        let hs256 = resolve_text(s.hs256_secret.expose())?.map(|secret| DecodingKey::from_secret(secret.as_bytes()));
+        Ok(Self {
+            keys: KeyStore::new(
+                source,
+                allowed,
+                Duration::from_secs(s.jwks_cache_s),
+                Duration::from_secs(s.jwks_refetch_cooldown_s),
+            ),
+            hs256,
+            issuer: s.issuer.clone(),
+            audience: s.audience.clone(),
+            leeway_s: s.leeway_s,
+            tenant_claim: s.tenant_claim.clone(),
+            scope_claim: s.scope_claim.clone(),
+            max_token_bytes: s.max_token_bytes,
+        })
+    }
+
+    /// Loads the JWKS once at startup.
+    pub async fn prime(&self) -> Result<usize, String> {
+        self.keys.prime().await
+    }
+
+    /// Verifies a bearer token. The error text is safe to show (it never quotes the token).
+    pub async fn verify(&self, token: &str) -> Result<Principal, &'static str> {
+        if token.len() > self.max_token_bytes {
+            return Err("token too large");
+        }
+        let header = decode_header(token).map_err(|_| "malformed token")?;
+        let key = if header.alg == Algorithm::HS256 {
+            // HS256 only ever verifies against the configured secret, never a JWKS (RSA public) key.
+            self.hs256.clone().ok_or("HS256 tokens are not accepted")?
+        } else {
+            let vk = self.keys.key_for(header.kid.as_deref()).await.ok_or("unknown signing key")?;
+            if vk.alg != header.alg {
+                return Err("algorithm does not match the signing key");
+            }
+            vk.key
+        };
+        let mut v = Validation::new(header.alg);
+        v.set_issuer(&[&self.issuer]);
+        v.set_audience(&[&self.audience]);
+        v.leeway = self.leeway_s;
+        v.validate_nbf = true;
+        v.set_required_spec_claims(&["exp", "iss", "aud"]);
+        let data =
+            decode::<serde_json::Map<String, serde_json::Value>>(token, &key, &v).map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => "token expired",
+                ErrorKind::ImmatureSignature => "token not yet valid",
+                ErrorKind::InvalidIssuer => "wrong issuer",
+                ErrorKind::InvalidAudience => "wrong audience",
+                ErrorKind::InvalidSignature => "invalid signature",
+                ErrorKind::MissingRequiredClaim(_) => "missing required claim",
+                ErrorKind::InvalidAlgorithm => "algorithm not allowed",
+                _ => "invalid token",
+            })?;
+        let claims = data.claims;
+        let tenant = claims
+            .get(&self.tenant_claim)
+            .and_then(|v| v.as_str())
+            .and_then(TenantId::parse)
+            .ok_or("missing or invalid tenant claim")?;
+        let scopes = claims.get(&self.scope_claim).map(ScopeSet::from_claim).unwrap_or_default();
+        let subject = claims.get("sub").and_then(|v| v.as_str()).unwrap_or("").chars().take(128).collect();
+        Ok(Principal { tenant, subject, scopes })
+    }
+}

@@ -1,0 +1,38 @@
+//! The command line (GATEWAY.md §11): `serve` (default), `token`, `openapi`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "card-gateway", version, about = "Tenant-scoped card-management REST gateway")]
+pub struct Cli {
+    /// Configuration file layered over the committed defaults (also CARD_GATEWAY_CONFIG).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default).
+    Serve {
+        /// Listen address, e.g. 0.0.0.0:8080 (overrides server.listen).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Print a development JWT on stdout (refused in production).
+    Token {
+        #[arg(long)]
+        tenant: String,
+        /// Space-separated scopes; default: every scope.
+        #[arg(long)]
+        scope: Option<String>,
+        /// Lifetime, e.g. 12h, 30m.
+        #[arg(long, default_value = "12h")]
+        ttl: String,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}

@@ -1,0 +1,213 @@
+//! Cardholders (KYC'd people cards can be issued to).
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::{
+    config::upstream::UpstreamCodes,
+    http::validate::{Validate, Violations},
+    reference::ReferenceData,
+    upstream::{formats::WireClock, wire::cardholder::CardholderInfo},
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CardholderStatus {
+    /// KYC review in progress.
+    Pending,
+    Active,
+    Disabled,
+    Deleted,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BillingAddress {
+    /// For the US: the two-letter state code (`GET /v1/reference/us-states`).
+    #[schema(example = "AR")]
+    pub state: String,
+    #[schema(example = "Little Rock")]
+    pub city: String,
+    #[schema(example = "1 Main St")]
+    pub address: String,
+    #[schema(example = "72201")]
+    pub zip: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Cardholder {
+    pub id: String,
+    pub status: CardholderStatus,
+    pub first_name: String,
+    pub middle_name: Option<String>,
+    pub last_name: String,
+    pub email: String,
+    pub mobile_prefix: Option<String>,
+    pub mobile: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    /// ISO 3166-1 alpha-3.
+    pub country: Option<String>,
+    pub billing: Option<BillingAddress>,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+pub fn cardholder_from_wire(h: &CardholderInfo, c: &UpstreamCodes, clock: &WireClock, r: &ReferenceData) -> Cardholder {
+    let status = match h.status.as_deref() {
+        Some(s) if s == c.cardholder_status_enabled => CardholderStatus::Active,
+        Some(s) if s == c.cardholder_status_disabled => CardholderStatus::Disabled,
+        Some(s) if s == c.cardholder_status_deleted => CardholderStatus::Deleted,
+        _ => CardholderStatus::Pending,
+    };
+    let billing = match (&h.billing_state, &h.billing_city, &h.billing_address, &h.billing_zip_code) {
+        (Some(s), Some(ci), Some(a), Some(z)) => {
+            Some(BillingAddress { state: s.clone(), city: ci.clone(), address: a.clone(), zip: z.clone() })
+        }
+        _ => None,
+    };
+    Cardholder {
+        id: h.card_user_id.clone(),
+        status,
+        first_name: h.first_name.clone(),
+        middle_name: h.middle_name.clone(),
+        last_name: h.last_name.clone(),
+        email: h.email.clone(),
+        mobile_prefix: h.mobile_prefix.clone(),
+        mobile: h.mobile.clone(),
+        birth_date: h.birth_date.as_deref().and_then(|d| clock.parse_date(d)),
+        country: h.country_code.as_deref().map(|c| r.country_from_upstream(c)),
+        billing,
+        created_at: h.create_at.as_deref().and_then(|t| clock.parse_datetime(t)),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Gender {
+    Male,
+    Female,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentType {
+    IdCard,
+    Passport,
+}
+
+/// Identity document (optional vendor fields). Images are base64, at most 4 MB each.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityDocument {
+    #[serde(rename = "type")]
+    pub doc_type: DocumentType,
+    pub number: String,
+    #[serde(default)]
+    pub front_image_base64: Option<String>,
+    #[serde(default)]
+    pub back_image_base64: Option<String>,
+    #[serde(default)]
+    pub selfie_image_base64: Option<String>,
+}
+
+/// `POST /v1/cardholders`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com",
+    "mobile_prefix": "1", "mobile": "5015550100", "birth_date": "1990-12-10", "country": "USA",
+    "billing": {"state": "AR", "city": "Little Rock", "address": "1 Main St", "zip": "72201"}}))]
+pub struct CreateCardholder {
+    pub first_name: String,
+    #[serde(default)]
+    pub middle_name: Option<String>,
+    pub last_name: String,
+    pub email: String,
+    /// Digits only, no `+` (`GET /v1/reference/mobile-prefixes`).
+    pub mobile_prefix: String,
+    pub mobile: String,
+    /// The holder must be at least 18.
+    pub birth_date: NaiveDate,
+    /// ISO 3166-1 alpha-3 (`GET /v1/reference/countries`).
+    pub country: String,
+    pub billing: BillingAddress,
+    #[serde(default)]
+    pub gender: Option<Gender>,
+    #[serde(default)]
+    pub id_document: Option<IdentityDocument>,
+    /// The platform's occupation code.
+    #[serde(default)]
+    pub occupation: Option<i64>,
+    #[serde(default)]
+    pub remark: Option<String>,
+}
+
+const MAX_IMAGE_B64: usize = 4 * 1024 * 1024 * 4 / 3 + 4;
+
+impl CreateCardholder {
+    /// Checks that need the reference tables.
+    pub fn validate_reference(&self, r: &ReferenceData, today: NaiveDate, v: &mut Violations) {
+        v.check(r.upstream_country(&self.country).is_some(), "#/country", "must be an ISO 3166-1 alpha-3 code");
+        v.check(
+            r.is_mobile_prefix(&self.mobile_prefix),
+            "#/mobile_prefix",
+            "must be a country calling code without '+'",
+        );
+        if self.country == "USA" {
+            v.check(r.is_us_state(&self.billing.state), "#/billing/state", "must be a two-letter US state code");
+        }
+        let adult = today.year()
+            - self.birth_date.year()
+            - i32::from((today.month(), today.day()) < (self.birth_date.month(), self.birth_date.day()));
+        v.check(adult >= 18, "#/birth_date", "the cardholder must be at least 18 years old");
+        v.check(adult <= 130, "#/birth_date", "is not a plausible birth date");
+    }
+}
+
+impl Validate for CreateCardholder {
+    fn validate(&self, v: &mut Violations) {
+        for (p, val, max) in [
+            ("#/first_name", Some(self.first_name.as_str()), 40),
+            ("#/middle_name", self.middle_name.as_deref(), 40),
+            ("#/last_name", Some(self.last_name.as_str()), 40),
+            ("#/email", Some(self.email.as_str()), 40),
+            ("#/billing/state", Some(self.billing.state.as_str()), 50),
+            ("#/billing/city", Some(self.billing.city.as_str()), 50),
+            ("#/billing/address", Some(self.billing.address.as_str()), 100),
+            ("#/billing/zip", Some(self.billing.zip.as_str()), 10),
+            ("#/remark", self.remark.as_deref(), 200),
+        ] {
+            v.text(val, p, max);
+        }
+        let email_ok =
+            self.email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
+                && !self.email.contains(char::is_whitespace);
+        v.check(email_ok, "#/email", "must be an email address");
+        v.check(
+            (1..=4).contains(&self.mobile_prefix.len()) && self.mobile_prefix.bytes().all(|b| b.is_ascii_digit()),
+            "#/mobile_prefix",
+            "must be 1–4 digits",
+        );
+        v.check(
+            (4..=11).contains(&self.mobile.len()) && self.mobile.bytes().all(|b| b.is_ascii_digit()),
+            "#/mobile",
+            "must be 4–11 digits",
+        );
+        v.check(
+            self.country.len() == 3 && self.country.bytes().all(|b| b.is_ascii_uppercase()),
+            "#/country",
+            "must be an ISO 3166-1 alpha-3 code",
+        );
+        if let Some(d) = &self.id_document {
+            v.text(Some(&d.number), "#/id_document/number", 40);
+            for (p, img) in [
+                ("#/id_document/front_image_base64", &d.front_image_base64),
+                ("#/id_document/back_image_base64", &d.back_image_base64),
+                ("#/id_document/selfie_image_base64", &d.selfie_image_base64),
+            ] {
+                if let Some(img) = img {
+                    v.check(img.len() <= MAX_IMAGE_B64, p, "must be at most 4 MB");
+                    v.check(img.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b)), p, "must be base64");
+                }
+            }
+        }
+    }
+}

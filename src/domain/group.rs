@@ -1,0 +1,94 @@
+//! Shared card groups: one balance, many sub-cards.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::money::Amount;
+use crate::{
+    config::upstream::UpstreamCodes,
+    http::validate::{Validate, Violations},
+    upstream::{formats::WireClock, wire::group::GroupInfo},
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupStatus {
+    Pending,
+    Active,
+    Frozen,
+    Closed,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"id": "2611251200000000777", "status": "active", "currency": "USD", "alias": "marketing",
+    "balance": "500.00", "card_count": 3, "created_at": "2026-11-25T12:00:00Z"}))]
+pub struct CardGroup {
+    pub id: String,
+    pub status: GroupStatus,
+    pub currency: String,
+    pub alias: Option<String>,
+    /// Shared balance available to the sub-cards.
+    pub balance: Amount,
+    pub card_count: Option<i64>,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+pub fn group_from_wire(g: &GroupInfo, c: &UpstreamCodes, clock: &WireClock) -> CardGroup {
+    let status = match g.status.as_deref() {
+        Some(s) if s == c.group_status_active => GroupStatus::Active,
+        Some(s) if s == c.group_status_frozen => GroupStatus::Frozen,
+        Some(s) if s == c.group_status_closed => GroupStatus::Closed,
+        _ => GroupStatus::Pending,
+    };
+    CardGroup {
+        id: g.group_id.clone(),
+        status,
+        currency: g.local_currency.clone(),
+        alias: g.group_alias.clone(),
+        balance: Amount(g.balance_amt.unwrap_or_default()),
+        card_count: g.card_count,
+        created_at: g.create_time.as_deref().and_then(|t| clock.parse_datetime(t)),
+    }
+}
+
+/// `POST /v1/card-groups`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"currency": "USD", "amount": "500.00", "alias": "marketing"}))]
+pub struct CreateCardGroup {
+    pub currency: String,
+    /// Initial shared balance, loaded from the merchant account.
+    pub amount: Amount,
+    #[serde(default)]
+    pub alias: Option<String>,
+}
+
+impl Validate for CreateCardGroup {
+    fn validate(&self, v: &mut Violations) {
+        v.check(super::is_currency_code(&self.currency), "#/currency", "must be an ISO 4217 code such as USD");
+        v.check(!self.amount.value().is_zero(), "#/amount", "must be greater than zero");
+        v.check(self.amount.value().normalize().scale() <= 2, "#/amount", "must have at most 2 decimal places");
+        v.text(self.alias.as_deref(), "#/alias", 64);
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SettableGroupStatus {
+    Active,
+    Frozen,
+    Closed,
+}
+
+/// `PATCH /v1/card-groups/{id}` (Shared Card Status Change).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"status": "frozen"}))]
+pub struct UpdateCardGroup {
+    pub status: SettableGroupStatus,
+}
+
+impl Validate for UpdateCardGroup {
+    fn validate(&self, _: &mut Violations) {}
+}

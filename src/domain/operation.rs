@@ -1,0 +1,114 @@
+//! Operations: the record of every state-changing call, readable at `/v1/operations/{id}`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::Problem;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum OperationKind {
+    #[serde(rename = "card.create")]
+    CardCreate,
+    #[serde(rename = "card.update")]
+    CardUpdate,
+    #[serde(rename = "card.cancel")]
+    CardCancel,
+    #[serde(rename = "card.recharge")]
+    CardRecharge,
+    #[serde(rename = "card.refund")]
+    CardRefund,
+    #[serde(rename = "card_group.create")]
+    CardGroupCreate,
+    #[serde(rename = "card_group.update")]
+    CardGroupUpdate,
+    #[serde(rename = "card_group.recharge")]
+    CardGroupRecharge,
+    #[serde(rename = "card_group.refund")]
+    CardGroupRefund,
+    #[serde(rename = "cardholder.create")]
+    CardholderCreate,
+    #[serde(rename = "cardholder.delete")]
+    CardholderDelete,
+    #[serde(rename = "physical_card.assign")]
+    PhysicalCardAssign,
+    #[serde(rename = "physical_card.activate")]
+    PhysicalCardActivate,
+    #[serde(rename = "physical_card.pin_reset")]
+    PhysicalCardPinReset,
+    #[serde(rename = "crypto.deposit")]
+    CryptoDeposit,
+    #[serde(rename = "crypto.withdrawal")]
+    CryptoWithdrawal,
+    #[serde(rename = "treasury.exchange")]
+    TreasuryExchange,
+    #[serde(rename = "treasury.crypto_transfer")]
+    TreasuryCryptoTransfer,
+}
+
+impl OperationKind {
+    /// Card operation orders the platform reports by `card_operate` and finds by order inquiry.
+    pub fn is_card_order(self) -> bool {
+        matches!(
+            self,
+            Self::CardCreate
+                | Self::CardCancel
+                | Self::CardRecharge
+                | Self::CardRefund
+                | Self::CardGroupCreate
+                | Self::CardGroupRecharge
+                | Self::CardGroupRefund
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OperationStatus {
+    /// Accepted; the platform finishes it asynchronously.
+    Pending,
+    Succeeded,
+    Failed,
+    /// The platform did not confirm the outcome (timeout, "status unknown"); it is being confirmed.
+    /// Reading the operation, or retrying with the same Idempotency-Key, asks the platform.
+    Unknown,
+}
+
+impl OperationStatus {
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Succeeded | Self::Failed)
+    }
+}
+
+/// What an operation acts on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OperationTarget {
+    /// `card`, `card_group`, `cardholder`, `crypto_order`.
+    pub kind: String,
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": "op_3f2a9c0d1e2b3a4f5c6d7e8f", "kind": "card.recharge", "status": "succeeded",
+    "user_req_no": "cg1_demo_5f0c2a1b9d8e7f6a5b4c3d2e1f0a9b8c", "upstream_order_id": "2611251200000000042",
+    "created_at": "2026-11-25T12:00:00Z", "completed_at": "2026-11-25T12:00:01Z",
+    "target": {"kind": "card", "id": "2611251200000001234"},
+    "result": {"id": "2611251200000001234", "status": "active", "balance": "125.00"}, "error": null
+}))]
+pub struct Operation {
+    pub id: String,
+    pub kind: OperationKind,
+    pub status: OperationStatus,
+    /// The platform request number (carries the tenant; the platform's de-duplication key).
+    pub user_req_no: String,
+    pub upstream_order_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub target: Option<OperationTarget>,
+    /// The resource once succeeded (e.g. the masked card).
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<serde_json::Value>,
+    /// A problem object once failed.
+    pub error: Option<Problem>,
+}

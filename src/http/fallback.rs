@@ -1,0 +1,24 @@
+//! The default service: an unknown path is 404 `route_not_found`; a known path with the wrong method
+//! is 405 `method_not_allowed` with `Allow` — both as problems, like every other error.
+
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+
+use crate::{error::ApiError, routes::table::RouteTable};
+
+pub async fn not_found_or_method_not_allowed(
+    req: HttpRequest,
+    table: web::Data<RouteTable>,
+) -> Result<HttpResponse, ApiError> {
+    let allowed = table.methods_for(req.path());
+    if allowed.is_empty() {
+        Err(ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no route matches this path"))
+    } else {
+        let mut e = ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("{} is not allowed here", req.method()),
+        );
+        e.allow = Some(allowed.join(", "));
+        Err(e)
+    }
+}

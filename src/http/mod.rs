@@ -1,0 +1,7 @@
+//! HTTP plumbing shared by all routes: body/query extractors with exact error locations, validation,
+//! request ids, and the framework's own rejections turned into problems.
+
+pub mod extract;
+pub mod fallback;
+pub mod request_id;
+pub mod validate;

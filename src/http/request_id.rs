@@ -1,0 +1,83 @@
+//! The outermost middleware: request id (taken from `X-Request-Id` when well-formed), the request
+//! span, and one access-log event per request. The span carries the route *template* (never raw ids
+//! or query strings) and a SHA-256 prefix of the Authorization header (never the token).
+
+use std::time::Instant;
+
+use actix_web::{
+    Error,
+    body::MessageBody,
+    dev::{ServiceRequest, ServiceResponse},
+    http::header::{HeaderName, HeaderValue},
+    middleware::Next,
+};
+use tracing::{Instrument, field::Empty};
+
+use crate::error::REQUEST_ID;
+
+pub const HEADER: &str = "x-request-id";
+
+/// Accepts 1–128 characters of `[A-Za-z0-9._:-]`; anything else is replaced by a fresh id.
+pub fn well_formed(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
+}
+
+fn hashed_authorization(req: &ServiceRequest) -> String {
+    use sha2::{Digest, Sha256};
+    match req.headers().get(actix_web::http::header::AUTHORIZATION) {
+        Some(v) => hex::encode(&Sha256::digest(v.as_bytes())[..8]),
+        None => String::new(),
+    }
+}
+
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let id = req
+        .headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| well_formed(v))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let route = req.match_pattern().unwrap_or_else(|| "<unmatched>".to_owned());
+    let span = tracing::info_span!(
+        "http.request",
+        request_id = %id,
+        http.method = %req.method(),
+        http.route = %route,
+        http.status = Empty,
+        tenant.id = Empty,
+        auth.hash = %hashed_authorization(&req),
+        duration_ms = Empty,
+    );
+    let started = Instant::now();
+    let header_value = HeaderValue::from_str(&id).ok();
+    let fut = REQUEST_ID.scope(id, next.call(req));
+    let result = fut.instrument(span.clone()).await;
+    let elapsed = started.elapsed().as_millis() as u64;
+    span.record("duration_ms", elapsed);
+    let mut res = result?;
+    let status = res.status().as_u16();
+    span.record("http.status", status);
+    span.in_scope(|| tracing::info!(status, duration_ms = elapsed, "request"));
+    if let Some(v) = header_value {
+        res.headers_mut().insert(HeaderName::from_static(HEADER), v);
+    }
+    Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_well_formed_ids_are_echoed() {
+        assert!(well_formed("abc-123_x.y:z"));
+        assert!(!well_formed(""));
+        assert!(!well_formed("a b"));
+        assert!(!well_formed("<script>"));
+        assert!(!well_formed(&"a".repeat(129)));
+    }
+}

@@ -1,0 +1,200 @@
+//! Finishing operations from the platform's view of the order: the order inquiry (by `userReqNo`)
+//! or a `card_operate` webhook. Success claims what the order created (a card, a group) for the
+//! operation's tenant and stores the resulting resource (masked).
+
+use crate::{
+    domain::{
+        card::card_from_wire,
+        group::group_from_wire,
+        operation::{OperationKind, OperationStatus, OperationTarget},
+    },
+    error::ApiError,
+    operations::record::{StoredOperation, save},
+    state::AppState,
+    tenancy::{ObjectKind, ObjectMeta},
+    upstream::{
+        UpstreamError,
+        wire::{
+            card::CardInfoRequest,
+            common::PageRequest,
+            group::GroupInfoRequest,
+            order::{OrderQueryRequest, OrderRecord},
+            webhook::CardOperate,
+        },
+    },
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderStatus {
+    Pending,
+    Succeeded,
+    Failed,
+}
+
+/// The platform's view of one order, from either source.
+#[derive(Debug, Clone)]
+pub struct OrderState {
+    pub order_id: Option<String>,
+    pub status: OrderStatus,
+    pub card_id: Option<String>,
+    pub group_id: Option<String>,
+    pub error_code: Option<String>,
+    pub error_msg: Option<String>,
+}
+
+impl OrderState {
+    pub fn from_record(r: &OrderRecord, state: &AppState) -> Self {
+        let c = state.codes();
+        let status = if r.status == c.order_status_success {
+            OrderStatus::Succeeded
+        } else if r.status == c.order_status_failed {
+            OrderStatus::Failed
+        } else {
+            OrderStatus::Pending
+        };
+        Self {
+            order_id: Some(r.order_id.clone()),
+            status,
+            card_id: r.card_id.clone(),
+            group_id: r.group_id.clone(),
+            error_code: r.error_code.clone(),
+            error_msg: r.error_msg.clone(),
+        }
+    }
+
+    /// From a `card_operate` webhook (either shape); `resourceId` is a group for group applications.
+    pub fn from_webhook(w: &CardOperate, state: &AppState) -> Self {
+        let c = state.codes();
+        let status = if w.status == c.webhook_status_success {
+            OrderStatus::Succeeded
+        } else if w.status == c.webhook_status_failure {
+            OrderStatus::Failed
+        } else {
+            OrderStatus::Pending
+        };
+        let is_group = w.op_type == c.op_type_group_apply;
+        let card_id = w.card_id.clone().or_else(|| (!is_group).then(|| w.resource_id.clone()).flatten());
+        let group_id = w.group_id.clone().or_else(|| is_group.then(|| w.resource_id.clone()).flatten());
+        Self { order_id: Some(w.order_id.clone()), status, card_id, group_id, error_code: None, error_msg: None }
+    }
+}
+
+/// Asks the platform about an order by request number. `Ok(None)`: it has no such order.
+pub async fn query_order(state: &AppState, user_req_no: &str) -> Result<Option<OrderState>, UpstreamError> {
+    let req = OrderQueryRequest {
+        page: PageRequest { current_page: 1, page_size: 10 },
+        user_req_no: Some(user_req_no.to_owned()),
+        card_id: None,
+        group_id: None,
+        status: None,
+        op_type: None,
+        begin_time: None,
+        end_time: None,
+    };
+    let page = state.upstream.order_query(&req).await?;
+    Ok(page
+        .result
+        .and_then(|p| p.list.into_iter().find(|o| o.user_req_no == user_req_no))
+        .map(|o| OrderState::from_record(&o, state)))
+}
+
+/// The resource an operation acts on, as the public API shows it (masked).
+pub async fn fetch_result(state: &AppState, op: &StoredOperation) -> Result<Option<serde_json::Value>, UpstreamError> {
+    let Some(target) = &op.op.target else { return Ok(None) };
+    let Some(id) = &target.id else { return Ok(None) };
+    match target.kind.as_str() {
+        "card" => {
+            let info = state.upstream.card_info(&CardInfoRequest { card_id: id.clone() }).await?;
+            Ok(info
+                .result
+                .map(|i| serde_json::to_value(card_from_wire(&i, state.codes(), &state.clock)).unwrap_or_default()))
+        }
+        "card_group" => {
+            let info = state.upstream.group_info(&GroupInfoRequest { group_id: id.clone() }).await?;
+            Ok(info
+                .result
+                .map(|g| serde_json::to_value(group_from_wire(&g, state.codes(), &state.clock)).unwrap_or_default()))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Applies the platform's order state to an operation and saves it. Idempotent: a final operation
+/// is never changed again (duplicate or out-of-order webhooks converge on the first final state).
+pub async fn apply(state: &AppState, op: &mut StoredOperation, order: &OrderState) -> Result<(), ApiError> {
+    if op.op.status.is_final() {
+        return Ok(());
+    }
+    if op.op.upstream_order_id.is_none() {
+        op.op.upstream_order_id = order.order_id.clone();
+    }
+    match order.status {
+        OrderStatus::Pending => {
+            if op.op.status == OperationStatus::Unknown {
+                op.op.status = OperationStatus::Pending;
+            }
+        }
+        OrderStatus::Failed => {
+            let mut e = ApiError::new(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "upstream_order_failed",
+                "the card platform reported the order as failed",
+            );
+            e.upstream_code = order.error_code.clone();
+            e.upstream_message = order.error_msg.as_deref().map(crate::upstream::client::sanitize_message);
+            op.fail(e.to_problem());
+        }
+        OrderStatus::Succeeded => {
+            claim_created(state, op, order).await?;
+            let result = match fetch_result(state, op).await {
+                Ok(r) => r,
+                Err(e) => {
+                    // The order succeeded; the resource view can be refreshed later.
+                    tracing::warn!(error = %e, operation.id = %op.op.id, "could not fetch the result of a finished order");
+                    None
+                }
+            };
+            op.succeed(result);
+        }
+    }
+    save(state, op).await
+}
+
+/// A successful create records the new card or group as the operation's tenant's.
+async fn claim_created(state: &AppState, op: &mut StoredOperation, order: &OrderState) -> Result<(), ApiError> {
+    let (kind, id) = match op.op.kind {
+        OperationKind::CardCreate => (ObjectKind::Card, order.card_id.clone()),
+        OperationKind::CardGroupCreate => (ObjectKind::CardGroup, order.group_id.clone()),
+        _ => return Ok(()),
+    };
+    let Some(id) = id else { return Ok(()) };
+    let tenant = op.tenant_id().ok_or_else(|| ApiError::internal("operation without a tenant"))?;
+    let mut meta = ObjectMeta { created_ms: op.op.created_at.timestamp_millis(), attrs: Default::default() };
+    if let Some(g) = &op.context.group_id {
+        meta.attrs.insert("group_id".into(), g.clone());
+    }
+    if let Some(h) = &op.context.cardholder_id {
+        meta.attrs.insert("cardholder_id".into(), h.clone());
+    }
+    if !state.ownership.claim(&tenant, kind, &id, &meta).await? {
+        tracing::error!(operation.id = %op.op.id, "a created object is already owned by another tenant");
+        return Err(ApiError::internal("ownership conflict on a created object"));
+    }
+    op.op.target = Some(OperationTarget { kind: kind.as_str().to_owned(), id: Some(id) });
+    Ok(())
+}
+
+/// Brings a non-final card-order operation up to date by asking the platform.
+pub async fn refresh(state: &AppState, op: &mut StoredOperation) -> Result<(), ApiError> {
+    if op.op.status.is_final() || !op.op.kind.is_card_order() {
+        return Ok(());
+    }
+    match query_order(state, &op.op.user_req_no).await {
+        Ok(Some(order)) => apply(state, op, &order).await,
+        Ok(None) => Ok(()),
+        Err(e) => {
+            tracing::warn!(error = %e, operation.id = %op.op.id, "order inquiry failed while refreshing");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! `/v1/card-groups…`: shared cards — one balance drawn on by many sub-cards.
+
+use actix_web::{HttpResponse, web};
+
+use super::support::{decode_cursor, encode_cursor, fan_out, owned, page};
+use crate::{
+    auth::Principal,
+    domain::{
+        card::AmountBody,
+        check_amount,
+        group::{CardGroup, CreateCardGroup, SettableGroupStatus, UpdateCardGroup, group_from_wire},
+        list::ListQuery,
+        operation::{Operation, OperationKind, OperationTarget},
+    },
+    error::ApiError,
+    http::{
+        extract::{ValidJson, ValidQuery},
+        validate::Violations,
+    },
+    operations::{
+        StoredOperation, WriteCtx,
+        record::OpContext,
+        resolve::fetch_result,
+        write::{Next, SuccessView, settle_accepted, settle_err, settle_succeeded},
+    },
+    state::AppState,
+    tenancy::{ObjectKind, ObjectMeta},
+    upstream::{
+        Reply, UpstreamError,
+        wire::{
+            card::{RechargeRequest, RefundRequest},
+            common::OrderAck,
+            group::{GroupApplyRequest, GroupInfoRequest, GroupUpdateRequest},
+        },
+    },
+};
+
+const NOT_FOUND: &str = "card_group_not_found";
+
+fn target(id: Option<String>) -> Option<OperationTarget> {
+    Some(OperationTarget { kind: "card_group".into(), id })
+}
+
+/// Open a shared card group with an initial balance.
+#[utoipa::path(post, path = "/v1/card-groups", tag = "card-groups", operation_id = "create_card_group",
+    params(("Idempotency-Key" = String, Header, description = "Idempotency key")),
+    request_body = CreateCardGroup,
+    responses((status = 201, description = "Opened", body = CardGroup), (status = 202, description = "Accepted", body = Operation)),
+    security(("bearer" = ["cards:write"])))]
+pub async fn create_card_group(
+    state: web::Data<AppState>,
+    ctx: WriteCtx,
+    body: ValidJson<CreateCardGroup>,
+) -> Result<HttpResponse, ApiError> {
+    let req = body.0;
+    let mut v = Violations::default();
+    check_amount(&mut v, "#/amount", req.amount, state.reference.minor_units(&req.currency), false);
+    if state.reference.minor_units(&req.currency).is_none() {
+        v.add("#/currency", "is not a known currency");
+    }
+    v.finish()?;
+    let context =
+        OpContext { amount: Some(req.amount.to_string()), currency: Some(req.currency.clone()), ..Default::default() };
+    let mut op =
+        match ctx.start(&state, OperationKind::CardGroupCreate, target(None), context, SuccessView::Created).await? {
+            Next::Respond(r) => return Ok(r),
+            Next::Send(op) => op,
+        };
+    let wire = GroupApplyRequest {
+        user_req_no: ctx.user_req_no.clone(),
+        local_currency: req.currency.clone(),
+        auth_limit_amount: req.amount.value(),
+        group_alias: req.alias.clone(),
+    };
+    match state.upstream.group_apply(&wire).await {
+        Err(e) => Ok(settle_err(&state, &mut op, &e).await),
+        Ok(reply) => {
+            let ack = reply.result.unwrap_or_default();
+            match (&ack.group_id, reply.is_async) {
+                (Some(group_id), false) => {
+                    let meta =
+                        ObjectMeta { created_ms: op.op.created_at.timestamp_millis(), attrs: Default::default() };
+                    if !state.ownership.claim(&ctx.tenant, ObjectKind::CardGroup, group_id, &meta).await? {
+                        return Err(ApiError::internal("new group already owned by another tenant"));
+                    }
+                    op.op.target = target(Some(group_id.clone()));
+                    let result = fetch_result(&state, &op).await.ok().flatten();
+                    settle_succeeded(&state, &mut op, ack.order_id.clone(), result, SuccessView::Created).await
+                }
+                _ => settle_accepted(&state, &mut op, ack.order_id.clone()).await,
+            }
+        }
+    }
+}
+
+/// The tenant's card groups, newest first.
+#[utoipa::path(get, path = "/v1/card-groups", tag = "card-groups", operation_id = "list_card_groups",
+    params(ListQuery),
+    responses((status = 200, description = "A page of groups", body = inline(crate::domain::list::Page<CardGroup>))),
+    security(("bearer" = ["cards:read"])))]
+pub async fn list_card_groups(
+    state: web::Data<AppState>,
+    who: Principal,
+    q: ValidQuery<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.0;
+    let after: Option<String> = decode_cursor(&state, &who.tenant, "card-groups", q.cursor.as_deref())?;
+    let index = state.ownership.list(&who.tenant, ObjectKind::CardGroup, after.as_deref(), q.limit()).await?;
+    let st = state.clone();
+    let groups = fan_out(index.ids, 8, move |id| {
+        let st = st.clone();
+        async move { st.upstream.group_info(&GroupInfoRequest { group_id: id }).await }
+    })
+    .await;
+    let mut data = Vec::new();
+    for g in groups {
+        let reply = g.map_err(|e| state.up(&e))?;
+        if let Some(info) = reply.result {
+            data.push(group_from_wire(&info, state.codes(), &state.clock));
+        }
+    }
+    Ok(page(data, encode_cursor(&state, &who.tenant, "card-groups", index.next)))
+}
+
+/// A card group.
+#[utoipa::path(get, path = "/v1/card-groups/{id}", tag = "card-groups", operation_id = "get_card_group",
+    params(("id" = String, Path, description = "Group id")),
+    responses((status = 200, description = "The group", body = CardGroup)),
+    security(("bearer" = ["cards:read"])))]
+pub async fn get_card_group(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    owned(&state, &who.tenant, ObjectKind::CardGroup, &id, NOT_FOUND).await?;
+    let reply =
+        state.upstream.group_info(&GroupInfoRequest { group_id: id.to_string() }).await.map_err(|e| state.up(&e))?;
+    let info = reply.result.ok_or_else(|| ApiError::not_found(NOT_FOUND, "card group"))?;
+    Ok(HttpResponse::Ok().json(group_from_wire(&info, state.codes(), &state.clock)))
+}
+
+/// Freeze, unfreeze or close a group (Shared Card Status Change).
+#[utoipa::path(patch, path = "/v1/card-groups/{id}", tag = "card-groups", operation_id = "update_card_group",
+    params(("id" = String, Path, description = "Group id"), ("Idempotency-Key" = String, Header, description = "Idempotency key")),
+    request_body = UpdateCardGroup,
+    responses((status = 200, description = "The updated group", body = CardGroup), (status = 202, description = "Accepted", body = Operation)),
+    security(("bearer" = ["cards:write"])))]
+pub async fn update_card_group(
+    state: web::Data<AppState>,
+    ctx: WriteCtx,
+    id: web::Path<String>,
+    body: ValidJson<UpdateCardGroup>,
+) -> Result<HttpResponse, ApiError> {
+    owned(&state, &ctx.tenant, ObjectKind::CardGroup, &id, NOT_FOUND).await?;
+    let context = OpContext { group_id: Some(id.to_string()), ..Default::default() };
+    let mut op = match ctx
+        .start(&state, OperationKind::CardGroupUpdate, target(Some(id.to_string())), context, SuccessView::Resource)
+        .await?
+    {
+        Next::Respond(r) => return Ok(r),
+        Next::Send(op) => op,
+    };
+    let c = state.codes();
+    let code = match body.0.status {
+        SettableGroupStatus::Active => &c.group_status_active,
+        SettableGroupStatus::Frozen => &c.group_status_frozen,
+        SettableGroupStatus::Closed => &c.group_status_closed,
+    };
+    let status =
+        code.parse::<i64>().map_err(|_| ApiError::internal("upstream.codes.group_status_* must be numeric"))?;
+    let wire = GroupUpdateRequest { user_req_no: ctx.user_req_no.clone(), group_id: id.to_string(), status };
+    finish(&state, &mut op, state.upstream.group_update(&wire).await, SuccessView::Resource).await
+}
+
+async fn finish(
+    state: &AppState,
+    op: &mut StoredOperation,
+    res: Result<Reply<OrderAck>, UpstreamError>,
+    view: SuccessView,
+) -> Result<HttpResponse, ApiError> {
+    match res {
+        Err(e) => Ok(settle_err(state, op, &e).await),
+        Ok(reply) => {
+            let order_id = reply.result.as_ref().and_then(|a| a.order_id.clone());
+            if reply.is_async {
+                return settle_accepted(state, op, order_id).await;
+            }
+            let result = fetch_result(state, op).await.ok().flatten();
+            settle_succeeded(state, op, order_id, result, view).await
+        }
+    }
+}
+
+/// Add money to the group's shared balance.
+#[utoipa::path(post, path = "/v1/card-groups/{id}/recharges", tag = "card-groups", operation_id = "recharge_card_group",
+    params(("id" = String, Path, description = "Group id"), ("Idempotency-Key" = String, Header, description = "Idempotency key")),
+    request_body = AmountBody,
+    responses((status = 200, description = "Recharged", body = Operation), (status = 202, description = "Accepted", body = Operation)),
+    security(("bearer" = ["funds:write"])))]
+pub async fn recharge_card_group(
+    state: web::Data<AppState>,
+    ctx: WriteCtx,
+    id: web::Path<String>,
+    body: ValidJson<AmountBody>,
+) -> Result<HttpResponse, ApiError> {
+    group_money(state, ctx, id.into_inner(), body.0, true).await
+}
+
+/// Return money from the group's shared balance to the merchant account.
+#[utoipa::path(post, path = "/v1/card-groups/{id}/refunds", tag = "card-groups", operation_id = "refund_card_group",
+    params(("id" = String, Path, description = "Group id"), ("Idempotency-Key" = String, Header, description = "Idempotency key")),
+    request_body = AmountBody,
+    responses((status = 200, description = "Refunded", body = Operation), (status = 202, description = "Accepted", body = Operation)),
+    security(("bearer" = ["funds:write"])))]
+pub async fn refund_card_group(
+    state: web::Data<AppState>,
+    ctx: WriteCtx,
+    id: web::Path<String>,
+    body: ValidJson<AmountBody>,
+) -> Result<HttpResponse, ApiError> {
+    group_money(state, ctx, id.into_inner(), body.0, false).await
+}
+
+async fn group_money(
+    state: web::Data<AppState>,
+    ctx: WriteCtx,
+    id: String,
+    body: AmountBody,
+    recharge: bool,
+) -> Result<HttpResponse, ApiError> {
+    owned(&state, &ctx.tenant, ObjectKind::CardGroup, &id, NOT_FOUND).await?;
+    let kind = if recharge { OperationKind::CardGroupRecharge } else { OperationKind::CardGroupRefund };
+    let context = OpContext { group_id: Some(id.clone()), amount: Some(body.amount.to_string()), ..Default::default() };
+    let mut op = match ctx.start(&state, kind, target(Some(id.clone())), context, SuccessView::Operation).await? {
+        Next::Respond(r) => return Ok(r),
+        Next::Send(op) => op,
+    };
+    let channel = Some(state.codes().channel_type_shared);
+    let res = if recharge {
+        let wire = RechargeRequest {
+            user_req_no: ctx.user_req_no.clone(),
+            card_id: None,
+            auth_limit_amount: body.amount.value(),
+            channel_type: channel,
+            group_id: Some(id),
+        };
+        state.upstream.card_recharge(&wire).await
+    } else {
+        let wire = RefundRequest {
+            user_req_no: ctx.user_req_no.clone(),
+            card_id: None,
+            refund_amount: body.amount.value(),
+            channel_type: channel,
+            group_id: Some(id),
+        };
+        state.upstream.card_refund(&wire).await
+    };
+    finish(&state, &mut op, res, SuccessView::Operation).await
+}

@@ -1,0 +1,201 @@
+//! `/v1/cardholders…`: register, list, read and delete cardholders.
+
+use actix_web::{HttpResponse, web};
+
+use super::support::{decode_cursor, encode_cursor, fan_out, owned, page};
+use crate::{
+    auth::Principal,
+    domain::{
+        cardholder::{Cardholder, CardholderStatus, CreateCardholder, DocumentType, Gender, cardholder_from_wire},
+        list::ListQuery,
+        operation::{OperationKind, OperationTarget},
+    },
+    error::ApiError,
+    http::{
+        extract::{ValidJson, ValidQuery},
+        validate::Violations,
+    },
+    operations::{
+        WriteCtx,
+        record::OpContext,
+        write::{Next, SuccessView, settle_err, settle_succeeded},
+    },
+    state::AppState,
+    tenancy::{ObjectKind, ObjectMeta},
+    upstream::wire::cardholder::{CardholderApplyRequest, CardholderRef},
+};
+
+const NOT_FOUND: &str = "cardholder_not_found";
+
+fn target(id: Option<String>) -> Option<OperationTarget> {
+    Some(OperationTarget { kind: "cardholder".into(), id })
+}
+
+/// Register a cardholder (email and mobile must be unique; at least 18 years old).
+#[utoipa::path(post, path = "/v1/cardholders", tag = "cardholders", operation_id = "create_cardholder",
+    params(("Idempotency-Key" = String, Header, description = "Idempotency key")),
+    request_body = CreateCardholder,
+    responses((status = 201, description = "Registered", body = Cardholder)),
+    security(("bearer" = ["cardholders:write"])))]
+pub async fn create_cardholder(
+    state: web::Data<AppState>,
+    ctx: WriteCtx,
+    body: ValidJson<CreateCardholder>,
+) -> Result<HttpResponse, ApiError> {
+    let req = body.0;
+    let mut v = Violations::default();
+    req.validate_reference(&state.reference, state.clock.today(), &mut v);
+    v.finish()?;
+    let mut op = match ctx
+        .start(&state, OperationKind::CardholderCreate, target(None), OpContext::default(), SuccessView::Created)
+        .await?
+    {
+        Next::Respond(r) => return Ok(r),
+        Next::Send(op) => op,
+    };
+    let doc = req.id_document.as_ref();
+    let wire = CardholderApplyRequest {
+        user_req_no: ctx.user_req_no.clone(),
+        first_name: req.first_name.clone(),
+        middle_name: req.middle_name.clone(),
+        last_name: req.last_name.clone(),
+        email: req.email.clone(),
+        mobile_prefix: req.mobile_prefix.clone(),
+        mobile: req.mobile.clone(),
+        birth_date: state.clock.format_date(req.birth_date),
+        country_code: state.reference.upstream_country(&req.country).unwrap_or(&req.country).to_owned(),
+        billing_state: req.billing.state.clone(),
+        billing_city: req.billing.city.clone(),
+        billing_address: req.billing.address.clone(),
+        billing_zip_code: req.billing.zip.clone(),
+        remark: req.remark.clone(),
+        gender: req.gender.map(|g| match g {
+            Gender::Male => 1,
+            Gender::Female => 2,
+        }),
+        certificate_type: doc.map(|d| match d.doc_type {
+            DocumentType::IdCard => 1,
+            DocumentType::Passport => 2,
+        }),
+        certificate_no: doc.map(|d| d.number.clone()),
+        occupation: req.occupation,
+        certificate_front_image_base64: doc.and_then(|d| d.front_image_base64.clone()),
+        certificate_back_image_base64: doc.and_then(|d| d.back_image_base64.clone()),
+        certificate_hold_image_base64: doc.and_then(|d| d.selfie_image_base64.clone()),
+    };
+    match state.upstream.cardholder_apply(&wire).await {
+        Err(e) => Ok(settle_err(&state, &mut op, &e).await),
+        Ok(reply) => {
+            let Some(res) = reply.result else {
+                let e = crate::upstream::UpstreamError::new(
+                    crate::upstream::Operation::CardholderApply,
+                    crate::upstream::UpstreamErrorKind::Decode("result missing".into()),
+                );
+                return Ok(settle_err(&state, &mut op, &e).await);
+            };
+            let meta = ObjectMeta { created_ms: op.op.created_at.timestamp_millis(), attrs: Default::default() };
+            if !state.ownership.claim(&ctx.tenant, ObjectKind::Cardholder, &res.card_user_id, &meta).await? {
+                return Err(ApiError::internal("new cardholder already owned by another tenant"));
+            }
+            op.op.target = target(Some(res.card_user_id.clone()));
+            let c = state.codes();
+            let status = match res.status.as_deref() {
+                Some(s) if s == c.cardholder_status_enabled => CardholderStatus::Active,
+                Some(s) if s == c.cardholder_status_disabled => CardholderStatus::Disabled,
+                Some(s) if s == c.cardholder_status_deleted => CardholderStatus::Deleted,
+                _ => CardholderStatus::Pending,
+            };
+            let out = Cardholder {
+                id: res.card_user_id.clone(),
+                status,
+                first_name: req.first_name,
+                middle_name: req.middle_name,
+                last_name: req.last_name,
+                email: req.email,
+                mobile_prefix: Some(req.mobile_prefix),
+                mobile: Some(req.mobile),
+                birth_date: Some(req.birth_date),
+                country: Some(req.country),
+                billing: Some(req.billing),
+                created_at: Some(op.op.created_at),
+            };
+            let json = serde_json::to_value(&out).map_err(ApiError::internal)?;
+            settle_succeeded(&state, &mut op, None, Some(json), SuccessView::Created).await
+        }
+    }
+}
+
+/// The tenant's cardholders, newest first.
+#[utoipa::path(get, path = "/v1/cardholders", tag = "cardholders", operation_id = "list_cardholders",
+    params(ListQuery),
+    responses((status = 200, description = "A page of cardholders", body = inline(crate::domain::list::Page<Cardholder>))),
+    security(("bearer" = ["cardholders:read"])))]
+pub async fn list_cardholders(
+    state: web::Data<AppState>,
+    who: Principal,
+    q: ValidQuery<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.0;
+    let after: Option<String> = decode_cursor(&state, &who.tenant, "cardholders", q.cursor.as_deref())?;
+    let index = state.ownership.list(&who.tenant, ObjectKind::Cardholder, after.as_deref(), q.limit()).await?;
+    let st = state.clone();
+    let holders = fan_out(index.ids, 8, move |id| {
+        let st = st.clone();
+        async move { st.upstream.cardholder_info(&CardholderRef { card_user_id: id, user_req_no: None }).await }
+    })
+    .await;
+    let mut data = Vec::new();
+    for h in holders {
+        let reply = h.map_err(|e| state.up(&e))?;
+        if let Some(info) = reply.result {
+            data.push(cardholder_from_wire(&info, state.codes(), &state.clock, &state.reference));
+        }
+    }
+    Ok(page(data, encode_cursor(&state, &who.tenant, "cardholders", index.next)))
+}
+
+/// A cardholder.
+#[utoipa::path(get, path = "/v1/cardholders/{id}", tag = "cardholders", operation_id = "get_cardholder",
+    params(("id" = String, Path, description = "Cardholder id")),
+    responses((status = 200, description = "The cardholder", body = Cardholder)),
+    security(("bearer" = ["cardholders:read"])))]
+pub async fn get_cardholder(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    owned(&state, &who.tenant, ObjectKind::Cardholder, &id, NOT_FOUND).await?;
+    let reply = state
+        .upstream
+        .cardholder_info(&CardholderRef { card_user_id: id.to_string(), user_req_no: None })
+        .await
+        .map_err(|e| state.up(&e))?;
+    let info = reply.result.ok_or_else(|| ApiError::not_found(NOT_FOUND, "cardholder"))?;
+    Ok(HttpResponse::Ok().json(cardholder_from_wire(&info, state.codes(), &state.clock, &state.reference)))
+}
+
+/// Delete a cardholder.
+#[utoipa::path(delete, path = "/v1/cardholders/{id}", tag = "cardholders", operation_id = "delete_cardholder",
+    params(("id" = String, Path, description = "Cardholder id"), ("Idempotency-Key" = String, Header, description = "Idempotency key")),
+    responses((status = 200, description = "Deleted (the operation)", body = crate::domain::operation::Operation)),
+    security(("bearer" = ["cardholders:write"])))]
+pub async fn delete_cardholder(
+    state: web::Data<AppState>,
+    ctx: WriteCtx,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    owned(&state, &ctx.tenant, ObjectKind::Cardholder, &id, NOT_FOUND).await?;
+    let context = OpContext { cardholder_id: Some(id.to_string()), ..Default::default() };
+    let mut op = match ctx
+        .start(&state, OperationKind::CardholderDelete, target(Some(id.to_string())), context, SuccessView::Operation)
+        .await?
+    {
+        Next::Respond(r) => return Ok(r),
+        Next::Send(op) => op,
+    };
+    let wire = CardholderRef { card_user_id: id.to_string(), user_req_no: Some(ctx.user_req_no.clone()) };
+    match state.upstream.cardholder_delete(&wire).await {
+        Err(e) => Ok(settle_err(&state, &mut op, &e).await),
+        Ok(_) => settle_succeeded(&state, &mut op, None, None, SuccessView::Operation).await,
+    }
+}

@@ -1,0 +1,404 @@
+//! `/v1/cards…`: issue, list, read (masked), reveal, update, cancel, recharge, refund.
+
+use actix_web::{HttpResponse, web};
+use chrono::{Datelike, Months, Utc};
+
+use super::support::{decode_cursor, encode_cursor, fan_out, owned, page};
+use crate::{
+    auth::Principal,
+    domain::{
+        card::{
+            AmountBody, Card, CardStatus, CreateCard, SensitiveCard, SettableCardStatus, UpdateCard, card_from_wire,
+        },
+        check_amount,
+        list::ListQuery,
+        money::Amount,
+        operation::{OperationKind, OperationTarget},
+    },
+    error::ApiError,
+    http::{
+        extract::{ValidJson, ValidQuery},
+        validate::Violations,
+    },
+    operations::{
+        WriteCtx,
+        record::OpContext,
+        resolve::fetch_result,
+        write::{Next, SuccessView, settle_accepted, settle_err, settle_succeeded},
+    },
+    state::AppState,
+    tenancy::{ObjectKind, ObjectMeta},
+    upstream::wire::card::{
+        CardApplyRequest, CardCancelRequest, CardInfoRequest, CardModifyRequest, RechargeRequest, RefundRequest,
+    },
+};
+
+const NOT_FOUND: &str = "card_not_found";
+
+fn target(id: Option<String>) -> Option<OperationTarget> {
+    Some(OperationTarget { kind: "card".into(), id })
+}
+
+/// Issue a card (regular, or a shared sub-card with `group_id`).
+#[utoipa::path(post, path = "/v1/cards", tag = "cards", operation_id = "create_card",
+    request_body = CreateCard,
+    params(("Idempotency-Key" = String, Header, description = "1–255 visible ASCII characters; the same key replays the same answer")),
+    responses(
+        (status = 201, description = "Issued synchronously", body = Card),
+        (status = 202, description = "Accepted; the operation finishes asynchronously (or its outcome is being confirmed)", body = crate::domain::operation::Operation),
+    ),
+    security(("bearer" = ["cards:write"])))]
+pub async fn create_card(
+    state: web::Data<AppState>,
+    ctx: WriteCtx,
+    body: ValidJson<CreateCard>,
+) -> Result<HttpResponse, ApiError> {
+    let req = body.0;
+    let mut v = Violations::default();
+    check_amount(&mut v, "#/limit", req.limit, state.reference.minor_units(&req.currency), req.group_id.is_some());
+    if state.reference.minor_units(&req.currency).is_none() {
+        v.add("#/currency", "is not a known currency");
+    }
+    let today = state.clock.today();
+    let valid_until = req.valid_until.unwrap_or_else(|| today.checked_add_months(Months::new(36)).unwrap_or(today));
+    v.check(valid_until >= today, "#/valid_until", "must not be in the past");
+    v.check(valid_until.year() <= today.year() + 10, "#/valid_until", "must be within ten years");
+    v.finish()?;
+    if let Some(g) = &req.group_id {
+        owned(&state, &ctx.tenant, ObjectKind::CardGroup, g, "card_group_not_found").await?;
+    }
+    if let Some(h) = &req.cardholder_id {
+        owned(&state, &ctx.tenant, ObjectKind::Cardholder, h, "cardholder_not_found").await?;
+    }
+    let context = OpContext {
+        group_id: req.group_id.clone(),
+        cardholder_id: req.cardholder_id.clone(),
+        amount: Some(req.limit.to_string()),
+        currency: Some(req.currency.clone()),
+        ..Default::default()
+    };
+    let mut op = match ctx.start(&state, OperationKind::CardCreate, target(None), context, SuccessView::Created).await?
+    {
+        Next::Respond(r) => return Ok(r),
+        Next::Send(op) => op,
+    };
+    let c = state.codes();
+    let shared = req.group_id.is_some();
+    let wire = CardApplyRequest {
+        user_req_no: ctx.user_req_no.clone(),
+        local_currency: req.currency.clone(),
+        start_date: state.clock.format_date(today),
+        end_date: state.clock.format_date(valid_until),
+        auth_limit_amount: Some(req.limit.value()),
+        enable_multi_use: i64::from(req.multi_use),
+        enable_currency_check: if shared { None } else { Some(i64::from(req.currency_check.unwrap_or(false))) },
+        card_alias: req.alias.clone(),
+        bin_range_id: Some(req.bin.clone()),
+        channel_type: Some(if shared { c.channel_type_shared } else { c.channel_type_regular }),
+        group_id: req.group_id.clone(),
+        card_user_id: req.cardholder_id.clone(),
+        scene_code: req.scene_code.as_deref().and_then(|s| s.parse().ok()),
+        air_line_code: None,
+    };
+    match state.upstream.card_apply(&wire).await {
+        Err(e) => Ok(settle_err(&state, &mut op, &e).await),
+        Ok(reply) => {
+            let result = reply.result.unwrap_or_default();
+            match (&result.card_id, reply.is_async) {
+                (Some(card_id), false) => {
+                    let mut meta =
+                        ObjectMeta { created_ms: op.op.created_at.timestamp_millis(), attrs: Default::default() };
+                    if let Some(g) = &req.group_id {
+                        meta.attrs.insert("group_id".into(), g.clone());
+                    }
+                    if let Some(h) = &req.cardholder_id {
+                        meta.attrs.insert("cardholder_id".into(), h.clone());
+                    }
+                    if !state.ownership.claim(&ctx.tenant, ObjectKind::Card, card_id, &meta).await? {
+                        return Err(ApiError::internal("new card already owned by another tenant"));
+                    }
+                    op.op.target = target(Some(card_id.clone()));
+                    let card = composed_card(&state, card_id, &result, &req, &op.op.created_at);
+                    let json = serde_json::to_value(&card).map_err(ApiError::internal)?;
+                    settle_succeeded(&state, &mut op, result.order_id.clone(), Some(json), SuccessView::Created).await
+                }
+                // Accepted, or succeeded with card elements still missing: finish via inquiry/webhook.
+                _ => settle_accepted(&state, &mut op, result.order_id.clone()).await,
+            }
+        }
+    }
+}
+
+/// The card as the synchronous apply answer describes it (PAN reduced to bin/last4 here).
+fn composed_card(
+    state: &AppState,
+    id: &str,
+    r: &crate::upstream::wire::card::CardApplyResult,
+    req: &CreateCard,
+    created: &chrono::DateTime<Utc>,
+) -> Card {
+    let pan = r.card_no.clone().unwrap_or_default();
+    Card {
+        id: id.to_owned(),
+        status: CardStatus::Active,
+        currency: r.local_currency.clone().unwrap_or_else(|| req.currency.clone()),
+        bin: if pan.is_empty() { req.bin.clone() } else { pan.bin() },
+        last4: pan.last4(),
+        masked_number: if pan.is_empty() { String::new() } else { pan.masked() },
+        expiry: r
+            .card_expiry_date
+            .as_deref()
+            .and_then(|e| state.clock.parse_expiry(e))
+            .map(|(y, m)| format!("{y:04}-{m:02}")),
+        alias: req.alias.clone(),
+        label: None,
+        limit: req.limit,
+        balance: if req.group_id.is_some() { Amount::zero() } else { req.limit },
+        group_id: req.group_id.clone(),
+        cardholder_id: req.cardholder_id.clone(),
+        created_at: Some(*created),
+    }
+}
+
+/// The tenant's cards, newest first.
+#[utoipa::path(get, path = "/v1/cards", tag = "cards", operation_id = "list_cards",
+    params(ListQuery),
+    responses((status = 200, description = "A page of cards", body = inline(crate::domain::list::Page<Card>))),
+    security(("bearer" = ["cards:read"])))]
+pub async fn list_cards(
+    state: web::Data<AppState>,
+    who: Principal,
+    q: ValidQuery<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.0;
+    let after: Option<String> = decode_cursor(&state, &who.tenant, "cards", q.cursor.as_deref())?;
+    let index = state.ownership.list(&who.tenant, ObjectKind::Card, after.as_deref(), q.limit()).await?;
+    let st = state.clone();
+    let cards = fan_out(index.ids, 8, move |id| {
+        let st = st.clone();
+        async move { st.upstream.card_info(&CardInfoRequest { card_id: id }).await }
+    })
+    .await;
+    let mut data = Vec::with_capacity(cards.len());
+    for c in cards {
+        match c {
+            Ok(reply) => {
+                if let Some(info) = reply.result {
+                    data.push(card_from_wire(&info, state.codes(), &state.clock));
+                }
+            }
+            Err(e) => return Err(state.up(&e)),
+        }
+    }
+    Ok(page(data, encode_cursor(&state, &who.tenant, "cards", index.next)))
+}
+
+async fn fetch_info(state: &AppState, id: &str) -> Result<crate::upstream::wire::card::CardInfo, ApiError> {
+    let reply =
+        state.upstream.card_info(&CardInfoRequest { card_id: id.to_owned() }).await.map_err(|e| state.up(&e))?;
+    reply.result.ok_or_else(|| {
+        ApiError::new(
+            actix_web::http::StatusCode::BAD_GATEWAY,
+            "upstream_bad_response",
+            "the card platform sent no card",
+        )
+    })
+}
+
+/// A card, masked.
+#[utoipa::path(get, path = "/v1/cards/{id}", tag = "cards", operation_id = "get_card",
+    params(("id" = String, Path, description = "Card id")),
+    responses((status = 200, description = "The card (masked)", body = Card)),
+    security(("bearer" = ["cards:read"])))]
+pub async fn get_card(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    owned(&state, &who.tenant, ObjectKind::Card, &id, NOT_FOUND).await?;
+    let info = fetch_info(&state, &id).await?;
+    Ok(HttpResponse::Ok().json(card_from_wire(&info, state.codes(), &state.clock)))
+}
+
+/// The card's full number, CVV and expiry. Audited; never cached.
+#[utoipa::path(get, path = "/v1/cards/{id}/sensitive", tag = "cards", operation_id = "reveal_card",
+    params(("id" = String, Path, description = "Card id")),
+    responses((status = 200, description = "The card with its number and CVV (Cache-Control: no-store)", body = SensitiveCard)),
+    security(("bearer" = ["cards:reveal"])))]
+pub async fn reveal_card(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    owned(&state, &who.tenant, ObjectKind::Card, &id, NOT_FOUND).await?;
+    let info = fetch_info(&state, &id).await?;
+    let (Some(number), Some(cvv)) = (info.card_no.clone(), info.card_verify_no.clone()) else {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::BAD_GATEWAY,
+            "upstream_bad_response",
+            "the card platform sent no card number",
+        ));
+    };
+    tracing::info!(target: "audit", tenant = %who.tenant, subject = %who.subject, card_id = %id.as_str(), "card details revealed");
+    let out = SensitiveCard { card: card_from_wire(&info, state.codes(), &state.clock), number, cvv };
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .insert_header((actix_web::http::header::PRAGMA, "no-cache"))
+        .json(out))
+}
+
+/// Change alias, label, limit (shared sub-cards) or freeze/unfreeze.
+#[utoipa::path(patch, path = "/v1/cards/{id}", tag = "cards", operation_id = "update_card",
+    params(("id" = String, Path, description = "Card id"), ("Idempotency-Key" = String, Header, description = "Idempotency key")),
+    request_body = UpdateCard,
+    responses((status = 200, description = "The updated card", body = Card), (status = 202, description = "Accepted", body = crate::domain::operation::Operation)),
+    security(("bearer" = ["cards:write"])))]
+pub async fn update_card(
+    state: web::Data<AppState>,
+    ctx: WriteCtx,
+    id: web::Path<String>,
+    body: ValidJson<UpdateCard>,
+) -> Result<HttpResponse, ApiError> {
+    let req = body.0;
+    let meta = owned(&state, &ctx.tenant, ObjectKind::Card, &id, NOT_FOUND).await?;
+    if req.limit.is_some() && !meta.attrs.contains_key("group_id") {
+        return Err(ApiError::field(
+            "#/limit",
+            "can only be changed on shared sub-cards; recharge or refund a regular card instead",
+        ));
+    }
+    let context = OpContext { card_id: Some(id.to_string()), ..Default::default() };
+    let mut op = match ctx
+        .start(&state, OperationKind::CardUpdate, target(Some(id.to_string())), context, SuccessView::Resource)
+        .await?
+    {
+        Next::Respond(r) => return Ok(r),
+        Next::Send(op) => op,
+    };
+    let c = state.codes();
+    let wire = CardModifyRequest {
+        user_req_no: ctx.user_req_no.clone(),
+        card_id: id.to_string(),
+        card_alias: req.alias,
+        card_label: req.label,
+        status: req.status.map(|s| match s {
+            SettableCardStatus::Active => c.modify_status_enable,
+            SettableCardStatus::Frozen => c.modify_status_freeze,
+        }),
+        auth_limit_amount: req.limit.map(Amount::value),
+    };
+    finish_card_op(&state, &mut op, state.upstream.card_modify(&wire).await, SuccessView::Resource).await
+}
+
+/// Settles a card operation that answers `{orderId}`: the result is the card afterwards.
+async fn finish_card_op(
+    state: &AppState,
+    op: &mut crate::operations::StoredOperation,
+    res: Result<crate::upstream::Reply<crate::upstream::wire::common::OrderAck>, crate::upstream::UpstreamError>,
+    view: SuccessView,
+) -> Result<HttpResponse, ApiError> {
+    match res {
+        Err(e) => Ok(settle_err(state, op, &e).await),
+        Ok(reply) => {
+            let order_id = reply.result.as_ref().and_then(|a| a.order_id.clone());
+            if reply.is_async {
+                return settle_accepted(state, op, order_id).await;
+            }
+            let result = fetch_result(state, op).await.ok().flatten();
+            settle_succeeded(state, op, order_id, result, view).await
+        }
+    }
+}
+
+/// Cancel the card; its remaining balance returns to the merchant account.
+#[utoipa::path(post, path = "/v1/cards/{id}/cancel", tag = "cards", operation_id = "cancel_card",
+    params(("id" = String, Path, description = "Card id"), ("Idempotency-Key" = String, Header, description = "Idempotency key")),
+    responses((status = 200, description = "Cancelled (the operation, with the card as result)", body = crate::domain::operation::Operation),
+              (status = 202, description = "Accepted", body = crate::domain::operation::Operation)),
+    security(("bearer" = ["cards:write"])))]
+pub async fn cancel_card(
+    state: web::Data<AppState>,
+    ctx: WriteCtx,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    owned(&state, &ctx.tenant, ObjectKind::Card, &id, NOT_FOUND).await?;
+    let context = OpContext { card_id: Some(id.to_string()), ..Default::default() };
+    let mut op = match ctx
+        .start(&state, OperationKind::CardCancel, target(Some(id.to_string())), context, SuccessView::Operation)
+        .await?
+    {
+        Next::Respond(r) => return Ok(r),
+        Next::Send(op) => op,
+    };
+    let wire = CardCancelRequest { user_req_no: ctx.user_req_no.clone(), card_id: id.to_string() };
+    finish_card_op(&state, &mut op, state.upstream.card_cancel(&wire).await, SuccessView::Operation).await
+}
+
+/// Move money from the merchant account onto the card.
+#[utoipa::path(post, path = "/v1/cards/{id}/recharges", tag = "cards", operation_id = "recharge_card",
+    params(("id" = String, Path, description = "Card id"), ("Idempotency-Key" = String, Header, description = "Idempotency key")),
+    request_body = AmountBody,
+    responses((status = 200, description = "Recharged (the operation, with the card as result)", body = crate::domain::operation::Operation),
+              (status = 202, description = "Accepted", body = crate::domain::operation::Operation)),
+    security(("bearer" = ["funds:write"])))]
+pub async fn recharge_card(
+    state: web::Data<AppState>,
+    ctx: WriteCtx,
+    id: web::Path<String>,
+    body: ValidJson<AmountBody>,
+) -> Result<HttpResponse, ApiError> {
+    move_money(state, ctx, id.into_inner(), body.0, true).await
+}
+
+/// Move money from the card back to the merchant account.
+#[utoipa::path(post, path = "/v1/cards/{id}/refunds", tag = "cards", operation_id = "refund_card",
+    params(("id" = String, Path, description = "Card id"), ("Idempotency-Key" = String, Header, description = "Idempotency key")),
+    request_body = AmountBody,
+    responses((status = 200, description = "Refunded (the operation, with the card as result)", body = crate::domain::operation::Operation),
+              (status = 202, description = "Accepted", body = crate::domain::operation::Operation)),
+    security(("bearer" = ["funds:write"])))]
+pub async fn refund_card(
+    state: web::Data<AppState>,
+    ctx: WriteCtx,
+    id: web::Path<String>,
+    body: ValidJson<AmountBody>,
+) -> Result<HttpResponse, ApiError> {
+    move_money(state, ctx, id.into_inner(), body.0, false).await
+}
+
+async fn move_money(
+    state: web::Data<AppState>,
+    ctx: WriteCtx,
+    id: String,
+    body: AmountBody,
+    recharge: bool,
+) -> Result<HttpResponse, ApiError> {
+    owned(&state, &ctx.tenant, ObjectKind::Card, &id, NOT_FOUND).await?;
+    let kind = if recharge { OperationKind::CardRecharge } else { OperationKind::CardRefund };
+    let context = OpContext { card_id: Some(id.clone()), amount: Some(body.amount.to_string()), ..Default::default() };
+    let mut op = match ctx.start(&state, kind, target(Some(id.clone())), context, SuccessView::Operation).await? {
+        Next::Respond(r) => return Ok(r),
+        Next::Send(op) => op,
+    };
+    let channel = Some(state.codes().channel_type_regular);
+    let res = if recharge {
+        let wire = RechargeRequest {
+            user_req_no: ctx.user_req_no.clone(),
+            card_id: Some(id),
+            auth_limit_amount: body.amount.value(),
+            channel_type: channel,
+            group_id: None,
+        };
+        state.upstream.card_recharge(&wire).await
+    } else {
+        let wire = RefundRequest {
+            user_req_no: ctx.user_req_no.clone(),
+            card_id: Some(id),
+            refund_amount: body.amount.value(),
+            channel_type: channel,
+            group_id: None,
+        };
+        state.upstream.card_refund(&wire).await
+    };
+    finish_card_op(&state, &mut op, res, SuccessView::Operation).await
+}

@@ -1,0 +1,89 @@
+//! Every route of GATEWAY.md §4, declared once: the same list registers the handlers, builds the
+//! route table the middleware reads (auth, scope, rate-limit class, idempotency) and lists the
+//! operations of the OpenAPI document.
+
+pub mod card_groups;
+pub mod cardholders;
+pub mod cards;
+pub mod crypto;
+pub mod health;
+pub mod operations;
+pub mod physical_cards;
+pub mod reference;
+pub mod support;
+pub mod table;
+pub mod transactions;
+pub mod treasury;
+
+use actix_web::{http::Method, web};
+use table::{Access, RouteClass, RoutePolicy, RouteTable};
+
+use crate::auth::Scope::*;
+
+macro_rules! routes {
+    ($( $method:ident $path:literal => $handler:path, $access:expr, $class:ident, $idem:literal; )*) => {
+        /// The policy of every route.
+        pub fn table() -> RouteTable {
+            RouteTable::new(vec![$(
+                RoutePolicy { method: Method::$method, path: $path, access: $access, class: RouteClass::$class, idempotent: $idem },
+            )*])
+        }
+
+        /// Registers every route (one resource per method and path; see `http::fallback` for 404/405).
+        pub fn configure(cfg: &mut web::ServiceConfig) {
+            $( cfg.route($path, web::method(Method::$method).to($handler)); )*
+        }
+
+        /// The operations of the OpenAPI document, from the same list.
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($($handler),*))]
+        pub struct ApiPaths;
+    };
+}
+
+routes! {
+    GET "/healthz" => health::healthz, Access::Public, Read, false;
+    GET "/readyz" => health::readyz, Access::Public, Read, false;
+
+    GET "/v1/card-bins" => reference::list_card_bins, Access::Scope(CardsRead), Read, false;
+    GET "/v1/scenes" => reference::list_scenes, Access::Scope(CardsRead), Read, false;
+    GET "/v1/reference/{table}" => reference::get_reference_table, Access::Authenticated, Read, false;
+
+    POST "/v1/cards" => cards::create_card, Access::Scope(CardsWrite), Write, true;
+    GET "/v1/cards" => cards::list_cards, Access::Scope(CardsRead), Read, false;
+    GET "/v1/cards/{id}" => cards::get_card, Access::Scope(CardsRead), Read, false;
+    GET "/v1/cards/{id}/sensitive" => cards::reveal_card, Access::Scope(CardsReveal), Sensitive, false;
+    PATCH "/v1/cards/{id}" => cards::update_card, Access::Scope(CardsWrite), Write, true;
+    POST "/v1/cards/{id}/cancel" => cards::cancel_card, Access::Scope(CardsWrite), Write, true;
+    POST "/v1/cards/{id}/recharges" => cards::recharge_card, Access::Scope(FundsWrite), Write, true;
+    POST "/v1/cards/{id}/refunds" => cards::refund_card, Access::Scope(FundsWrite), Write, true;
+    GET "/v1/cards/{id}/transactions" => transactions::list_card_transactions, Access::Scope(CardsRead), Read, false;
+    GET "/v1/transactions" => transactions::list_transactions, Access::Scope(CardsRead), Read, false;
+
+    POST "/v1/card-groups" => card_groups::create_card_group, Access::Scope(CardsWrite), Write, true;
+    GET "/v1/card-groups" => card_groups::list_card_groups, Access::Scope(CardsRead), Read, false;
+    GET "/v1/card-groups/{id}" => card_groups::get_card_group, Access::Scope(CardsRead), Read, false;
+    PATCH "/v1/card-groups/{id}" => card_groups::update_card_group, Access::Scope(CardsWrite), Write, true;
+    POST "/v1/card-groups/{id}/recharges" => card_groups::recharge_card_group, Access::Scope(FundsWrite), Write, true;
+    POST "/v1/card-groups/{id}/refunds" => card_groups::refund_card_group, Access::Scope(FundsWrite), Write, true;
+
+    POST "/v1/cardholders" => cardholders::create_cardholder, Access::Scope(CardholdersWrite), Write, true;
+    GET "/v1/cardholders" => cardholders::list_cardholders, Access::Scope(CardholdersRead), Read, false;
+    GET "/v1/cardholders/{id}" => cardholders::get_cardholder, Access::Scope(CardholdersRead), Read, false;
+    DELETE "/v1/cardholders/{id}" => cardholders::delete_cardholder, Access::Scope(CardholdersWrite), Write, true;
+
+    GET "/v1/operations" => operations::list_operations, Access::Scope(CardsRead), Read, false;
+    GET "/v1/operations/{id}" => operations::get_operation, Access::Scope(CardsRead), Read, false;
+
+    POST "/v1/physical-cards" => physical_cards::assign_physical_card, Access::Scope(CardsWrite), Write, true;
+    POST "/v1/physical-cards/{id}/activate" => physical_cards::activate_physical_card, Access::Scope(CardsWrite), Write, true;
+    POST "/v1/physical-cards/{id}/pin-reset" => physical_cards::reset_physical_card_pin, Access::Scope(CardsWrite), Write, true;
+
+    POST "/v1/crypto/deposits" => crypto::create_crypto_deposit, Access::Scope(CryptoWrite), Write, true;
+    POST "/v1/crypto/withdrawals" => crypto::create_crypto_withdrawal, Access::Scope(CryptoWrite), Write, true;
+
+    GET "/v1/treasury/balances" => treasury::list_balances, Access::Scope(TreasuryRead), Read, false;
+    GET "/v1/treasury/exchange-rates" => treasury::get_exchange_rate, Access::Scope(TreasuryRead), Read, false;
+    POST "/v1/treasury/exchanges" => treasury::create_exchange, Access::Scope(TreasuryWrite), Write, true;
+    POST "/v1/treasury/crypto-transfers" => treasury::create_crypto_transfer, Access::Scope(TreasuryWrite), Write, true;
+}

@@ -1,0 +1,181 @@
+//! `/v1/physical-cards…`: assign a card kit to a cardholder, activate it, reset its PIN.
+
+use actix_web::{HttpResponse, web};
+
+use super::support::owned;
+use crate::{
+    domain::{
+        operation::{Operation, OperationKind, OperationTarget},
+        physical::{ActivatePhysicalCard, AssignPhysicalCard, PhysicalCard, PinReset},
+    },
+    error::ApiError,
+    http::extract::ValidJson,
+    operations::{
+        WriteCtx,
+        record::OpContext,
+        write::{Next, SuccessView, settle_accepted, settle_err, settle_succeeded},
+    },
+    state::AppState,
+    tenancy::{ObjectKind, ObjectMeta, TenantId},
+    upstream::wire::pcc::{CardActiveRequest, CardAssignRequest, PinResetRequest},
+};
+
+const NOT_FOUND: &str = "physical_card_not_found";
+
+fn target(id: Option<String>) -> Option<OperationTarget> {
+    Some(OperationTarget { kind: "card".into(), id })
+}
+
+/// A card id the tenant owns *as a physical card*; anything else is 404.
+async fn owned_physical(state: &AppState, tenant: &TenantId, id: &str) -> Result<ObjectMeta, ApiError> {
+    let meta = owned(state, tenant, ObjectKind::Card, id, NOT_FOUND).await?;
+    if meta.attrs.get("kind").map(String::as_str) != Some("physical") {
+        return Err(ApiError::not_found(NOT_FOUND, "physical card"));
+    }
+    Ok(meta)
+}
+
+/// Assign a physical card kit to a cardholder; an activation code follows as an event.
+#[utoipa::path(post, path = "/v1/physical-cards", tag = "physical-cards", operation_id = "assign_physical_card",
+    params(("Idempotency-Key" = String, Header, description = "Idempotency key")),
+    request_body = AssignPhysicalCard,
+    responses((status = 201, description = "Assigned", body = PhysicalCard), (status = 202, description = "Accepted", body = Operation)),
+    security(("bearer" = ["cards:write"])))]
+pub async fn assign_physical_card(
+    state: web::Data<AppState>,
+    ctx: WriteCtx,
+    body: ValidJson<AssignPhysicalCard>,
+) -> Result<HttpResponse, ApiError> {
+    let req = body.0;
+    owned(&state, &ctx.tenant, ObjectKind::Cardholder, &req.cardholder_id, "cardholder_not_found").await?;
+    let context = OpContext {
+        cardholder_id: Some(req.cardholder_id.clone()),
+        currency: Some(req.currency.clone()),
+        ..Default::default()
+    };
+    let mut op = match ctx
+        .start(&state, OperationKind::PhysicalCardAssign, target(None), context, SuccessView::Created)
+        .await?
+    {
+        Next::Respond(r) => return Ok(r),
+        Next::Send(op) => op,
+    };
+    let wire = CardAssignRequest {
+        user_req_no: ctx.user_req_no.clone(),
+        card_user_id: req.cardholder_id.clone(),
+        kit_no: req.kit_number.clone(),
+        local_currency: req.currency.clone(),
+    };
+    match state.upstream.card_assign(&wire).await {
+        Err(e) => Ok(settle_err(&state, &mut op, &e).await),
+        Ok(reply) if reply.is_async => {
+            let order = reply.result.and_then(|r| r.order_id);
+            settle_accepted(&state, &mut op, order).await
+        }
+        Ok(reply) => {
+            let Some(res) = reply.result else {
+                return settle_accepted(&state, &mut op, None).await;
+            };
+            let mut meta = ObjectMeta { created_ms: op.op.created_at.timestamp_millis(), attrs: Default::default() };
+            meta.attrs.insert("kind".into(), "physical".into());
+            meta.attrs.insert("cardholder_id".into(), req.cardholder_id.clone());
+            if !state.ownership.claim(&ctx.tenant, ObjectKind::Card, &res.card_id, &meta).await? {
+                return Err(ApiError::internal("assigned card already owned by another tenant"));
+            }
+            op.op.target = target(Some(res.card_id.clone()));
+            let out = PhysicalCard {
+                id: res.card_id.clone(),
+                status: "pending_activation".into(),
+                cardholder_id: Some(req.cardholder_id),
+                currency: Some(req.currency),
+            };
+            let json = serde_json::to_value(&out).map_err(ApiError::internal)?;
+            settle_succeeded(&state, &mut op, res.order_id, Some(json), SuccessView::Created).await
+        }
+    }
+}
+
+/// Activate a physical card with the code delivered by the `physical_card.activation_code` event.
+#[utoipa::path(post, path = "/v1/physical-cards/{id}/activate", tag = "physical-cards", operation_id = "activate_physical_card",
+    params(("id" = String, Path, description = "Card id"), ("Idempotency-Key" = String, Header, description = "Idempotency key")),
+    request_body = ActivatePhysicalCard,
+    responses((status = 200, description = "Activated", body = PhysicalCard), (status = 202, description = "Accepted", body = Operation)),
+    security(("bearer" = ["cards:write"])))]
+pub async fn activate_physical_card(
+    state: web::Data<AppState>,
+    ctx: WriteCtx,
+    id: web::Path<String>,
+    body: ValidJson<ActivatePhysicalCard>,
+) -> Result<HttpResponse, ApiError> {
+    let meta = owned_physical(&state, &ctx.tenant, &id).await?;
+    let context = OpContext { card_id: Some(id.to_string()), ..Default::default() };
+    let mut op = match ctx
+        .start(
+            &state,
+            OperationKind::PhysicalCardActivate,
+            target(Some(id.to_string())),
+            context,
+            SuccessView::Resource,
+        )
+        .await?
+    {
+        Next::Respond(r) => return Ok(r),
+        Next::Send(op) => op,
+    };
+    let wire = CardActiveRequest {
+        user_req_no: ctx.user_req_no.clone(),
+        card_id: id.to_string(),
+        active_code: body.0.activation_code,
+    };
+    match state.upstream.card_active(&wire).await {
+        Err(e) => Ok(settle_err(&state, &mut op, &e).await),
+        Ok(reply) if reply.is_async => settle_accepted(&state, &mut op, reply.result.and_then(|r| r.order_id)).await,
+        Ok(reply) => {
+            let out = PhysicalCard {
+                id: id.to_string(),
+                status: "active".into(),
+                cardholder_id: meta.attrs.get("cardholder_id").cloned(),
+                currency: None,
+            };
+            let json = serde_json::to_value(&out).map_err(ApiError::internal)?;
+            settle_succeeded(&state, &mut op, reply.result.and_then(|r| r.order_id), Some(json), SuccessView::Resource)
+                .await
+        }
+    }
+}
+
+/// Reset the PIN; the platform delivers the new PIN to the cardholder directly.
+#[utoipa::path(post, path = "/v1/physical-cards/{id}/pin-reset", tag = "physical-cards", operation_id = "reset_physical_card_pin",
+    params(("id" = String, Path, description = "Card id"), ("Idempotency-Key" = String, Header, description = "Idempotency key")),
+    request_body(content = PinReset, description = "An empty object (optional)"),
+    responses((status = 200, description = "Reset requested (the operation)", body = Operation), (status = 202, description = "Accepted", body = Operation)),
+    security(("bearer" = ["cards:write"])))]
+pub async fn reset_physical_card_pin(
+    state: web::Data<AppState>,
+    ctx: WriteCtx,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    owned_physical(&state, &ctx.tenant, &id).await?;
+    let context = OpContext { card_id: Some(id.to_string()), ..Default::default() };
+    let mut op = match ctx
+        .start(
+            &state,
+            OperationKind::PhysicalCardPinReset,
+            target(Some(id.to_string())),
+            context,
+            SuccessView::Operation,
+        )
+        .await?
+    {
+        Next::Respond(r) => return Ok(r),
+        Next::Send(op) => op,
+    };
+    let wire = PinResetRequest { user_req_no: ctx.user_req_no.clone(), card_id: id.to_string() };
+    match state.upstream.pin_reset(&wire).await {
+        Err(e) => Ok(settle_err(&state, &mut op, &e).await),
+        Ok(reply) if reply.is_async => settle_accepted(&state, &mut op, reply.result.and_then(|r| r.order_id)).await,
+        Ok(reply) => {
+            settle_succeeded(&state, &mut op, reply.result.and_then(|r| r.order_id), None, SuccessView::Operation).await
+        }
+    }
+}

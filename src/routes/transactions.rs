@@ -1,0 +1,123 @@
+//! `GET /v1/cards/{id}/transactions` and `GET /v1/transactions` (Transaction Inquiry).
+//!
+//! The window (`from`..`to`) is fixed into the cursor on the first page, so new transactions cannot
+//! shift later pages. The tenant-wide list scans the platform's pages within the window and keeps only
+//! the tenant's cards: a page may be shorter than `limit`, never padded with another tenant's rows.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, web};
+use chrono::{Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::support::{decode_cursor, encode_cursor, owned, page};
+use crate::{
+    auth::Principal,
+    domain::transaction::{Transaction, TransactionQuery, transaction_from_wire},
+    error::ApiError,
+    http::extract::ValidQuery,
+    state::AppState,
+    tenancy::{ObjectKind, TenantId},
+    upstream::wire::{card::TransactionQueryRequest, common::PageRequest},
+};
+
+/// Upstream page size (the vendor's maximum) and how many upstream pages one request may scan.
+const UPSTREAM_PAGE: i64 = 50;
+const MAX_SCAN_PAGES: i64 = 10;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct TxCursor {
+    from: NaiveDate,
+    to: NaiveDate,
+    page: i64,
+    offset: usize,
+}
+
+fn first_cursor(q: &TransactionQuery) -> TxCursor {
+    let today = Utc::now().date_naive();
+    let to = q.to.unwrap_or(today);
+    TxCursor { from: q.from.unwrap_or(to - Duration::days(30)), to, page: 1, offset: 0 }
+}
+
+async fn scan(
+    state: &AppState,
+    tenant: &TenantId,
+    card_id: Option<String>,
+    mut cur: TxCursor,
+    limit: usize,
+) -> Result<(Vec<Transaction>, Option<TxCursor>), ApiError> {
+    let begin = cur.from.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    let end = cur.to.and_hms_opt(23, 59, 59).map(|t| t.and_utc());
+    let mut owned_cache: HashMap<String, bool> = HashMap::new();
+    let mut out = Vec::new();
+    for _ in 0..MAX_SCAN_PAGES {
+        let req = TransactionQueryRequest {
+            page: PageRequest { current_page: cur.page, page_size: UPSTREAM_PAGE },
+            card_id: card_id.clone(),
+            card_type: None,
+            begin_time: begin.map(|t| state.clock.format_datetime(t)),
+            end_time: end.map(|t| state.clock.format_datetime(t)),
+        };
+        let reply = state.upstream.transaction_query(&req).await.map_err(|e| state.up(&e))?;
+        let items = reply.result.map(|p| p.list).unwrap_or_default();
+        let n = items.len();
+        for (i, item) in items.into_iter().enumerate().skip(cur.offset) {
+            let mine = match (&card_id, owned_cache.get(&item.card_id)) {
+                (Some(_), _) => true,
+                (None, Some(m)) => *m,
+                (None, None) => {
+                    let m = state.ownership.get(tenant, ObjectKind::Card, &item.card_id).await?.is_some();
+                    owned_cache.insert(item.card_id.clone(), m);
+                    m
+                }
+            };
+            if mine {
+                out.push(transaction_from_wire(&item, state.codes(), &state.clock));
+                if out.len() == limit {
+                    let more = i + 1 < n || n as i64 == UPSTREAM_PAGE;
+                    let next = more.then(|| TxCursor { offset: i + 1, ..cur.clone() });
+                    return Ok((out, next));
+                }
+            }
+        }
+        if (n as i64) < UPSTREAM_PAGE {
+            return Ok((out, None));
+        }
+        cur.page += 1;
+        cur.offset = 0;
+    }
+    Ok((out, Some(cur)))
+}
+
+/// Transactions of one card, newest platform order.
+#[utoipa::path(get, path = "/v1/cards/{id}/transactions", tag = "transactions", operation_id = "list_card_transactions",
+    params(("id" = String, Path, description = "Card id"), TransactionQuery),
+    responses((status = 200, description = "A page of transactions", body = inline(crate::domain::list::Page<Transaction>))),
+    security(("bearer" = ["cards:read"])))]
+pub async fn list_card_transactions(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    q: ValidQuery<TransactionQuery>,
+) -> Result<HttpResponse, ApiError> {
+    owned(&state, &who.tenant, ObjectKind::Card, &id, "card_not_found").await?;
+    let list = format!("tx:{}", id.as_str());
+    let cur = decode_cursor(&state, &who.tenant, &list, q.0.cursor.as_deref())?.unwrap_or_else(|| first_cursor(&q.0));
+    let (data, next) = scan(&state, &who.tenant, Some(id.to_string()), cur, q.0.limit.unwrap_or(20)).await?;
+    Ok(page(data, encode_cursor(&state, &who.tenant, &list, next)))
+}
+
+/// Transactions of all the tenant's cards.
+#[utoipa::path(get, path = "/v1/transactions", tag = "transactions", operation_id = "list_transactions",
+    params(TransactionQuery),
+    responses((status = 200, description = "A page of transactions (possibly shorter than `limit`)", body = inline(crate::domain::list::Page<Transaction>))),
+    security(("bearer" = ["cards:read"])))]
+pub async fn list_transactions(
+    state: web::Data<AppState>,
+    who: Principal,
+    q: ValidQuery<TransactionQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let cur = decode_cursor(&state, &who.tenant, "tx", q.0.cursor.as_deref())?.unwrap_or_else(|| first_cursor(&q.0));
+    let (data, next) = scan(&state, &who.tenant, None, cur, q.0.limit.unwrap_or(20)).await?;
+    Ok(page(data, encode_cursor(&state, &who.tenant, "tx", next)))
+}

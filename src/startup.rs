@@ -1,0 +1,157 @@
+//! `Application::build(settings)`: validates the configuration, loads keys, starts the embedded
+//! simulator when configured, builds the stores and binds the listener (port 0 works; `port()` says
+//! which). `main` only parses the command line and calls this.
+
+use std::{net::TcpListener, sync::Arc, time::Duration};
+
+use actix_web::{App, HttpServer, dev::Server, middleware::from_fn, web};
+use anyhow::Context as _;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{
+    auth::JwtVerifier,
+    config::{Settings, resolve_text, stores::StoreKind, upstream::UpstreamMode},
+    dev_keys,
+    envelope::EnvelopeCodec,
+    http::{extract::BodyLimits, fallback, request_id},
+    reference::ReferenceData,
+    routes,
+    sensitive::Reveal,
+    simulator::{self, SimHandle, SimulatorConfig},
+    state::{AppState, TtlCache},
+    storage::redis::RedisPool,
+    tenancy::{OwnershipStore, ReqNos, cursor::CursorCodec, memory::MemoryOwnershipStore, redis::RedisOwnershipStore},
+    upstream::{MerchantClient, formats::WireClock},
+};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    simulator: Option<SimHandle>,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        settings.validate()?;
+        let production = settings.is_production();
+        let settings = Arc::new(settings);
+
+        let listener = TcpListener::bind(&settings.server.listen)
+            .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
+        let port = listener.local_addr()?.port();
+
+        let merchant_key = dev_keys::load_private(
+            settings.upstream.merchant_private_key.expose(),
+            dev_keys::MERCHANT_PRIVATE_PEM,
+            production,
+            "upstream.merchant_private_key",
+        )?;
+        let platform_key = dev_keys::load_public(
+            &settings.upstream.platform_public_key,
+            dev_keys::PLATFORM_PUBLIC_PEM,
+            production,
+            "upstream.platform_public_key",
+        )?;
+        let codec = EnvelopeCodec::new(merchant_key, platform_key);
+
+        let (base_url, sim) = match settings.upstream.mode {
+            UpstreamMode::Http => (settings.upstream.base_url.clone(), None),
+            UpstreamMode::Simulator => {
+                let cfg = SimulatorConfig::from_settings(&settings)?;
+                let handle =
+                    simulator::spawn(cfg, "127.0.0.1:0").await.context("cannot start the embedded simulator")?;
+                (handle.base_url(), Some(handle))
+            }
+        };
+        let public = if settings.server.public_url.is_empty() {
+            format!("http://127.0.0.1:{port}")
+        } else {
+            settings.server.public_url.trim_end_matches('/').to_owned()
+        };
+        if let Some(sim) = &sim {
+            if settings.simulator.webhook_url.is_empty() {
+                sim.set_webhook_url(Some(format!("{public}/webhooks/merchant")));
+            }
+        }
+
+        let upstream = MerchantClient::new(&settings.upstream, &base_url, codec)?;
+        let clock = WireClock::new(&settings.upstream.formats).map_err(anyhow::Error::msg)?;
+        let redis = if settings.redis.url.is_empty() { None } else { Some(RedisPool::new(&settings.redis)?) };
+        let ownership: Arc<dyn OwnershipStore> = match (settings.tenancy.store, &redis) {
+            (StoreKind::Redis, Some(pool)) => Arc::new(RedisOwnershipStore::new(pool.clone())),
+            (StoreKind::Redis, None) => anyhow::bail!("tenancy.store = \"redis\" needs redis.url"),
+            (StoreKind::Memory, _) => Arc::new(MemoryOwnershipStore::new()),
+        };
+        let tenancy_secret = resolve_text(settings.tenancy.secret.expose())?;
+        let cursor_secret =
+            tenancy_secret.clone().unwrap_or_else(|| "card-gateway development cursor secret".to_owned());
+        let state = web::Data::new(AppState {
+            settings: settings.clone(),
+            upstream,
+            clock,
+            ownership,
+            req_nos: ReqNos::new(&settings.tenancy.user_req_no_prefix, tenancy_secret.as_deref()),
+            cursors: CursorCodec::new(cursor_secret.as_bytes()),
+            reference: Arc::new(ReferenceData::load().map_err(anyhow::Error::msg)?),
+            bins: TtlCache::new(Duration::from_secs(settings.upstream.reference_cache_s)),
+            scenes: TtlCache::new(Duration::from_secs(settings.upstream.reference_cache_s)),
+        });
+
+        let verifier = JwtVerifier::from_settings(&settings.auth, production)?;
+        let keys = verifier.prime().await.map_err(anyhow::Error::msg)?;
+        tracing::info!(keys, "JWT verification keys loaded");
+        let verifier = web::Data::new(verifier);
+
+        let table = web::Data::new(routes::table());
+        let doc = crate::openapi::document(&table);
+        let limits = BodyLimits::new(settings.server.max_body_bytes)
+            .with_route("/v1/cardholders", settings.server.max_cardholder_body_bytes);
+        let server_state = state.clone();
+        let workers = if settings.server.workers == 0 { num_workers() } else { settings.server.workers };
+        let server = HttpServer::new(move || {
+            // Wrap order: the last `.wrap` runs first. Request id → auth/scope → handler.
+            App::new()
+                .app_data(server_state.clone())
+                .app_data(table.clone())
+                .app_data(verifier.clone())
+                .app_data(limits.clone())
+                .configure(routes::configure)
+                .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", doc.clone()))
+                .default_service(web::to(fallback::not_found_or_method_not_allowed))
+                .wrap(from_fn(crate::auth::middleware::middleware))
+                .wrap(from_fn(request_id::middleware))
+        })
+        .workers(workers)
+        .shutdown_timeout(10)
+        .listen(listener)?
+        .run();
+        Ok(Self { port, server, simulator: sim, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The embedded simulator, when `upstream.mode = "simulator"`.
+    pub fn simulator(&self) -> Option<&SimHandle> {
+        self.simulator.as_ref()
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// A handle to stop the server (graceful or not).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn num_workers() -> usize {
+    std::thread::available_parallelism().map(std::num::NonZeroUsize::get).unwrap_or(2)
+}

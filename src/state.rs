@@ -1,0 +1,61 @@
+//! Everything a handler needs, built once at startup and shared by all workers.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use parking_lot::RwLock;
+
+use crate::{
+    config::{Settings, upstream::UpstreamCodes},
+    error::ApiError,
+    reference::ReferenceData,
+    tenancy::{OwnershipStore, ReqNos, cursor::CursorCodec},
+    upstream::{MerchantClient, UpstreamError, formats::WireClock},
+};
+
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub upstream: MerchantClient,
+    pub clock: WireClock,
+    pub ownership: Arc<dyn OwnershipStore>,
+    pub req_nos: ReqNos,
+    pub cursors: CursorCodec,
+    pub reference: Arc<ReferenceData>,
+    pub bins: TtlCache<Vec<crate::domain::card::CardBinOut>>,
+    pub scenes: TtlCache<Vec<crate::domain::card::SceneOut>>,
+}
+
+impl AppState {
+    pub fn codes(&self) -> &UpstreamCodes {
+        &self.settings.upstream.codes
+    }
+
+    /// Maps an upstream failure through the configured error table.
+    pub fn up(&self, e: &UpstreamError) -> ApiError {
+        ApiError::upstream(e, &self.settings.upstream.error_map)
+    }
+}
+
+/// A value cached in-process for a short time (card BINs, scenes).
+pub struct TtlCache<T> {
+    ttl: Duration,
+    slot: RwLock<Option<(Instant, Arc<T>)>>,
+}
+
+impl<T> TtlCache<T> {
+    pub fn new(ttl: Duration) -> Self {
+        Self { ttl, slot: RwLock::new(None) }
+    }
+
+    pub fn get(&self) -> Option<Arc<T>> {
+        self.slot.read().as_ref().filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, v)| v.clone())
+    }
+
+    pub fn put(&self, v: T) -> Arc<T> {
+        let v = Arc::new(v);
+        *self.slot.write() = Some((Instant::now(), v.clone()));
+        v
+    }
+}

@@ -1,0 +1,196 @@
+//! The ownership contract: every object a tenant creates is recorded as that tenant's; every id in a
+//! path or body is checked against it; lists read the tenant's own index.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::TenantId;
+use crate::storage::StoreError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectKind {
+    Card,
+    CardGroup,
+    Cardholder,
+    Operation,
+    CryptoOrder,
+    WebhookEndpoint,
+}
+
+impl ObjectKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectKind::Card => "card",
+            ObjectKind::CardGroup => "card_group",
+            ObjectKind::Cardholder => "cardholder",
+            ObjectKind::Operation => "operation",
+            ObjectKind::CryptoOrder => "crypto_order",
+            ObjectKind::WebhookEndpoint => "webhook_endpoint",
+        }
+    }
+}
+
+/// What the gateway keeps about an object: when it was created (for ordering) and a few non-sensitive
+/// attributes (e.g. a card's `group_id`, `cardholder_id`, `last4`). Never a PAN or CVV.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ObjectMeta {
+    pub created_ms: i64,
+    #[serde(default)]
+    pub attrs: BTreeMap<String, String>,
+}
+
+/// One page of a tenant's index, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexPage {
+    pub ids: Vec<String>,
+    /// Position after the last id, when more may follow.
+    pub next: Option<String>,
+}
+
+/// The index position of an object: `<created_ms, zero-padded>|<id>`, ordered lexicographically.
+pub fn position(created_ms: i64, id: &str) -> String {
+    format!("{:016}|{id}", created_ms.max(0))
+}
+
+#[async_trait]
+pub trait OwnershipStore: Send + Sync + 'static {
+    /// Records `id` as `tenant`'s (idempotent for the same tenant). Returns `false`, writing nothing,
+    /// when another tenant already owns it.
+    async fn claim(&self, tenant: &TenantId, kind: ObjectKind, id: &str, meta: &ObjectMeta)
+    -> Result<bool, StoreError>;
+
+    /// The object's metadata if `tenant` owns it; `None` for a missing object and for another
+    /// tenant's object alike.
+    async fn get(&self, tenant: &TenantId, kind: ObjectKind, id: &str) -> Result<Option<ObjectMeta>, StoreError>;
+
+    /// Replaces the attributes of an owned object (no-op when not owned).
+    async fn update(&self, tenant: &TenantId, kind: ObjectKind, id: &str, meta: &ObjectMeta) -> Result<(), StoreError>;
+
+    /// Who owns an object (webhook routing).
+    async fn owner_of(&self, kind: ObjectKind, id: &str) -> Result<Option<TenantId>, StoreError>;
+
+    /// The tenant's objects of `kind`, newest first, strictly after `after` (a position).
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<IndexPage, StoreError>;
+
+    /// A JSON document owned by the tenant (operations, endpoint configs): put/get by id.
+    async fn put_doc(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        id: &str,
+        doc: &serde_json::Value,
+    ) -> Result<(), StoreError>;
+    async fn get_doc(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        id: &str,
+    ) -> Result<Option<serde_json::Value>, StoreError>;
+
+    /// Liveness of the backing store (readiness probe).
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// The contract every backend must meet; run by each backend's tests.
+#[cfg(test)]
+pub mod contract {
+    use super::*;
+
+    fn t(s: &str) -> TenantId {
+        TenantId::parse(s).unwrap()
+    }
+
+    fn meta(ms: i64) -> ObjectMeta {
+        ObjectMeta { created_ms: ms, attrs: BTreeMap::new() }
+    }
+
+    pub async fn first_claim_wins_and_other_tenants_see_nothing(s: &dyn OwnershipStore) {
+        assert!(s.claim(&t("a"), ObjectKind::Card, "c1", &meta(1)).await.unwrap());
+        assert!(
+            s.claim(&t("a"), ObjectKind::Card, "c1", &meta(1)).await.unwrap(),
+            "re-claim by the owner is idempotent"
+        );
+        assert!(!s.claim(&t("b"), ObjectKind::Card, "c1", &meta(2)).await.unwrap());
+        assert!(s.get(&t("a"), ObjectKind::Card, "c1").await.unwrap().is_some());
+        assert_eq!(s.get(&t("b"), ObjectKind::Card, "c1").await.unwrap(), None);
+        assert_eq!(s.get(&t("a"), ObjectKind::CardGroup, "c1").await.unwrap(), None, "kinds are separate");
+        assert_eq!(s.owner_of(ObjectKind::Card, "c1").await.unwrap(), Some(t("a")));
+        assert_eq!(s.owner_of(ObjectKind::Card, "nope").await.unwrap(), None);
+    }
+
+    pub async fn lists_page_newest_first_without_gaps_or_leaks(s: &dyn OwnershipStore) {
+        for i in 0..25 {
+            s.claim(&t("a"), ObjectKind::Cardholder, &format!("h{i:02}"), &meta(1000 + i / 2)).await.unwrap();
+            s.claim(&t("b"), ObjectKind::Cardholder, &format!("x{i:02}"), &meta(1000 + i)).await.unwrap();
+        }
+        let mut seen = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = s.list(&t("a"), ObjectKind::Cardholder, after.as_deref(), 7).await.unwrap();
+            assert!(page.ids.len() <= 7);
+            seen.extend(page.ids.clone());
+            match page.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 25);
+        assert!(seen.iter().all(|id| id.starts_with('h')), "no other tenant's ids");
+        let mut dedup = seen.clone();
+        dedup.sort();
+        dedup.dedup();
+        assert_eq!(dedup.len(), 25, "no duplicates");
+        assert_eq!(seen[0], "h24", "newest first");
+    }
+
+    pub async fn documents_are_per_tenant(s: &dyn OwnershipStore) {
+        let doc = serde_json::json!({"status": "pending"});
+        s.put_doc(&t("a"), ObjectKind::Operation, "op1", &doc).await.unwrap();
+        assert_eq!(s.get_doc(&t("a"), ObjectKind::Operation, "op1").await.unwrap(), Some(doc));
+        assert_eq!(s.get_doc(&t("b"), ObjectKind::Operation, "op1").await.unwrap(), None);
+        let mut m = meta(5);
+        s.claim(&t("a"), ObjectKind::Card, "cm", &m).await.unwrap();
+        m.attrs.insert("last4".into(), "4242".into());
+        s.update(&t("a"), ObjectKind::Card, "cm", &m).await.unwrap();
+        assert_eq!(s.get(&t("a"), ObjectKind::Card, "cm").await.unwrap().unwrap().attrs["last4"], "4242");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::contract::*;
+    use crate::{
+        storage::redis::RedisPool,
+        tenancy::{memory::MemoryOwnershipStore, redis::RedisOwnershipStore},
+        testing::redis_server::RedisServer,
+    };
+
+    #[tokio::test]
+    async fn memory_store_meets_the_ownership_contract() {
+        first_claim_wins_and_other_tenants_see_nothing(&MemoryOwnershipStore::new()).await;
+        lists_page_newest_first_without_gaps_or_leaks(&MemoryOwnershipStore::new()).await;
+        documents_are_per_tenant(&MemoryOwnershipStore::new()).await;
+    }
+
+    #[tokio::test]
+    async fn redis_store_meets_the_ownership_contract() {
+        let Some(server) = RedisServer::start() else { return };
+        let store = |p: &str| {
+            RedisOwnershipStore::new(RedisPool::connect(&server.url(), 4, Duration::from_secs(2), p).unwrap())
+        };
+        first_claim_wins_and_other_tenants_see_nothing(&store("t1")).await;
+        lists_page_newest_first_without_gaps_or_leaks(&store("t2")).await;
+        documents_are_per_tenant(&store("t3")).await;
+    }
+}

@@ -1,0 +1,170 @@
+//! Redis ownership store.
+//!
+//! Keys: `<p>:own:<kind>:<id>` → tenant (global, for webhook routing; written with SET NX so the first
+//! tenant wins); `<p>:{t:<tenant>}:meta:<kind>:<id>` → JSON meta; `<p>:{t:<tenant>}:idx:<kind>` → a
+//! sorted set of positions (`<created>|<id>`, all scores 0, read with ZRANGE BYLEX REV);
+//! `<p>:{t:<tenant>}:doc:<kind>:<id>` → JSON documents. The owner key and the tenant's keys live in
+//! different cluster slots, so a claim is: SET NX the owner (authoritative), then write the tenant's
+//! keys (idempotent — a claim interrupted in between is completed by the next claim of the same id).
+
+use async_trait::async_trait;
+use redis::AsyncCommands as _;
+
+use super::{
+    TenantId,
+    ownership::{IndexPage, ObjectKind, ObjectMeta, OwnershipStore, position},
+};
+use crate::storage::{StoreError, redis::RedisPool};
+
+pub struct RedisOwnershipStore {
+    pool: RedisPool,
+}
+
+impl RedisOwnershipStore {
+    pub fn new(pool: RedisPool) -> Self {
+        Self { pool }
+    }
+
+    fn owner_key(&self, kind: ObjectKind, id: &str) -> String {
+        self.pool.global_key(&["own", kind.as_str(), id])
+    }
+}
+
+fn corrupt(e: serde_json::Error) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+#[async_trait]
+impl OwnershipStore for RedisOwnershipStore {
+    async fn claim(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        id: &str,
+        meta: &ObjectMeta,
+    ) -> Result<bool, StoreError> {
+        let owner_key = self.owner_key(kind, id);
+        let t = tenant.as_str().to_owned();
+        let owner: String = self
+            .pool
+            .run(|mut c| async move {
+                let _: bool = redis::cmd("SET")
+                    .arg(&owner_key)
+                    .arg(&t)
+                    .arg("NX")
+                    .query_async(&mut c)
+                    .await
+                    .or(Ok::<bool, redis::RedisError>(false))?;
+                c.get(&owner_key).await
+            })
+            .await?;
+        if owner != tenant.as_str() {
+            return Ok(false);
+        }
+        let meta_key = self.pool.tenant_key(tenant.as_str(), &["meta", kind.as_str(), id]);
+        let idx_key = self.pool.tenant_key(tenant.as_str(), &["idx", kind.as_str()]);
+        let json = serde_json::to_string(meta).map_err(corrupt)?;
+        let pos = position(meta.created_ms, id);
+        self.pool
+            .run(|mut c| async move {
+                redis::pipe()
+                    .atomic()
+                    .cmd("SET")
+                    .arg(&meta_key)
+                    .arg(&json)
+                    .arg("NX")
+                    .ignore()
+                    .zadd(&idx_key, &pos, 0)
+                    .ignore()
+                    .query_async::<()>(&mut c)
+                    .await
+            })
+            .await?;
+        Ok(true)
+    }
+
+    async fn get(&self, tenant: &TenantId, kind: ObjectKind, id: &str) -> Result<Option<ObjectMeta>, StoreError> {
+        let key = self.pool.tenant_key(tenant.as_str(), &["meta", kind.as_str(), id]);
+        let raw: Option<String> = self.pool.run(|mut c| async move { c.get(&key).await }).await?;
+        raw.map(|s| serde_json::from_str(&s).map_err(corrupt)).transpose()
+    }
+
+    async fn update(&self, tenant: &TenantId, kind: ObjectKind, id: &str, meta: &ObjectMeta) -> Result<(), StoreError> {
+        let key = self.pool.tenant_key(tenant.as_str(), &["meta", kind.as_str(), id]);
+        let json = serde_json::to_string(meta).map_err(corrupt)?;
+        self.pool
+            .run(
+                |mut c| async move { redis::cmd("SET").arg(&key).arg(&json).arg("XX").query_async::<()>(&mut c).await },
+            )
+            .await
+    }
+
+    async fn owner_of(&self, kind: ObjectKind, id: &str) -> Result<Option<TenantId>, StoreError> {
+        let key = self.owner_key(kind, id);
+        let raw: Option<String> = self.pool.run(|mut c| async move { c.get(&key).await }).await?;
+        Ok(raw.and_then(|s| TenantId::parse(&s)))
+    }
+
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<IndexPage, StoreError> {
+        let key = self.pool.tenant_key(tenant.as_str(), &["idx", kind.as_str()]);
+        let max = match after {
+            Some(p) => format!("({p}"),
+            None => "+".to_owned(),
+        };
+        let n = limit + 1;
+        let mut members: Vec<String> = self
+            .pool
+            .run(|mut c| async move {
+                redis::cmd("ZRANGE")
+                    .arg(&key)
+                    .arg(&max)
+                    .arg("-")
+                    .arg("BYLEX")
+                    .arg("REV")
+                    .arg("LIMIT")
+                    .arg(0)
+                    .arg(n)
+                    .query_async(&mut c)
+                    .await
+            })
+            .await?;
+        let more = members.len() > limit;
+        members.truncate(limit);
+        let next = if more { members.last().cloned() } else { None };
+        let ids = members.iter().filter_map(|m| m.split_once('|').map(|(_, id)| id.to_owned())).collect();
+        Ok(IndexPage { ids, next })
+    }
+
+    async fn put_doc(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        id: &str,
+        doc: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let key = self.pool.tenant_key(tenant.as_str(), &["doc", kind.as_str(), id]);
+        let json = serde_json::to_string(doc).map_err(corrupt)?;
+        self.pool.run(|mut c| async move { c.set::<_, _, ()>(&key, &json).await }).await
+    }
+
+    async fn get_doc(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        id: &str,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        let key = self.pool.tenant_key(tenant.as_str(), &["doc", kind.as_str(), id]);
+        let raw: Option<String> = self.pool.run(|mut c| async move { c.get(&key).await }).await?;
+        raw.map(|s| serde_json::from_str(&s).map_err(corrupt)).transpose()
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.pool.ping().await
+    }
+}
