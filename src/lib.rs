@@ -7,6 +7,10 @@ pub mod config;
 pub mod dev_keys;
 /// The vendor's RSA envelope codec (pure).
 pub mod envelope;
+/// Idempotency keys, request fingerprints and the lease-and-fence stores (memory, Redis).
+pub mod idempotency;
+/// Per-tenant rate limiting (governor / Redis GCRA), IETF RateLimit headers, and daily money caps.
+pub mod rate_limit;
 /// Card data and secrets in wrappers that never print.
 pub mod sensitive;
 /// A stateful stand-in for the upstream platform.
