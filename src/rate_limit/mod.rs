@@ -14,6 +14,8 @@ pub mod local;
 pub mod money;
 pub mod redis;
 
+pub use money::{CapDecision, MoneyCaps, Reservation};
+
 use std::{
     collections::BTreeMap,
     sync::{
