@@ -43,3 +43,23 @@ pub fn store_from_settings(
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_configured_store_is_built() {
+        let mut s = Settings::defaults().unwrap();
+        let store = store_from_settings(&s, None).unwrap();
+        let fp = Fingerprinter::from_settings(&s.idempotency).fingerprint("POST", "/v1/cards", &[], b"{}");
+        let key = IdempotencyKey::parse("k").unwrap();
+        let lease = std::time::Duration::from_millis(s.idempotency.lease_ms);
+        assert!(matches!(store.begin("t", &key, &fp, lease).await.unwrap(), Begin::Acquired { recovering: false, .. }));
+        assert!(matches!(store.begin("t", &key, &fp, lease).await.unwrap(), Begin::InFlight { .. }));
+        s.idempotency.store = StoreKind::Redis;
+        assert!(store_from_settings(&s, None).is_err());
+        let pool = RedisPool::connect("redis://127.0.0.1:1/0", 1, std::time::Duration::from_millis(50), "x").unwrap();
+        assert!(store_from_settings(&s, Some(&pool)).is_ok());
+    }
+}
