@@ -17,12 +17,14 @@ pub mod envelope;
 pub mod error;
 /// HTTP plumbing: extractors, validation, request ids, fallbacks.
 pub mod http;
-/// Minimal Idempotency-Key parsing.
-pub mod idempotency_key;
+/// Idempotency keys, request fingerprints and the lease-and-fence stores (memory, Redis).
+pub mod idempotency;
 /// The OpenAPI document.
 pub mod openapi;
 /// The lifecycle of state-changing operations.
 pub mod operations;
+/// Per-tenant rate limiting (governor / Redis GCRA), IETF RateLimit headers, and daily money caps.
+pub mod rate_limit;
 /// Reference tables served and used for validation.
 pub mod reference;
 /// Every route of the API.

@@ -119,7 +119,8 @@ impl Settings {
         let uses_redis = self.tenancy.store == stores::StoreKind::Redis
             || self.idempotency.store == stores::StoreKind::Redis
             || self.webhooks.event_store == stores::StoreKind::Redis
-            || self.rate_limit.backend == rate_limit::LimiterBackend::Redis;
+            || self.rate_limit.backend == rate_limit::LimiterBackend::Redis
+            || self.rate_limit.money_caps_store == stores::StoreKind::Redis;
         if uses_redis && self.redis.url.is_empty() {
             problems.push("redis.url is required when a store or the rate limiter uses Redis".into());
         }
@@ -160,6 +161,11 @@ impl Settings {
             if kind == stores::StoreKind::Memory {
                 p.push(format!("{name} = \"memory\" {refuse}: use \"redis\""));
             }
+        }
+        if self.rate_limit.has_money_caps() && self.rate_limit.money_caps_store == stores::StoreKind::Memory {
+            p.push(format!(
+                "rate_limit.money_caps_store = \"memory\" {refuse} while money caps are configured: use \"redis\""
+            ));
         }
         if self.auth.jwks_file.is_empty() && self.auth.jwks_url.is_empty() && self.auth.hs256_secret.is_empty() {
             p.push(format!("the development JWKS {refuse}: set auth.jwks_url or auth.jwks_file"));

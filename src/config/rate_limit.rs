@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use super::stores::StoreKind;
+
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum LimiterBackend {
@@ -55,4 +57,18 @@ pub struct RateLimitSettings {
     /// Daily cap (UTC day) per currency on the sum of card limits issued and recharges, per tenant.
     #[serde(default)]
     pub money_caps: BTreeMap<String, Decimal>,
+    /// Where the money-cap counters live: `memory` (one replica) or `redis` (shared by replicas).
+    #[serde(default = "default_money_caps_store")]
+    pub money_caps_store: StoreKind,
+}
+
+fn default_money_caps_store() -> StoreKind {
+    StoreKind::Memory
+}
+
+impl RateLimitSettings {
+    /// Whether any money cap is configured (globally or for a tenant).
+    pub fn has_money_caps(&self) -> bool {
+        !self.money_caps.is_empty() || self.tenants.values().any(|t| !t.money_caps.is_empty())
+    }
 }

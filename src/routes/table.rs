@@ -7,13 +7,7 @@ use actix_web::http::Method;
 
 use crate::auth::Scope;
 
-/// Rate-limit class of a route (GATEWAY.md §7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RouteClass {
-    Read,
-    Write,
-    Sensitive,
-}
+pub use crate::rate_limit::RouteClass;
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,359 @@
+//! The keyed fingerprint of a request, compared whenever an idempotency key is reused: same key with
+//! a different fingerprint is a 422, never a replay.
+//!
+//! `Fingerprint = HMAC-SHA256(secret, encoding)` where `encoding` is a sequence of length-prefixed
+//! fields (8-byte big-endian length, then the bytes), so no two different requests share an
+//! encoding however their parts are split:
+//!
+//! 1. the domain tag `card-gateway/idempotency-fingerprint/v1`,
+//! 2. the method (as given; actix hands over the canonical upper-case form),
+//! 3. the route template (`/v1/cards/{id}/recharges`), not the concrete path,
+//! 4. the number of path parameters, then each `name`, `value` pair, sorted by name (then value),
+//! 5. the body kind (`empty`, `json` or `raw`) and the body: canonical JSON for `json`, the bytes
+//!    as received for `raw` (not JSON, or JSON with a duplicated object key, whose meaning depends on
+//!    the parser).
+//!
+//! Canonical JSON: objects with their keys sorted by their UTF-8 bytes (recursively), no
+//! insignificant whitespace, strings re-escaped by serde_json's minimal escaping (so `"\u00e9"` and
+//! `"é"` are the same string). **Numbers keep their exact token text**: serde_json is built here
+//! without `arbitrary_precision`, so going through `Value` would round large or precise numbers to
+//! `f64`; instead each number is taken verbatim from the body through `RawValue`. Consequently `1`,
+//! `1.0` and `1e0` are different fingerprints — a client that changes a number's spelling under the
+//! same key gets a 422 rather than a replay of a possibly different request, which is the safe side.
+//! Money travels as decimal strings anyway (GATEWAY.md §3).
+
+use std::fmt;
+
+use hmac::{Hmac, Mac};
+use serde::{
+    Deserialize, Deserializer,
+    de::{MapAccess, SeqAccess, Visitor},
+};
+use serde_json::value::RawValue;
+use sha2::Sha256;
+
+use crate::{config::stores::IdempotencySettings, sensitive::Reveal};
+
+/// Used when `idempotency.fingerprint_secret` is empty (development only; production refuses it).
+pub const DEV_FINGERPRINT_SECRET: &str = "card-gateway development fingerprint secret";
+
+const DOMAIN: &[u8] = b"card-gateway/idempotency-fingerprint/v1";
+
+/// HMAC-SHA256 of a request's identity. Displays as 64 lower-case hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Fingerprint([u8; 32]);
+
+impl Fingerprint {
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    pub fn from_hex(s: &str) -> Option<Self> {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(s, &mut out).ok()?;
+        Some(Self(out))
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Fingerprint({})", self.to_hex())
+    }
+}
+
+/// Computes fingerprints with the configured secret.
+#[derive(Clone)]
+pub struct Fingerprinter {
+    mac: Hmac<Sha256>,
+}
+
+impl fmt::Debug for Fingerprinter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Fingerprinter(<keyed>)")
+    }
+}
+
+impl Fingerprinter {
+    /// An empty secret means the development secret.
+    pub fn new(secret: &[u8]) -> Self {
+        let secret = if secret.is_empty() { DEV_FINGERPRINT_SECRET.as_bytes() } else { secret };
+        match Hmac::<Sha256>::new_from_slice(secret) {
+            Ok(mac) => Self { mac },
+            // HMAC takes keys of any length (long ones are hashed first): no error exists to handle.
+            Err(_) => unreachable!("HMAC-SHA256 accepts keys of every length"),
+        }
+    }
+
+    pub fn from_settings(settings: &IdempotencySettings) -> Self {
+        Self::new(settings.fingerprint_secret.expose().as_bytes())
+    }
+
+    /// Fingerprint of one request. `path_params` may come in any order.
+    pub fn fingerprint(&self, method: &str, route: &str, path_params: &[(&str, &str)], body: &[u8]) -> Fingerprint {
+        let mut mac = self.mac.clone();
+        let mut field = |bytes: &[u8]| {
+            mac.update(&(bytes.len() as u64).to_be_bytes());
+            mac.update(bytes);
+        };
+        field(DOMAIN);
+        field(method.as_bytes());
+        field(route.as_bytes());
+        let mut params = path_params.to_vec();
+        params.sort_unstable();
+        field(&(params.len() as u64).to_be_bytes());
+        for (name, value) in params {
+            field(name.as_bytes());
+            field(value.as_bytes());
+        }
+        let (kind, canonical): (&[u8], Option<Vec<u8>>) = if body.is_empty() {
+            (b"empty", None)
+        } else {
+            match canonical_json(body) {
+                Some(c) => (b"json", Some(c)),
+                None => (b"raw", None),
+            }
+        };
+        field(kind);
+        field(canonical.as_deref().unwrap_or(body));
+        Fingerprint(mac.finalize().into_bytes().into())
+    }
+}
+
+/// Canonical form of a JSON document (see the module docs), or `None` when `body` is not JSON or
+/// has a duplicated object key.
+pub fn canonical_json(body: &[u8]) -> Option<Vec<u8>> {
+    let raw: &RawValue = serde_json::from_slice(body).ok()?;
+    let mut out = Vec::with_capacity(body.len());
+    write_canonical(raw, &mut out)?;
+    Some(out)
+}
+
+/// Object members in document order, each value still as raw text.
+struct Members<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Members<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Members<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut members = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, &'de RawValue>()? {
+                    members.push((k, v));
+                }
+                Ok(Members(members))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// Array elements, each still as raw text.
+struct Elements<'a>(Vec<&'a RawValue>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Elements<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Elements<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON array")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::new();
+                while let Some(v) = seq.next_element::<&'de RawValue>()? {
+                    items.push(v);
+                }
+                Ok(Elements(items))
+            }
+        }
+        d.deserialize_seq(V(std::marker::PhantomData))
+    }
+}
+
+fn write_canonical(raw: &RawValue, out: &mut Vec<u8>) -> Option<()> {
+    let text = raw.get().trim_matches([' ', '\t', '\n', '\r']);
+    match text.as_bytes().first()? {
+        b'{' => {
+            let Members(mut members) = serde_json::from_str(text).ok()?;
+            members.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            if members.windows(2).any(|w| w[0].0 == w[1].0) {
+                return None;
+            }
+            out.push(b'{');
+            for (i, (k, v)) in members.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                serde_json::to_writer(&mut *out, k).ok()?;
+                out.push(b':');
+                write_canonical(v, out)?;
+            }
+            out.push(b'}');
+        }
+        b'[' => {
+            let Elements(items) = serde_json::from_str(text).ok()?;
+            out.push(b'[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(v, out)?;
+            }
+            out.push(b']');
+        }
+        b'"' => {
+            let s: String = serde_json::from_str(text).ok()?;
+            serde_json::to_writer(&mut *out, &s).ok()?;
+        }
+        // Numbers, true, false, null: the token exactly as written (already validated by the parser).
+        _ => out.extend_from_slice(text.as_bytes()),
+    }
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn fp(method: &str, route: &str, params: &[(&str, &str)], body: &str) -> Fingerprint {
+        Fingerprinter::new(b"test-secret").fingerprint(method, route, params, body.as_bytes())
+    }
+
+    const ROUTE: &str = "/v1/cards/{id}/recharges";
+
+    #[test]
+    fn canonical_json_sorts_keys_and_drops_whitespace() {
+        let c = canonical_json(br#" { "b" : [ 1 , {"z":true,"a":null} ], "a":"x\u00e9" } "#).unwrap();
+        assert_eq!(String::from_utf8(c).unwrap(), r#"{"a":"xé","b":[1,{"a":null,"z":true}]}"#);
+    }
+
+    #[test]
+    fn numbers_keep_their_token_text() {
+        let c = canonical_json(br#"{"big":123456789012345678901234567890,"p":0.10000000000000000001,"e":1E+2,"n":-0}"#)
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(c).unwrap(),
+            r#"{"big":123456789012345678901234567890,"e":1E+2,"n":-0,"p":0.10000000000000000001}"#
+        );
+    }
+
+    #[test]
+    fn non_json_and_duplicate_keys_are_not_canonicalised() {
+        assert_eq!(canonical_json(b"amount=1"), None);
+        assert_eq!(canonical_json(br#"{"a":1,"a":2}"#), None);
+        assert_eq!(canonical_json(br#"{"a":1}trailing"#), None);
+        assert_eq!(canonical_json(b""), None);
+    }
+
+    #[test]
+    fn same_logical_request_same_fingerprint() {
+        let a = fp("POST", ROUTE, &[("id", "c1"), ("g", "x")], r#"{"amount":"12.50","meta":{"b":1,"a":2}}"#);
+        let b = fp(
+            "POST",
+            ROUTE,
+            &[("g", "x"), ("id", "c1")],
+            "{\n  \"meta\": {\"a\": 2, \"b\": 1},\n  \"amount\": \"12.50\"\n}\n",
+        );
+        assert_eq!(a, b);
+        assert_eq!(a.to_hex().len(), 64);
+        assert_eq!(Fingerprint::from_hex(&a.to_string()), Some(a));
+    }
+
+    #[test]
+    fn any_change_gives_a_different_fingerprint() {
+        let base = fp("POST", ROUTE, &[("id", "c1")], r#"{"amount":"12.50"}"#);
+        let variants = [
+            fp("PUT", ROUTE, &[("id", "c1")], r#"{"amount":"12.50"}"#),
+            fp("POST", "/v1/cards/{id}/refunds", &[("id", "c1")], r#"{"amount":"12.50"}"#),
+            fp("POST", ROUTE, &[("id", "c2")], r#"{"amount":"12.50"}"#),
+            fp("POST", ROUTE, &[("card", "c1")], r#"{"amount":"12.50"}"#),
+            fp("POST", ROUTE, &[], r#"{"amount":"12.50"}"#),
+            fp("POST", ROUTE, &[("id", "c1")], r#"{"amount":"12.51"}"#),
+            fp("POST", ROUTE, &[("id", "c1")], r#"{"amount":12.50}"#),
+            fp("POST", ROUTE, &[("id", "c1")], r#"{"amount":"12.50","x":null}"#),
+            fp("POST", ROUTE, &[("id", "c1")], r#"[{"amount":"12.50"}]"#),
+            fp("POST", ROUTE, &[("id", "c1")], ""),
+        ];
+        for (i, v) in variants.iter().enumerate() {
+            assert_ne!(&base, v, "variant {i}");
+        }
+        let other_secret =
+            Fingerprinter::new(b"other").fingerprint("POST", ROUTE, &[("id", "c1")], br#"{"amount":"12.50"}"#);
+        assert_ne!(base, other_secret);
+    }
+
+    #[test]
+    fn length_prefixing_keeps_fields_apart() {
+        assert_ne!(fp("POST", ROUTE, &[("ab", "c")], ""), fp("POST", ROUTE, &[("a", "bc")], ""));
+        assert_ne!(fp("POS", &format!("T{ROUTE}"), &[], ""), fp("POST", ROUTE, &[], ""));
+    }
+
+    #[test]
+    fn empty_raw_and_json_bodies_are_distinct() {
+        let empty = fp("POST", ROUTE, &[], "");
+        let null = fp("POST", ROUTE, &[], "null");
+        let raw = fp("POST", ROUTE, &[], "not json");
+        let raw2 = fp("POST", ROUTE, &[], "not  json");
+        assert_ne!(empty, null);
+        assert_ne!(null, raw);
+        assert_ne!(raw, raw2, "raw bodies are compared byte for byte");
+        assert_eq!(fp("POST", ROUTE, &[], "not json"), raw);
+    }
+
+    #[test]
+    fn empty_secret_means_the_development_secret() {
+        let a = Fingerprinter::new(b"").fingerprint("POST", ROUTE, &[], b"{}");
+        let b = Fingerprinter::new(DEV_FINGERPRINT_SECRET.as_bytes()).fingerprint("POST", ROUTE, &[], b"{}");
+        assert_eq!(a, b);
+    }
+
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            "[a-zé\"\\\\ ]{0,8}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(serde_json::Value::from),
+                prop::collection::btree_map("[a-c]{1,3}", inner, 0..5)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn pretty_and_compact_forms_fingerprint_alike(v in json_value()) {
+            let compact = serde_json::to_string(&v).unwrap();
+            let pretty = serde_json::to_string_pretty(&v).unwrap();
+            prop_assert_eq!(fp("POST", ROUTE, &[], &compact), fp("POST", ROUTE, &[], &pretty));
+            // The canonical form is itself valid JSON with the same value.
+            let canon = canonical_json(compact.as_bytes()).unwrap();
+            let back: serde_json::Value = serde_json::from_slice(&canon).unwrap();
+            prop_assert_eq!(back, v);
+        }
+
+        #[test]
+        fn fingerprint_never_panics(body in prop::collection::vec(any::<u8>(), 0..200)) {
+            let _ = Fingerprinter::new(b"k").fingerprint("POST", ROUTE, &[], &body);
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! The idempotency store contract both backends (memory, Redis) implement.
+//!
+//! A record per (tenant, key) moves through these states:
+//!
+//! ```text
+//!            begin                 complete
+//!   (none) ────────► in_progress ───────────► completed ──► (expires after retention)
+//!      ▲                │   │  mark_unknown
+//!      │    abandon     │   └──────────────► unknown
+//!      └────────────────┘
+//!   in_progress whose lease expired, and unknown: the next begin takes over → in_progress,
+//!   `Acquired { recovering: true }` with a new, larger fencing token.
+//! ```
+//!
+//! Every lease carries a fencing token, strictly increasing per (tenant, key) (never reused, even
+//! after the record is abandoned or expired), and every write checks it: a request whose lease
+//! expired and was taken over can neither complete, mark unknown, renew nor abandon the new
+//! holder's record. The fingerprint is compared in every state (`Mismatch`), so a key can never
+//! replay or block a different request.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use base64::{Engine as _, engine::general_purpose::STANDARD as B64};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::{fingerprint::Fingerprint, key::IdempotencyKey};
+use crate::{config::stores::IdempotencySettings, storage::StoreError};
+
+/// A definitive response, replayed byte for byte. Serialised with the body as base64 (exact bytes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    #[serde(serialize_with = "ser_body", deserialize_with = "de_body")]
+    pub body: Vec<u8>,
+}
+
+fn ser_body<S: Serializer>(body: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&B64.encode(body))
+}
+
+fn de_body<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    let text = String::deserialize(d)?;
+    B64.decode(text).map_err(serde::de::Error::custom)
+}
+
+/// The right to run the request for one (tenant, key), proven by `token`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub tenant: String,
+    pub key: String,
+    /// Fencing token: strictly increasing per (tenant, key).
+    pub token: u64,
+}
+
+/// What `begin` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Begin {
+    /// The caller now holds the key. `recovering`: a previous attempt's outcome is unknown (the record
+    /// was `unknown`, or an `in_progress` lease expired because its gateway died or hung mid-request):
+    /// ask the upstream (order inquiry by `userReqNo`) before resending.
+    Acquired { lease: Lease, recovering: bool },
+    /// Someone holds a live lease. `retry_after` is the time left on it, capped by the configured
+    /// `idempotency.retry_after_s` (at least 1 ms).
+    InFlight { retry_after: Duration },
+    /// The request already completed: replay this.
+    Completed(StoredResponse),
+    /// Same key, different request (fingerprint), whatever the record's state.
+    Mismatch,
+}
+
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync + 'static {
+    /// Looks the key up and, when it is free (absent, `unknown`, or its lease expired), takes it with
+    /// a lease of `lease`.
+    async fn begin(
+        &self,
+        tenant: &str,
+        key: &IdempotencyKey,
+        fp: &Fingerprint,
+        lease: Duration,
+    ) -> Result<Begin, StoreError>;
+    /// Extends a live lease to `lease_for` from now. `false`: the lease was lost (fenced out).
+    async fn renew(&self, lease: &Lease, lease_for: Duration) -> Result<bool, StoreError>;
+    /// Stores the definitive response. `false`: fenced out, nothing written.
+    async fn complete(&self, lease: &Lease, resp: &StoredResponse) -> Result<bool, StoreError>;
+    /// The outcome is unknown (upstream timeout, transport error, "status unknown"): the next `begin`
+    /// answers `Acquired { recovering: true }`. `false`: fenced out, nothing written.
+    async fn mark_unknown(&self, lease: &Lease) -> Result<bool, StoreError>;
+    /// Definitely nothing happened upstream: forget the key if we still hold it. `false`: fenced out.
+    async fn abandon(&self, lease: &Lease) -> Result<bool, StoreError>;
+}
+
+/// Settings shared by both backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// How long a record lives after its last write (an in-progress one at least as long as its lease).
+    pub retention: Duration,
+    /// Upper bound of `Begin::InFlight::retry_after`.
+    pub max_retry_after: Duration,
+}
+
+impl StoreOptions {
+    pub fn from_settings(settings: &IdempotencySettings) -> Self {
+        Self {
+            retention: Duration::from_secs(settings.retention_s),
+            max_retry_after: Duration::from_secs(settings.retry_after_s.max(1)),
+        }
+    }
+
+    /// `retry_after` for a lease with `left` to run.
+    pub(crate) fn in_flight(&self, left: Duration) -> Begin {
+        Begin::InFlight { retry_after: left.min(self.max_retry_after).max(Duration::from_millis(1)) }
+    }
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self { retention: Duration::from_secs(86_400), max_retry_after: Duration::from_secs(1) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_response_round_trips_bytes_exactly() {
+        let resp = StoredResponse {
+            status: 201,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: vec![0, 159, 146, 150, b'{', b'}', 255],
+        };
+        let json = serde_json::to_string(&resp).unwrap();
+        assert!(json.contains("\"body\":\"AJ+Slnt9/w==\""), "{json}");
+        assert_eq!(serde_json::from_str::<StoredResponse>(&json).unwrap(), resp);
+    }
+
+    #[test]
+    fn in_flight_retry_after_is_capped_and_positive() {
+        let o = StoreOptions { retention: Duration::from_secs(60), max_retry_after: Duration::from_secs(1) };
+        assert_eq!(o.in_flight(Duration::from_secs(30)), Begin::InFlight { retry_after: Duration::from_secs(1) });
+        assert_eq!(o.in_flight(Duration::ZERO), Begin::InFlight { retry_after: Duration::from_millis(1) });
+    }
+}
