@@ -103,5 +103,22 @@ pub async fn save(state: &AppState, op: &StoredOperation) -> Result<(), ApiError
     if !state.ownership.claim(&tenant, ObjectKind::Operation, &op.op.id, &meta).await? {
         return Err(ApiError::internal("operation id collision across tenants"));
     }
+    // Webhooks name the request number only: index it (the tenant is part of the number itself).
+    let index = serde_json::json!({ "op_id": op.op.id });
+    state.ownership.put_doc(&tenant, ObjectKind::Operation, &req_no_doc_id(&op.op.user_req_no), &index).await?;
     Ok(())
+}
+
+fn req_no_doc_id(user_req_no: &str) -> String {
+    format!("by-req:{user_req_no}")
+}
+
+/// Finds the operation of a platform request number (tenant read back from the number itself).
+pub async fn load_by_user_req_no(state: &AppState, user_req_no: &str) -> Result<Option<StoredOperation>, StoreError> {
+    let Some(tenant) = state.req_nos.tenant_of(user_req_no) else { return Ok(None) };
+    let Some(index) = state.ownership.get_doc(&tenant, ObjectKind::Operation, &req_no_doc_id(user_req_no)).await? else {
+        return Ok(None);
+    };
+    let Some(op_id) = index.get("op_id").and_then(|v| v.as_str()) else { return Ok(None) };
+    load(state, &tenant, op_id).await
 }
