@@ -14,6 +14,8 @@ use crate::{
     dev_keys,
     envelope::EnvelopeCodec,
     http::{extract::BodyLimits, fallback, request_id},
+    idempotency::{Fingerprinter, middleware::Idempotency},
+    rate_limit::{middleware::Limiter, money::MoneyCaps},
     reference::ReferenceData,
     routes,
     sensitive::Reveal,
@@ -94,9 +96,19 @@ impl Application {
             req_nos: ReqNos::new(&settings.tenancy.user_req_no_prefix, tenancy_secret.as_deref()),
             cursors: CursorCodec::new(cursor_secret.as_bytes()),
             reference: Arc::new(ReferenceData::load().map_err(anyhow::Error::msg)?),
+            caps: MoneyCaps::from_settings(&settings.rate_limit, redis.as_ref())?,
             bins: TtlCache::new(Duration::from_secs(settings.upstream.reference_cache_s)),
             scenes: TtlCache::new(Duration::from_secs(settings.upstream.reference_cache_s)),
         });
+
+        let idempotency = web::Data::new(Idempotency {
+            store: crate::idempotency::store_from_settings(&settings, redis.as_ref())?,
+            fingerprinter: Fingerprinter::from_settings(&settings.idempotency),
+            lease: Duration::from_millis(settings.idempotency.lease_ms),
+            retry_after_s: settings.idempotency.retry_after_s,
+        });
+        let limiter =
+            web::Data::new(Limiter(crate::rate_limit::limiter_from_settings(&settings.rate_limit, redis.as_ref())?));
 
         let verifier = JwtVerifier::from_settings(&settings.auth, production)?;
         let keys = verifier.prime().await.map_err(anyhow::Error::msg)?;
@@ -110,15 +122,20 @@ impl Application {
         let server_state = state.clone();
         let workers = if settings.server.workers == 0 { num_workers() } else { settings.server.workers };
         let server = HttpServer::new(move || {
-            // Wrap order: the last `.wrap` runs first. Request id → auth/scope → handler.
+            // Wrap order: the last `.wrap` runs first.
+            // Request id → auth/scope → rate limit → idempotency → handler.
             App::new()
                 .app_data(server_state.clone())
+                .app_data(idempotency.clone())
+                .app_data(limiter.clone())
                 .app_data(table.clone())
                 .app_data(verifier.clone())
                 .app_data(limits.clone())
                 .configure(routes::configure)
                 .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", doc.clone()))
                 .default_service(web::to(fallback::not_found_or_method_not_allowed))
+                .wrap(from_fn(crate::idempotency::middleware::middleware))
+                .wrap(from_fn(crate::rate_limit::middleware::middleware))
                 .wrap(from_fn(crate::auth::middleware::middleware))
                 .wrap(from_fn(request_id::middleware))
         })

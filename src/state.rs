@@ -23,6 +23,8 @@ pub struct AppState {
     pub req_nos: ReqNos,
     pub cursors: CursorCodec,
     pub reference: Arc<ReferenceData>,
+    /// Per-tenant daily money caps.
+    pub caps: crate::rate_limit::money::MoneyCaps,
     pub bins: TtlCache<Vec<crate::domain::card::CardBinOut>>,
     pub scenes: TtlCache<Vec<crate::domain::card::SceneOut>>,
 }

@@ -13,6 +13,7 @@ mod contract_tests;
 pub mod fingerprint;
 pub mod key;
 pub mod memory;
+pub mod middleware;
 pub mod redis;
 pub mod store;
 

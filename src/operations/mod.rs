@@ -3,6 +3,7 @@
 //! outcome (succeeded / failed / pending / unknown), and finish pending ones from the platform's
 //! order status.
 
+pub mod caps;
 pub mod outcome;
 pub mod record;
 pub mod resolve;

@@ -176,6 +176,9 @@ async fn claim_created(state: &AppState, op: &mut StoredOperation, order: &Order
     if let Some(h) = &op.context.cardholder_id {
         meta.attrs.insert("cardholder_id".into(), h.clone());
     }
+    if let Some(c) = &op.context.currency {
+        meta.attrs.insert("currency".into(), c.clone());
+    }
     if !state.ownership.claim(&tenant, kind, &id, &meta).await? {
         tracing::error!(operation.id = %op.op.id, "a created object is already owned by another tenant");
         return Err(ApiError::internal("ownership conflict on a created object"));

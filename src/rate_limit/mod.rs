@@ -11,6 +11,7 @@
 
 pub mod headers;
 pub mod local;
+pub mod middleware;
 pub mod money;
 pub mod redis;
 

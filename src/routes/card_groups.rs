@@ -18,7 +18,7 @@ use crate::{
         validate::Violations,
     },
     operations::{
-        StoredOperation, WriteCtx,
+        StoredOperation, WriteCtx, caps,
         record::OpContext,
         resolve::fetch_result,
         write::{Next, SuccessView, settle_accepted, settle_err, settle_succeeded},
@@ -66,6 +66,20 @@ pub async fn create_card_group(
             Next::Respond(r) => return Ok(r),
             Next::Send(op) => op,
         };
+    let reservation = caps::reserve(&state, &ctx.tenant, &req.currency, req.amount.value()).await?;
+    let out = apply_group(&state, &ctx, &req, &mut op).await;
+    if let Ok(r) = &out {
+        caps::settle(&state, reservation, r).await;
+    }
+    out
+}
+
+async fn apply_group(
+    state: &AppState,
+    ctx: &WriteCtx,
+    req: &CreateCardGroup,
+    op: &mut StoredOperation,
+) -> Result<HttpResponse, ApiError> {
     let wire = GroupApplyRequest {
         user_req_no: ctx.user_req_no.clone(),
         local_currency: req.currency.clone(),
@@ -73,21 +87,22 @@ pub async fn create_card_group(
         group_alias: req.alias.clone(),
     };
     match state.upstream.group_apply(&wire).await {
-        Err(e) => Ok(settle_err(&state, &mut op, &e).await),
+        Err(e) => Ok(settle_err(state, op, &e).await),
         Ok(reply) => {
             let ack = reply.result.unwrap_or_default();
             match (&ack.group_id, reply.is_async) {
                 (Some(group_id), false) => {
-                    let meta =
+                    let mut meta =
                         ObjectMeta { created_ms: op.op.created_at.timestamp_millis(), attrs: Default::default() };
+                    meta.attrs.insert("currency".into(), req.currency.clone());
                     if !state.ownership.claim(&ctx.tenant, ObjectKind::CardGroup, group_id, &meta).await? {
                         return Err(ApiError::internal("new group already owned by another tenant"));
                     }
                     op.op.target = target(Some(group_id.clone()));
-                    let result = fetch_result(&state, &op).await.ok().flatten();
-                    settle_succeeded(&state, &mut op, ack.order_id.clone(), result, SuccessView::Created).await
+                    let result = fetch_result(state, op).await.ok().flatten();
+                    settle_succeeded(state, op, ack.order_id.clone(), result, SuccessView::Created).await
                 }
-                _ => settle_accepted(&state, &mut op, ack.order_id.clone()).await,
+                _ => settle_accepted(state, op, ack.order_id.clone()).await,
             }
         }
     }
@@ -228,7 +243,7 @@ async fn group_money(
     body: AmountBody,
     recharge: bool,
 ) -> Result<HttpResponse, ApiError> {
-    owned(&state, &ctx.tenant, ObjectKind::CardGroup, &id, NOT_FOUND).await?;
+    let meta = owned(&state, &ctx.tenant, ObjectKind::CardGroup, &id, NOT_FOUND).await?;
     let kind = if recharge { OperationKind::CardGroupRecharge } else { OperationKind::CardGroupRefund };
     let context = OpContext { group_id: Some(id.clone()), amount: Some(body.amount.to_string()), ..Default::default() };
     let mut op = match ctx.start(&state, kind, target(Some(id.clone())), context, SuccessView::Operation).await? {
@@ -236,7 +251,11 @@ async fn group_money(
         Next::Send(op) => op,
     };
     let channel = Some(state.codes().channel_type_shared);
+    let mut reservation = None;
     let res = if recharge {
+        if let Some(currency) = meta.attrs.get("currency") {
+            reservation = caps::reserve(&state, &ctx.tenant, currency, body.amount.value()).await?;
+        }
         let wire = RechargeRequest {
             user_req_no: ctx.user_req_no.clone(),
             card_id: None,
@@ -255,5 +274,9 @@ async fn group_money(
         };
         state.upstream.card_refund(&wire).await
     };
-    finish(&state, &mut op, res, SuccessView::Operation).await
+    let out = finish(&state, &mut op, res, SuccessView::Operation).await;
+    if let Ok(r) = &out {
+        caps::settle(&state, reservation, r).await;
+    }
+    out
 }

@@ -21,7 +21,7 @@ use crate::{
         validate::Violations,
     },
     operations::{
-        WriteCtx,
+        WriteCtx, caps,
         record::OpContext,
         resolve::fetch_result,
         write::{Next, SuccessView, settle_accepted, settle_err, settle_succeeded},
@@ -84,6 +84,9 @@ pub async fn create_card(
     };
     let c = state.codes();
     let shared = req.group_id.is_some();
+    // A shared sub-card's limit moves no money (it spends the group's balance); a regular card's does.
+    let reservation =
+        if shared { None } else { caps::reserve(&state, &ctx.tenant, &req.currency, req.limit.value()).await? };
     let wire = CardApplyRequest {
         user_req_no: ctx.user_req_no.clone(),
         local_currency: req.currency.clone(),
@@ -100,8 +103,22 @@ pub async fn create_card(
         scene_code: req.scene_code.as_deref().and_then(|s| s.parse().ok()),
         air_line_code: None,
     };
+    let res = apply_card(&state, &ctx, &req, &mut op, wire).await;
+    if let Ok(r) = &res {
+        caps::settle(&state, reservation, r).await;
+    }
+    res
+}
+
+async fn apply_card(
+    state: &AppState,
+    ctx: &WriteCtx,
+    req: &CreateCard,
+    op: &mut crate::operations::StoredOperation,
+    wire: CardApplyRequest,
+) -> Result<HttpResponse, ApiError> {
     match state.upstream.card_apply(&wire).await {
-        Err(e) => Ok(settle_err(&state, &mut op, &e).await),
+        Err(e) => Ok(settle_err(state, op, &e).await),
         Ok(reply) => {
             let result = reply.result.unwrap_or_default();
             match (&result.card_id, reply.is_async) {
@@ -118,12 +135,12 @@ pub async fn create_card(
                         return Err(ApiError::internal("new card already owned by another tenant"));
                     }
                     op.op.target = target(Some(card_id.clone()));
-                    let card = composed_card(&state, card_id, &result, &req, &op.op.created_at);
+                    let card = composed_card(state, card_id, &result, req, &op.op.created_at);
                     let json = serde_json::to_value(&card).map_err(ApiError::internal)?;
-                    settle_succeeded(&state, &mut op, result.order_id.clone(), Some(json), SuccessView::Created).await
+                    settle_succeeded(state, op, result.order_id.clone(), Some(json), SuccessView::Created).await
                 }
                 // Accepted, or succeeded with card elements still missing: finish via inquiry/webhook.
-                _ => settle_accepted(&state, &mut op, result.order_id.clone()).await,
+                _ => settle_accepted(state, op, result.order_id.clone()).await,
             }
         }
     }

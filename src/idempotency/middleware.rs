@@ -1,0 +1,250 @@
+//! The idempotency middleware for state-changing routes (GATEWAY.md §6):
+//!
+//! key (400) → fingerprint of method, route, path params and canonical body → `begin`:
+//! `Mismatch` 422 · `InFlight` 409 + `Retry-After` · `Completed` byte-identical replay with
+//! `Idempotent-Replayed: true` · `Acquired` → run the handler (told whether it is *recovering* an
+//! unknown outcome), renewing the lease while it runs, then `complete` / `mark_unknown` / `abandon`
+//! as the handler's `IdemOutcome` says. A store failure fails closed: 503 + `Retry-After`.
+
+use std::{pin::Pin, sync::Arc, time::Duration};
+
+use actix_web::{
+    Error, HttpMessage as _, HttpResponse,
+    body::{BoxBody, EitherBody, MessageBody},
+    dev::{Payload, ServiceRequest, ServiceResponse},
+    error::PayloadError,
+    http::{
+        StatusCode,
+        header::{self, HeaderName, HeaderValue},
+    },
+    middleware::Next,
+    web::{self, Bytes, BytesMut},
+};
+use futures_util::{Stream, StreamExt as _};
+
+use super::{Begin, Fingerprinter, IdempotencyKey, IdempotencyStore, Lease, StoredResponse};
+use crate::{
+    auth::{Principal, middleware::reject},
+    error::ApiError,
+    http::extract::BodyLimits,
+    operations::{IdemOutcome, write::IdempotencyGrant},
+    routes::table::RoutePolicy,
+};
+
+/// Everything the middleware needs, registered as app data.
+#[derive(Clone)]
+pub struct Idempotency {
+    pub store: Arc<dyn IdempotencyStore>,
+    pub fingerprinter: Fingerprinter,
+    pub lease: Duration,
+    pub retry_after_s: u64,
+}
+
+/// Response headers worth replaying (the rest are per request: ids, rate limits, dates).
+const STORED_HEADERS: [&str; 4] = ["content-type", "location", "cache-control", "retry-after"];
+
+pub const REPLAYED: &str = "idempotent-replayed";
+
+type BoxedStream = Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>>;
+
+pub async fn middleware(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<BoxBody>>, Error> {
+    let policy = req.extensions().get::<RoutePolicy>().cloned();
+    let tenant = req.extensions().get::<Principal>().map(|p| p.tenant.to_string());
+    let cfg = req.app_data::<web::Data<Idempotency>>().cloned();
+    let (Some(policy), Some(tenant), Some(cfg)) = (policy, tenant, cfg) else {
+        return next.call(req).await.map(|r| r.map_body(|_, b| b.boxed()).map_into_left_body());
+    };
+    if !policy.idempotent {
+        return next.call(req).await.map(|r| r.map_body(|_, b| b.boxed()).map_into_left_body());
+    }
+
+    // 1. The key.
+    let raw = match req.headers().get("idempotency-key").map(|v| v.to_str()) {
+        None => return Ok(reject(req, crate::operations::write::missing_key())),
+        Some(Err(_)) => return Ok(reject(req, crate::operations::write::bad_key("must be visible ASCII"))),
+        Some(Ok(v)) => v.to_owned(),
+    };
+    let key = match IdempotencyKey::parse(&raw) {
+        Ok(k) => k,
+        Err(e) => return Ok(reject(req, crate::operations::write::bad_key(&e.to_string()))),
+    };
+
+    // 2. The body (re-injected for the handler) and the fingerprint.
+    let limit = req.app_data::<BodyLimits>().map_or(65536, |l| l.for_pattern(Some(policy.path)));
+    let mut body = BytesMut::new();
+    let mut payload = req.take_payload();
+    while let Some(chunk) = payload.next().await {
+        let Ok(chunk) = chunk else {
+            return Ok(reject(req, ApiError::bad_request("malformed_body", "the request body could not be read")));
+        };
+        if body.len() + chunk.len() > limit {
+            let e = ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the request body exceeds {limit} bytes"),
+            );
+            return Ok(reject(req, e));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let body = body.freeze();
+    let params = path_params(policy.path, req.path());
+    let param_refs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let fp = cfg.fingerprinter.fingerprint(req.method().as_str(), policy.path, &param_refs, &body);
+    let replay_body = body.clone();
+    let stream: BoxedStream = Box::pin(futures_util::stream::once(async move { Ok::<_, PayloadError>(replay_body) }));
+    req.set_payload(Payload::from(stream));
+
+    // 3. The state machine.
+    let begin = match cfg.store.begin(&tenant, &key, &fp, cfg.lease).await {
+        Ok(b) => b,
+        Err(e) => return Ok(reject(req, ApiError::store(&e, cfg.retry_after_s))),
+    };
+    let (lease, recovering) = match begin {
+        Begin::Mismatch => {
+            let e = ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "this Idempotency-Key was used with a different request (method, path or body)",
+            );
+            return Ok(reject(req, e));
+        }
+        Begin::InFlight { retry_after } => {
+            let mut e = ApiError::conflict(
+                "idempotency_key_in_flight",
+                "a request with this Idempotency-Key is still being processed",
+            );
+            e.retry_after = Some(retry_after.as_secs_f64().ceil().max(1.0) as u64);
+            return Ok(reject(req, e));
+        }
+        Begin::Completed(stored) => {
+            let res = replay(&stored);
+            return Ok(req.into_response(res).map_into_right_body());
+        }
+        Begin::Acquired { lease, recovering } => (lease, recovering),
+    };
+    tracing::Span::current().record("idempotency.recovering", recovering);
+    req.extensions_mut().insert(IdempotencyGrant { key: key.as_str().to_owned(), recovering });
+
+    // 4. Run the handler, keeping the lease alive.
+    let renewer = spawn_renewal(cfg.store.clone(), lease.clone(), cfg.lease);
+    let result = next.call(req).await;
+    renewer.abort();
+    let res = match result {
+        Ok(r) => r,
+        Err(e) => {
+            // Errors raised before the handler ran (extractors): nothing reached the platform.
+            release(&cfg, &lease).await;
+            return Err(e);
+        }
+    };
+    let outcome = res.response().extensions().get::<IdemOutcome>().copied();
+    let (http_req, response) = res.into_parts();
+    let (head, body) = response.into_parts();
+    let bytes = match actix_web::body::to_bytes(body).await {
+        Ok(b) => b,
+        Err(_) => {
+            let _ = cfg.store.mark_unknown(&lease).await;
+            let e = ApiError::internal("response body could not be collected");
+            return Ok(
+                ServiceResponse::new(http_req, actix_web::ResponseError::error_response(&e)).map_into_right_body()
+            );
+        }
+    };
+    match outcome {
+        Some(IdemOutcome::Final) => {
+            let stored = StoredResponse {
+                status: head.status().as_u16(),
+                headers: head
+                    .headers()
+                    .iter()
+                    .filter(|(k, _)| STORED_HEADERS.contains(&k.as_str()))
+                    .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), v.to_owned())))
+                    .collect(),
+                body: bytes.to_vec(),
+            };
+            match cfg.store.complete(&lease, &stored).await {
+                Ok(true) => {}
+                Ok(false) => tracing::warn!("idempotency lease lost before completion; the record was not overwritten"),
+                // The answer stands; the record stays in progress until its lease ends, after which
+                // a retry asks the platform before sending anything.
+                Err(e) => tracing::warn!(error = %e, "could not store the idempotent response"),
+            }
+        }
+        Some(IdemOutcome::Unknown) => {
+            if let Err(e) = cfg.store.mark_unknown(&lease).await {
+                tracing::warn!(error = %e, "could not mark the idempotency key unknown");
+            }
+        }
+        Some(IdemOutcome::NotApplied) | None => release(&cfg, &lease).await,
+    }
+    let res = head.set_body(BoxBody::new(bytes));
+    Ok(ServiceResponse::new(http_req, res).map_into_right_body())
+}
+
+async fn release(cfg: &Idempotency, lease: &Lease) {
+    if let Err(e) = cfg.store.abandon(lease).await {
+        tracing::warn!(error = %e, "could not release the idempotency key");
+    }
+}
+
+/// Renews the lease at a third of its length until aborted, so a slow upstream never lets a
+/// duplicate in.
+fn spawn_renewal(store: Arc<dyn IdempotencyStore>, lease: Lease, every: Duration) -> tokio::task::JoinHandle<()> {
+    let period = (every / 3).max(Duration::from_millis(50));
+    actix_web::rt::spawn(async move {
+        loop {
+            tokio::time::sleep(period).await;
+            match store.renew(&lease, every).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!("idempotency lease lost while the request was running");
+                    break;
+                }
+                Err(e) => tracing::warn!(error = %e, "idempotency lease renewal failed"),
+            }
+        }
+    })
+}
+
+fn replay(stored: &StoredResponse) -> HttpResponse {
+    let mut res = HttpResponse::build(StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK));
+    for (k, v) in &stored.headers {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(k.as_str()), HeaderValue::from_str(v)) {
+            res.insert_header((name, value));
+        }
+    }
+    res.insert_header((HeaderName::from_static(REPLAYED), HeaderValue::from_static("true")));
+    if !stored.headers.iter().any(|(k, _)| k == "content-type") {
+        res.insert_header((header::CONTENT_TYPE, "application/json"));
+    }
+    res.body(stored.body.clone())
+}
+
+/// `{name}` segments of the template paired with the concrete path's segments.
+pub fn path_params(template: &str, path: &str) -> Vec<(String, String)> {
+    template
+        .split('/')
+        .zip(path.split('/'))
+        .filter_map(|(t, p)| {
+            t.strip_prefix('{').and_then(|t| t.strip_suffix('}')).map(|n| (n.to_owned(), p.to_owned()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_params_pair_template_names_with_values() {
+        assert_eq!(
+            path_params("/v1/cards/{id}/recharges", "/v1/cards/123/recharges"),
+            vec![("id".to_owned(), "123".to_owned())]
+        );
+        assert!(path_params("/v1/cards", "/v1/cards").is_empty());
+    }
+}

@@ -1,0 +1,59 @@
+//! The rate-limit middleware: after auth (it needs the tenant), before idempotency (a 429 creates no
+//! idempotency record). Every limited response carries `RateLimit-Policy` and `RateLimit`.
+
+use std::sync::Arc;
+
+use actix_web::{
+    Error, HttpMessage as _,
+    body::{EitherBody, MessageBody},
+    dev::{ServiceRequest, ServiceResponse},
+    http::header::{HeaderName, HeaderValue},
+    middleware::Next,
+    web,
+};
+
+use super::{RateLimiter, rate_limit_headers};
+use crate::{
+    auth::{Principal, middleware::reject},
+    error::ApiError,
+    routes::table::{Access, RoutePolicy},
+};
+
+/// The configured limiter (absent when `rate_limit.enabled = false`).
+#[derive(Clone)]
+pub struct Limiter(pub Option<Arc<dyn RateLimiter>>);
+
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let policy = req.extensions().get::<RoutePolicy>().cloned();
+    let tenant = req.extensions().get::<Principal>().map(|p| p.tenant.to_string());
+    let limiter = req.app_data::<web::Data<Limiter>>().and_then(|l| l.0.clone());
+    let (Some(policy), Some(tenant), Some(limiter)) = (policy, tenant, limiter) else {
+        return next.call(req).await.map(ServiceResponse::map_into_left_body);
+    };
+    if policy.access == Access::Public {
+        return next.call(req).await.map(ServiceResponse::map_into_left_body);
+    }
+    let decision = limiter.check(&tenant, policy.class).await;
+    let headers = rate_limit_headers(&decision);
+    if !decision.allowed {
+        let retry = decision.retry_after.map_or(1, |d| d.as_secs_f64().ceil() as u64);
+        let mut e = ApiError::too_many_requests(retry);
+        e.detail = format!("rate limit exceeded for {} requests; retry after {retry} s", policy.class.as_str());
+        for (k, v) in headers {
+            if !k.eq_ignore_ascii_case("retry-after") {
+                e = e.with_header(k, v);
+            }
+        }
+        return Ok(reject(req, e));
+    }
+    let mut res = next.call(req).await?;
+    for (k, v) in headers {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(k), HeaderValue::from_str(&v)) {
+            res.headers_mut().insert(name, value);
+        }
+    }
+    Ok(res.map_into_left_body())
+}
