@@ -191,7 +191,7 @@ impl MerchantClient {
         if !success {
             let code = env.error_code.unwrap_or_default();
             let message = sanitize_message(env.error_msg.as_deref().unwrap_or(""));
-            return Err(if self.settings.status_unknown_codes.iter().any(|c| *c == code) {
+            return Err(if self.settings.status_unknown_codes.contains(&code) {
                 err(K::StatusUnknown { code, message })
             } else {
                 err(K::Business { code, message })
