@@ -29,7 +29,7 @@ use crate::{
 pub struct Application {
     port: u16,
     server: Server,
-    simulator: Option<SimHandle>,
+    simulator: Option<Arc<SimHandle>>,
     state: web::Data<AppState>,
 }
 
@@ -63,7 +63,7 @@ impl Application {
                 let cfg = SimulatorConfig::from_settings(&settings)?;
                 let handle =
                     simulator::spawn(cfg, "127.0.0.1:0").await.context("cannot start the embedded simulator")?;
-                (handle.base_url(), Some(handle))
+                (handle.base_url(), Some(Arc::new(handle)))
             }
         };
         let public = if settings.server.public_url.is_empty() {
@@ -151,8 +151,8 @@ impl Application {
     }
 
     /// The embedded simulator, when `upstream.mode = "simulator"`.
-    pub fn simulator(&self) -> Option<&SimHandle> {
-        self.simulator.as_ref()
+    pub fn simulator(&self) -> Option<Arc<SimHandle>> {
+        self.simulator.clone()
     }
 
     pub fn state(&self) -> web::Data<AppState> {

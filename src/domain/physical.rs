@@ -24,10 +24,9 @@ impl Validate for AssignPhysicalCard {
     fn validate(&self, v: &mut Violations) {
         v.check(super::list::is_id(&self.cardholder_id), "#/cardholder_id", "must be an id");
         v.check(
-            (4..=32).contains(&self.kit_number.len())
-                && self.kit_number.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'),
+            (6..=32).contains(&self.kit_number.len()) && self.kit_number.bytes().all(|b| b.is_ascii_alphanumeric()),
             "#/kit_number",
-            "must be 4–32 letters, digits or '-'",
+            "must be 6–32 letters or digits",
         );
         // A kit number is not a PAN: refuse anything that looks like one so card numbers never enter.
         let digits = self.kit_number.bytes().filter(u8::is_ascii_digit).count();
