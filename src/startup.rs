@@ -22,7 +22,10 @@ use crate::{
     simulator::{self, SimHandle, SimulatorConfig},
     state::{AppState, TtlCache},
     storage::redis::RedisPool,
-    tenancy::{OwnershipStore, ReqNos, cursor::CursorCodec, memory::MemoryOwnershipStore, redis::RedisOwnershipStore},
+    tenancy::{
+        OwnershipStore, ReqNos, cached::CachedOwnership, cursor::CursorCodec, memory::MemoryOwnershipStore,
+        redis::RedisOwnershipStore,
+    },
     upstream::{MerchantClient, formats::WireClock},
 };
 
@@ -81,7 +84,9 @@ impl Application {
         let clock = WireClock::new(&settings.upstream.formats).map_err(anyhow::Error::msg)?;
         let redis = if settings.redis.url.is_empty() { None } else { Some(RedisPool::new(&settings.redis)?) };
         let ownership: Arc<dyn OwnershipStore> = match (settings.tenancy.store, &redis) {
-            (StoreKind::Redis, Some(pool)) => Arc::new(RedisOwnershipStore::new(pool.clone())),
+            (StoreKind::Redis, Some(pool)) => {
+                Arc::new(CachedOwnership::new(Arc::new(RedisOwnershipStore::new(pool.clone())), 200_000))
+            }
             (StoreKind::Redis, None) => anyhow::bail!("tenancy.store = \"redis\" needs redis.url"),
             (StoreKind::Memory, _) => Arc::new(MemoryOwnershipStore::new()),
         };

@@ -91,7 +91,7 @@ pub fn bad_key(why: &str) -> ApiError {
 }
 
 /// Problem codes of failures where nothing reached the platform: such an operation may be re-run.
-const NOT_APPLIED_CODES: [&str; 1] = ["upstream_unreachable"];
+const NOT_APPLIED_CODES: [&str; 3] = ["upstream_unreachable", "daily_money_cap_exceeded", "store_unavailable"];
 
 /// What the handler should do after `start`.
 pub enum Next {
@@ -281,4 +281,14 @@ async fn unknown_response(state: &AppState, op: &mut StoredOperation, e: &Upstre
         tracing::warn!(error = %se.detail, "could not record an unknown operation");
     }
     mark(HttpResponse::Accepted().json(&op.op), IdemOutcome::Unknown)
+}
+
+/// A refusal decided before anything was sent (e.g. a money cap): recorded on the operation, and the
+/// key released so the same request may be retried later.
+pub async fn fail_not_applied(state: &AppState, op: &mut StoredOperation, e: ApiError) -> HttpResponse {
+    op.fail(e.to_problem());
+    if let Err(se) = save(state, op).await {
+        tracing::warn!(error = %se.detail, "could not record a refused operation");
+    }
+    mark(e.error_response(), IdemOutcome::NotApplied)
 }

@@ -21,7 +21,7 @@ use crate::{
         StoredOperation, WriteCtx, caps,
         record::OpContext,
         resolve::fetch_result,
-        write::{Next, SuccessView, settle_accepted, settle_err, settle_succeeded},
+        write::{Next, SuccessView, fail_not_applied, settle_accepted, settle_err, settle_succeeded},
     },
     state::AppState,
     tenancy::{ObjectKind, ObjectMeta},
@@ -66,7 +66,10 @@ pub async fn create_card_group(
             Next::Respond(r) => return Ok(r),
             Next::Send(op) => op,
         };
-    let reservation = caps::reserve(&state, &ctx.tenant, &req.currency, req.amount.value()).await?;
+    let reservation = match caps::reserve(&state, &ctx.tenant, &req.currency, req.amount.value()).await {
+        Ok(r) => r,
+        Err(e) => return Ok(fail_not_applied(&state, &mut op, e).await),
+    };
     let out = apply_group(&state, &ctx, &req, &mut op).await;
     if let Ok(r) = &out {
         caps::settle(&state, reservation, r).await;
@@ -254,7 +257,10 @@ async fn group_money(
     let mut reservation = None;
     let res = if recharge {
         if let Some(currency) = meta.attrs.get("currency") {
-            reservation = caps::reserve(&state, &ctx.tenant, currency, body.amount.value()).await?;
+            reservation = match caps::reserve(&state, &ctx.tenant, currency, body.amount.value()).await {
+                Ok(r) => r,
+                Err(e) => return Ok(fail_not_applied(&state, &mut op, e).await),
+            };
         }
         let wire = RechargeRequest {
             user_req_no: ctx.user_req_no.clone(),

@@ -24,7 +24,7 @@ use crate::{
         WriteCtx, caps,
         record::OpContext,
         resolve::fetch_result,
-        write::{Next, SuccessView, settle_accepted, settle_err, settle_succeeded},
+        write::{Next, SuccessView, fail_not_applied, settle_accepted, settle_err, settle_succeeded},
     },
     state::AppState,
     tenancy::{ObjectKind, ObjectMeta},
@@ -85,8 +85,14 @@ pub async fn create_card(
     let c = state.codes();
     let shared = req.group_id.is_some();
     // A shared sub-card's limit moves no money (it spends the group's balance); a regular card's does.
-    let reservation =
-        if shared { None } else { caps::reserve(&state, &ctx.tenant, &req.currency, req.limit.value()).await? };
+    let reservation = if shared {
+        None
+    } else {
+        match caps::reserve(&state, &ctx.tenant, &req.currency, req.limit.value()).await {
+            Ok(r) => r,
+            Err(e) => return Ok(fail_not_applied(&state, &mut op, e).await),
+        }
+    };
     let wire = CardApplyRequest {
         user_req_no: ctx.user_req_no.clone(),
         local_currency: req.currency.clone(),
@@ -390,7 +396,7 @@ async fn move_money(
     body: AmountBody,
     recharge: bool,
 ) -> Result<HttpResponse, ApiError> {
-    owned(&state, &ctx.tenant, ObjectKind::Card, &id, NOT_FOUND).await?;
+    let meta = owned(&state, &ctx.tenant, ObjectKind::Card, &id, NOT_FOUND).await?;
     let kind = if recharge { OperationKind::CardRecharge } else { OperationKind::CardRefund };
     let context = OpContext { card_id: Some(id.clone()), amount: Some(body.amount.to_string()), ..Default::default() };
     let mut op = match ctx.start(&state, kind, target(Some(id.clone())), context, SuccessView::Operation).await? {
@@ -398,7 +404,13 @@ async fn move_money(
         Next::Send(op) => op,
     };
     let channel = Some(state.codes().channel_type_regular);
+    let mut reservation = None;
     let res = if recharge {
+        let currency = caps::card_currency(&state, &meta, &id).await?;
+        reservation = match caps::reserve(&state, &ctx.tenant, &currency, body.amount.value()).await {
+            Ok(r) => r,
+            Err(e) => return Ok(fail_not_applied(&state, &mut op, e).await),
+        };
         let wire = RechargeRequest {
             user_req_no: ctx.user_req_no.clone(),
             card_id: Some(id),
@@ -417,5 +429,9 @@ async fn move_money(
         };
         state.upstream.card_refund(&wire).await
     };
-    finish_card_op(&state, &mut op, res, SuccessView::Operation).await
+    let out = finish_card_op(&state, &mut op, res, SuccessView::Operation).await;
+    if let Ok(r) = &out {
+        caps::settle(&state, reservation, r).await;
+    }
+    out
 }

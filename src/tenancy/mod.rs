@@ -2,6 +2,7 @@
 //! tenant, and tamper-evident list cursors. The upstream knows nothing of tenants: this is the only
 //! place isolation exists.
 
+pub mod cached;
 pub mod cursor;
 pub mod memory;
 pub mod ownership;

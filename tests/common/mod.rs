@@ -92,10 +92,28 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 pub async fn spawn_settings(settings: Settings) -> TestApp {
+    spawn_inner(settings, None).await
+}
+
+/// Starts a gateway against an already running simulator (`upstream.mode = "http"`), so the platform
+/// outlives gateway restarts.
+pub async fn spawn_against(mut settings: Settings, sim: Arc<SimHandle>) -> TestApp {
+    settings.upstream.mode = card_gateway::config::upstream::UpstreamMode::Http;
+    settings.upstream.base_url = sim.base_url();
+    spawn_inner(settings, Some(sim)).await
+}
+
+/// A standalone simulator built from `settings`.
+pub async fn start_simulator(settings: &Settings) -> Arc<SimHandle> {
+    let cfg = card_gateway::simulator::SimulatorConfig::from_settings(settings).unwrap();
+    Arc::new(card_gateway::simulator::spawn(cfg, "127.0.0.1:0").await.unwrap())
+}
+
+async fn spawn_inner(settings: Settings, external: Option<Arc<SimHandle>>) -> TestApp {
     capture_logs();
     let app = Application::build(settings.clone()).await.expect("gateway starts");
     let base = format!("http://127.0.0.1:{}", app.port());
-    let sim = app.simulator().expect("embedded simulator");
+    let sim = external.or_else(|| app.simulator()).expect("a simulator");
     let state = app.state();
     let server = app.handle();
     tokio::spawn(app.run_until_stopped());
@@ -137,6 +155,11 @@ pub fn all_scopes() -> Vec<Scope> {
 }
 
 impl TestApp {
+    /// Stops the server abruptly (connections and in-flight requests dropped), as a crash would.
+    pub async fn crash(&self) {
+        self.server.stop(false).await;
+    }
+
     pub fn token(&self, tenant: &str, scopes: &[Scope]) -> String {
         dev_tokens::mint(&self.settings, tenant, scopes, 3600).unwrap()
     }

@@ -1,0 +1,196 @@
+//! Rate limiting end to end: accuracy over a 10 s burst, one limit shared by three gateways on one
+//! Redis, header syntax, tenant isolation, and "a 429 stores nothing".
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use card_gateway::config::rate_limit::{LimiterBackend, Quota};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::{
+    common::{TestApp, spawn_settings, spawn_with, test_settings},
+    support::use_redis,
+};
+
+const RATE: f64 = 20.0;
+const BURST: u32 = 10;
+
+fn limited(s: &mut card_gateway::config::Settings) {
+    s.rate_limit.classes.read = Quota { rate_per_s: RATE, burst: BURST };
+}
+
+/// Hammers `GET /v1/reference/currencies` (no upstream call) from `workers` loops for `secs` seconds
+/// across `apps`; returns (admitted, rejected).
+async fn hammer(apps: &[&TestApp], token: &str, secs: f64, workers: usize) -> (u64, u64) {
+    let ok = Arc::new(AtomicU64::new(0));
+    let limited = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let mut tasks = Vec::new();
+    for w in 0..workers {
+        let app = apps[w % apps.len()];
+        let (client, url, token) =
+            (app.client.clone(), format!("{}/v1/reference/currencies", app.base), token.to_owned());
+        let (ok, limited) = (ok.clone(), limited.clone());
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < deadline {
+                match client.get(&url).bearer_auth(&token).send().await.map(|r| r.status()) {
+                    Ok(StatusCode::OK) => ok.fetch_add(1, Ordering::Relaxed),
+                    Ok(StatusCode::TOO_MANY_REQUESTS) => limited.fetch_add(1, Ordering::Relaxed),
+                    other => panic!("unexpected {other:?}"),
+                };
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    (ok.load(Ordering::Relaxed), limited.load(Ordering::Relaxed))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn over_a_ten_second_burst_admissions_stay_within_burst_plus_rate_times_t() {
+    let app = spawn_with(limited).await;
+    let t = app.admin("acme");
+    let started = Instant::now();
+    let (ok, rejected) = hammer(&[&app], &t, 10.0, 8).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let ceiling = f64::from(BURST) + RATE * elapsed;
+    assert!(rejected > 0, "the burst was large enough to be limited");
+    assert!((ok as f64) <= ceiling + 1.0, "admitted {ok} > {ceiling:.1}");
+    assert!(
+        (ok as f64) >= 0.95 * (f64::from(BURST) + RATE * 10.0),
+        "admitted {ok} < 95 % of {}",
+        f64::from(BURST) + RATE * 10.0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_gateways_on_one_redis_share_one_limit() {
+    let Some(server) = card_gateway::testing::redis_server::RedisServer::start() else { return };
+    let mut settings = test_settings();
+    limited(&mut settings);
+    use_redis(&mut settings, &server);
+    settings.rate_limit.backend = LimiterBackend::Redis;
+    // A generous deadline: a timed-out call falls back to per-replica limiting (by design), which
+    // this test must not mistake for the shared limit.
+    settings.redis.timeout_ms = 2_000;
+    let a = spawn_settings(settings.clone()).await;
+    let b = spawn_settings(settings.clone()).await;
+    let c = spawn_settings(settings).await;
+    let t = a.admin("acme");
+    let started = Instant::now();
+    let (ok, _) = hammer(&[&a, &b, &c], &t, 5.0, 9).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let ceiling = (f64::from(BURST) + RATE * elapsed) * 1.01;
+    assert!((ok as f64) <= ceiling + 1.0, "three replicas admitted {ok} > {ceiling:.1}");
+    assert!((ok as f64) >= 0.9 * (f64::from(BURST) + RATE * 5.0), "admitted only {ok}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn limited_responses_carry_conformant_headers() {
+    let app = spawn_with(limited).await;
+    let t = app.admin("acme");
+    let policy = "\"read\";q=10;w=1".to_owned();
+    let mut saw_429 = false;
+    // Concurrent, so the burst is exhausted before tokens refill even on a busy machine.
+    let responses =
+        futures_util::future::join_all((0..(BURST * 3)).map(|_| app.get("/v1/reference/currencies", &t))).await;
+    for r in responses {
+        assert_eq!(r.header("ratelimit-policy"), Some(policy.as_str()), "{:?}", r.headers);
+        let rl = r.header("ratelimit").unwrap().to_owned();
+        let (name, rest) = rl.split_once(';').unwrap();
+        assert_eq!(name, "\"read\"");
+        let params: Vec<&str> = rest.split(';').collect();
+        assert!(params[0].strip_prefix("r=").unwrap().parse::<u64>().is_ok(), "{rl}");
+        assert!(params[1].strip_prefix("t=").unwrap().parse::<u64>().is_ok(), "{rl}");
+        if r.status == StatusCode::TOO_MANY_REQUESTS {
+            saw_429 = true;
+            assert!(r.is_problem());
+            assert_eq!(r.code(), "rate_limited");
+            let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
+            assert!(retry >= 1);
+            assert!(rl.starts_with("\"read\";r=0;"), "{rl}");
+        }
+    }
+    assert!(saw_429);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_noisy_tenant_does_not_change_a_quiet_tenants_success_rate() {
+    let app = spawn_with(limited).await;
+    let noisy = app.admin("noisy");
+    let quiet = app.admin("quiet");
+    let stop = Arc::new(AtomicBool::new(false));
+    let noisy_limited = Arc::new(AtomicU64::new(0));
+    let mut loops = Vec::new();
+    for _ in 0..6 {
+        let (client, url, token, stop) =
+            (app.client.clone(), format!("{}/v1/reference/currencies", app.base), noisy.clone(), stop.clone());
+        let noisy_limited = noisy_limited.clone();
+        loops.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                if let Ok(r) = client.get(&url).bearer_auth(&token).send().await {
+                    if r.status() == StatusCode::TOO_MANY_REQUESTS {
+                        noisy_limited.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }));
+    }
+    let mut ok = 0;
+    for _ in 0..30 {
+        // 10 requests/s: half the quiet tenant's rate.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if app.get("/v1/reference/currencies", &quiet).await.status == StatusCode::OK {
+            ok += 1;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    for l in loops {
+        l.await.unwrap();
+    }
+    assert_eq!(ok, 30, "every quiet request admitted while the noisy tenant was being limited");
+    assert!(noisy_limited.load(Ordering::Relaxed) > 0, "the noisy tenant was limited");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_429_creates_no_idempotency_record() {
+    let app = spawn_with(|s| s.rate_limit.classes.write = Quota { rate_per_s: 0.5, burst: 1 }).await;
+    let t = app.admin("acme");
+    let body = json!({"bin": "222929", "currency": "USD", "limit": "1.00"});
+    let first = app.post_key("/v1/cards", &t, "w-1", body.clone()).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let limited = app.post_key("/v1/cards", &t, "w-2", body.clone()).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    let later = app.post_key("/v1/cards", &t, "w-2", body).await;
+    assert_eq!(later.status, StatusCode::CREATED, "processed, not a replay of the 429: {}", later.text);
+    assert!(later.header("idempotent-replayed").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn daily_money_caps_refuse_issuing_and_recharges_beyond_the_cap() {
+    let app = spawn_with(|s| {
+        s.rate_limit.money_caps.insert("USD".into(), "150.00".parse().unwrap());
+    })
+    .await;
+    let t = app.admin("acme");
+    let card = app.create_card(&t, "100.00").await;
+    let over = app.post(&format!("/v1/cards/{card}/recharges"), &t, json!({"amount": "60.00"})).await;
+    assert_eq!(over.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", over.text);
+    assert_eq!(over.code(), "daily_money_cap_exceeded");
+    assert_eq!(app.sim.calls(card_gateway::upstream::Operation::CardRecharge), 0);
+    let fits = app.post(&format!("/v1/cards/{card}/recharges"), &t, json!({"amount": "50.00"})).await;
+    assert_eq!(fits.status, StatusCode::OK, "{}", fits.text);
+    // A refused recharge gives its reservation back.
+    let other = app.create_card(&app.admin("other"), "150.00").await;
+    assert!(!other.is_empty(), "caps are per tenant");
+    let refused = app.post(&format!("/v1/cards/{card}/refunds"), &t, json!({"amount": "500.00"})).await;
+    assert!(refused.status.is_client_error());
+}
