@@ -20,7 +20,7 @@ struct Args {
     #[arg(long)]
     listen: Option<String>,
     /// Platform RSA private key: PEM, base64 DER or `file:PATH` (default: development key).
-    #[arg(long, env = "MERCHANT_SIM_PLATFORM_PRIVATE_KEY", hide_env_values = true)]
+    #[arg(long)]
     platform_private_key: Option<String>,
     /// Merchant RSA public key: PEM, base64 DER or `file:PATH` (default: development key).
     #[arg(long)]

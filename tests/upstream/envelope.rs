@@ -79,7 +79,7 @@ async fn form_encoded_envelopes_and_lowercase_data_type_are_accepted() {
     let res = reqwest::Client::new()
         .post(format!("{}/openapi/vcc/cardBin", env.sim.base_url()))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(serde_urlencoded_body(&form))
+        .body(form_body(&form))
         .send()
         .await
         .unwrap();
@@ -90,7 +90,7 @@ async fn form_encoded_envelopes_and_lowercase_data_type_are_accepted() {
 }
 
 /// `application/x-www-form-urlencoded` encoding of a few ASCII fields.
-fn serde_urlencoded_body(fields: &[(&str, &str)]) -> String {
+fn form_body(fields: &[(&str, &str)]) -> String {
     let enc = |s: &str| {
         s.bytes()
             .map(|b| {

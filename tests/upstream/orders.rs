@@ -48,6 +48,9 @@ async fn transaction_query_lists_the_card_transactions_in_order() {
     assert_eq!(p.list[0].record_no, a.record_no);
     assert_eq!(p.list[1].origin_record_no.as_deref(), Some(a.record_no.as_str()));
     assert_eq!(p.list[1].trans_type.as_deref(), Some("2"));
+    let tomorrow = env.date(env.today() + chrono::Duration::days(1));
+    let later = TransactionQueryRequest { begin_time: Some(tomorrow), card_id: None, card_type: None, ..req };
+    assert_eq!(env.client.transaction_query(&later).await.unwrap().result.unwrap().total_count, Some(0));
 }
 
 #[tokio::test(flavor = "multi_thread")]

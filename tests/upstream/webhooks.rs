@@ -186,8 +186,13 @@ async fn webhooks_without_a_url_are_retried_until_one_is_set() {
     let rx = Receiver::start(&[]).await;
     let env = start_with(|s| s.simulator.webhook_retry_ms = vec![50, 100]).await;
     env.card("1").await;
-    tokio::time::sleep(Duration::from_millis(20)).await;
-    assert_eq!(env.sim.state().webhooks[0].last_error.as_deref(), Some("no webhook url configured"));
+    let tried = env
+        .sim
+        .wait_until(Duration::from_secs(2), |s| {
+            s.webhooks.first().is_some_and(|w| w.last_error.as_deref() == Some("no webhook url configured"))
+        })
+        .await;
+    assert!(tried);
     env.sim.set_webhook_url(Some(rx.url.clone()));
     rx.wait_for("card_operate", 1).await;
 }
