@@ -47,6 +47,23 @@ fn init_tracing(settings: &Settings) {
     }
 }
 
+/// Ctrl-C, or SIGTERM where there is one (containers stop with it).
+async fn shutdown_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("installing the SIGTERM handler")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.context("waiting for Ctrl-C"),
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -73,8 +90,9 @@ async fn main() -> anyhow::Result<()> {
         webhook_url = handle.webhook_url().as_deref().unwrap_or("(none)"),
         "merchant simulator ready; control API under /_sim"
     );
-    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    shutdown_signal().await?;
     tracing::info!("shutting down");
     handle.shutdown().await;
+    tracing::info!("stopped");
     Ok(())
 }
