@@ -25,6 +25,8 @@ pub(crate) struct MovePlan {
 }
 
 impl State {
+    /// The card or group a recharge/refund addresses: a group with `channelType` shared (or only a
+    /// `groupId`), else a regular card; shared sub-cards are funded through their group.
     fn target(&self, card_id: Option<&str>, channel: Option<i64>, group_id: Option<&str>) -> Result<Target, SimError> {
         let codes = &self.cfg.codes;
         let shared = match channel {
