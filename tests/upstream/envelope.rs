@@ -125,3 +125,13 @@ async fn successful_answers_carry_async_false_and_the_user_no() {
     let hex = body["result"].as_str().unwrap();
     assert!(hex.len() % 256 == 0 && hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_numeric_user_no_is_accepted() {
+    let env = start().await;
+    let sealed = merchant_codec().seal(&json!({"userReqNo": "r"})).unwrap();
+    let no: u64 = env.settings.upstream.merchant_no.parse().unwrap();
+    let body = json!({"version": "1.0.0", "userNo": no, "dataType": "JSON", "dataContent": sealed});
+    let answer = post_raw(&env.sim.base_url(), "/openapi/vcc/scene/list", body).await;
+    assert_eq!(answer["success"], json!(true));
+}
