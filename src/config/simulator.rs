@@ -32,7 +32,8 @@ pub struct SimulatorSettings {
     pub webhook_encrypt_data: bool,
     /// Delays between webhook delivery attempts until the receiver answers `SUCCESS`.
     pub webhook_retry_ms: Vec<u64>,
-    /// Operations answered `async: true` and completed later (names as in `[upstream.paths]`).
+    /// Operations answered `async: true` and completed later (names as in `[upstream.paths]`; only
+    /// card_apply, card_recharge, card_refund, card_cancel, group_apply and cardholder_apply).
     pub async_operations: Vec<String>,
     pub async_delay_ms: u64,
     /// Merchant account balances at start, per currency.

@@ -173,3 +173,48 @@ impl SimulatorConfig {
             .as_ref()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(tweak: impl FnOnce(&mut Settings)) -> Result<SimulatorConfig, ConfigError> {
+        let mut s = Settings::defaults().unwrap();
+        tweak(&mut s);
+        SimulatorConfig::from_settings(&s)
+    }
+
+    #[test]
+    fn defaults_build_with_the_development_keys() {
+        let cfg = with(|_| {}).unwrap();
+        assert_eq!(cfg.merchant_no(), "2025000000000000001");
+        assert_eq!(cfg.routes.len(), 27);
+        assert!(cfg.async_ops.is_empty());
+    }
+
+    #[test]
+    fn unknown_or_unsupported_async_operations_are_refused() {
+        let err = with(|s| s.simulator.async_operations = vec!["card_fly".into()]).unwrap_err();
+        assert!(err.to_string().contains("unknown operation"));
+        let err = with(|s| s.simulator.async_operations = vec!["card_info".into()]).unwrap_err();
+        assert!(err.to_string().contains("cannot be asynchronous"));
+        assert!(
+            with(|s| s.simulator.async_operations = vec!["card_apply".into()]).unwrap().is_async(Operation::CardApply)
+        );
+    }
+
+    #[test]
+    fn two_operations_on_one_path_are_refused() {
+        let err = with(|s| {
+            s.upstream.paths.insert("card_info".into(), "/openapi/vcc/card/apply".into());
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("share a path"));
+    }
+
+    #[test]
+    fn production_refuses_the_development_keys() {
+        let err = with(|s| s.environment = crate::config::Environment::Production).unwrap_err();
+        assert!(err.to_string().contains("simulator.platform_private_key"));
+    }
+}

@@ -1,6 +1,26 @@
 //! The control API under `/_sim` (plain JSON, no envelope): faults, call counters, webhook target,
 //! state inspection and platform-side event simulations. Guarded by `X-Sim-Control-Token` when
-//! `[simulator] control_token` is set.
+//! `[simulator] control_token` is set (401 otherwise). Refusals answer `{"error", "message"}` with
+//! 404 (not found), 422 (invalid) or 409 (state forbids). Amounts are decimal strings or numbers.
+//!
+//! | route | body → answer |
+//! |---|---|
+//! | `GET /_sim/calls`, `GET /_sim/calls/{op}` | → `{"card_apply": 2, …}`, `{"op", "count"}` |
+//! | `GET /_sim/faults` | → `{"operations": {op: [fault]}, "webhooks": [fault]}` |
+//! | `POST /_sim/faults` | `{"op": "card_apply", "kind": "hang", "times": 1}` → 204; kinds: `latency {ms}`, `hang`, `http_status {status}`, `business {code, message}`, `status_unknown`, `commit_then_delay {ms}`, `garbled_result`, `wrong_key`, `non_standard`, `fail_async {code, message}`; `times` 0 = until cleared (default 1) |
+//! | `POST /_sim/webhook-faults` | `{"kind": "duplicate", "copies": 3}` or `{"kind": "out_of_order", "hold_ms": 1000}`, `times` → 204 |
+//! | `DELETE /_sim/faults` | clears operation and webhook faults → 204 |
+//! | `GET`/`PUT /_sim/webhook-url` | `{"url": "http://…" \| null}` |
+//! | `GET /_sim/state[/{part}[/{id}]]` | whole snapshot; parts `balances`, `invariants`, `cards`, `groups`, `cardholders`, `orders` (id = userReqNo), `transactions`, `deposits`, `withdrawals`, `webhooks` |
+//! | `POST /_sim/cards/{id}/authorizations` | `{"amount", "currency"?, "merchant_name"?, "mcc"?, "cross_border"?, "fee"?}` → transaction record |
+//! | `POST /_sim/transactions/{record}/settlement` | `{"amount"?}` → record |
+//! | `POST /_sim/transactions/{record}/reversal` | → reversal record |
+//! | `POST /_sim/transactions/{record}/refund` | `{"amount"?}` → refund record |
+//! | `POST /_sim/cards/{id}/3ds-otp` | `{"amount", "currency"?, "merchant_name"?}` → `{"card_id", "code"}` |
+//! | `POST /_sim/cards/{id}/activation-code` | → `{"card_id", "code"}` |
+//! | `POST /_sim/cards/{id}/activation-result` | `{"success": true}` → 204 |
+//! | `POST /_sim/crypto/deposits/{order_no}/payment` | `{"amount"?, "from_address"?}` → deposit |
+//! | `POST /_sim/orders/{user_req_no}/complete` | completes an asynchronous order now → order |
 
 use std::collections::BTreeMap;
 

@@ -75,22 +75,6 @@ fn garble(hex_text: &str) -> String {
     hex::encode(bytes)
 }
 
-fn fault_name(f: &Option<FaultKind>) -> &'static str {
-    match f {
-        None => "none",
-        Some(FaultKind::Latency { .. }) => "latency",
-        Some(FaultKind::Hang) => "hang",
-        Some(FaultKind::HttpStatus { .. }) => "http_status",
-        Some(FaultKind::Business { .. }) => "business",
-        Some(FaultKind::StatusUnknown) => "status_unknown",
-        Some(FaultKind::CommitThenDelay { .. }) => "commit_then_delay",
-        Some(FaultKind::GarbledResult) => "garbled_result",
-        Some(FaultKind::WrongKey) => "wrong_key",
-        Some(FaultKind::NonStandard) => "non_standard",
-        Some(FaultKind::FailAsync { .. }) => "fail_async",
-    }
-}
-
 /// Every path outside `/_sim`.
 pub(crate) async fn handle(req: HttpRequest, body: web::Bytes, sim: web::Data<Sim>) -> HttpResponse {
     let sim = sim.into_inner();
@@ -106,7 +90,7 @@ pub(crate) async fn handle(req: HttpRequest, body: web::Bytes, sim: web::Data<Si
     let response = answer(&sim, op, &req, &body, fault.clone()).await;
     tracing::info!(
         upstream.op = op.name(),
-        fault = fault_name(&fault),
+        fault = fault.as_ref().map_or("none", FaultKind::name),
         duration_ms = started.elapsed().as_millis() as u64,
         "sim: request answered"
     );

@@ -35,6 +35,22 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
+    /// Stable snake_case name (the control API's `kind`), for logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Latency { .. } => "latency",
+            Self::Hang => "hang",
+            Self::HttpStatus { .. } => "http_status",
+            Self::Business { .. } => "business",
+            Self::StatusUnknown => "status_unknown",
+            Self::CommitThenDelay { .. } => "commit_then_delay",
+            Self::GarbledResult => "garbled_result",
+            Self::WrongKey => "wrong_key",
+            Self::NonStandard => "non_standard",
+            Self::FailAsync { .. } => "fail_async",
+        }
+    }
+
     /// Whether the operation takes effect before the fault shows.
     pub fn commits(&self) -> bool {
         matches!(
@@ -188,6 +204,26 @@ mod tests {
         assert_eq!(t.take(Operation::CardInfo), None);
         t.clear();
         assert_eq!(t.take(Operation::CardApply), None);
+    }
+
+    #[test]
+    fn names_match_the_control_api_kind_tags() {
+        let kinds = [
+            FaultKind::Latency { ms: 1 },
+            FaultKind::Hang,
+            FaultKind::HttpStatus { status: 502 },
+            FaultKind::Business { code: "1".into(), message: String::new() },
+            FaultKind::StatusUnknown,
+            FaultKind::CommitThenDelay { ms: 1 },
+            FaultKind::GarbledResult,
+            FaultKind::WrongKey,
+            FaultKind::NonStandard,
+            FaultKind::FailAsync { code: "1".into(), message: String::new() },
+        ];
+        for k in kinds {
+            assert_eq!(serde_json::to_value(&k).unwrap()["kind"], k.name());
+        }
+        assert!(!FaultKind::Hang.commits() && FaultKind::WrongKey.commits());
     }
 
     #[test]

@@ -1,6 +1,10 @@
 //! #26 digital currency acquiring (deposit order) and #27 withdrawal.
 
 use super::{WriteCtx, Written, done};
+
+/// Withdrawal status answered: `1` success (INFERRED: `1` success, `2` failure, `0` processing); the
+/// simulator sends on chain at once.
+const WITHDRAW_SUCCEEDED: &str = "1";
 use crate::{
     simulator::{
         errors::SimError,
@@ -32,7 +36,7 @@ pub(super) fn withdraw(st: &mut State, ctx: &WriteCtx, req: DptWithdrawRequest) 
     let result = DptWithdrawResult {
         order_no: w.order_no.clone(),
         serial_number: Some(w.serial_number.clone()),
-        status: Some("1".into()),
+        status: Some(WITHDRAW_SUCCEEDED.into()),
         fee: Some(w.fee),
         tx_id: Some(w.tx_id.clone()),
     };

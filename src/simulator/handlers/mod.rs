@@ -59,76 +59,79 @@ pub(crate) struct WriteCtx {
 type ReadFn<Req, Res> = fn(&State, Req) -> Result<Res, SimError>;
 type WriteFn<Req> = fn(&mut State, &WriteCtx, Req) -> Result<Written, SimError>;
 
+/// The request number a write is idempotent by (`None`: this request carries none).
+trait Keyed {
+    fn key(&self) -> Option<&str>;
+}
+
+macro_rules! keyed {
+    ($($t:ty => $field:ident),* $(,)?) => {
+        $(impl Keyed for $t {
+            fn key(&self) -> Option<&str> {
+                Some(&self.$field)
+            }
+        })*
+    };
+}
+
+keyed!(
+    DptTransferRequest => user_req_no,
+    ExchangeRequest => user_req_no,
+    CardApplyRequest => user_req_no,
+    CardCancelRequest => user_req_no,
+    RechargeRequest => user_req_no,
+    RefundRequest => user_req_no,
+    GroupApplyRequest => user_req_no,
+    GroupUpdateRequest => user_req_no,
+    CardModifyRequest => user_req_no,
+    CardholderApplyRequest => user_req_no,
+    CardAssignRequest => user_req_no,
+    CardActiveRequest => user_req_no,
+    PinResetRequest => user_req_no,
+    DptAcquireRequest => serial_number,
+    DptWithdrawRequest => serial_number,
+);
+
+impl Keyed for CardholderRef {
+    fn key(&self) -> Option<&str> {
+        self.user_req_no.as_deref()
+    }
+}
+
 /// Runs `op` on the decrypted business parameters.
 pub(crate) fn dispatch(sim: &Sim, op: Operation, json: &[u8], fail_with: Option<SimError>) -> Outcome {
     use Operation as O;
     let mut guard = sim.state.lock();
     let st = &mut *guard;
+    let f = fail_with;
     match op {
         O::AccountBalance => read::<BalanceRequest, _>(st, json, account::balance),
-        O::DptTransfer => {
-            write(st, op, json, fail_with, |r: &DptTransferRequest| Some(r.user_req_no.as_str()), account::dpt_transfer)
-        }
-        O::AccountExchange => {
-            write(st, op, json, fail_with, |r: &ExchangeRequest| Some(r.user_req_no.as_str()), account::exchange)
-        }
+        O::DptTransfer => write(st, op, json, f, account::dpt_transfer),
+        O::AccountExchange => write(st, op, json, f, account::exchange),
         O::ExchangeRate => read::<ExchangeRateRequest, _>(st, json, account::exchange_rate),
         O::SceneList => read(st, json, cards::scenes),
         O::CardBin => read(st, json, cards::bins),
-        O::CardApply => {
-            write(st, op, json, fail_with, |r: &CardApplyRequest| Some(r.user_req_no.as_str()), cards::apply)
-        }
-        O::CardCancel => {
-            write(st, op, json, fail_with, |r: &CardCancelRequest| Some(r.user_req_no.as_str()), cards::cancel)
-        }
-        O::CardRecharge => {
-            write(st, op, json, fail_with, |r: &RechargeRequest| Some(r.user_req_no.as_str()), cards::recharge)
-        }
+        O::CardApply => write(st, op, json, f, cards::apply),
+        O::CardCancel => write(st, op, json, f, cards::cancel),
+        O::CardRecharge => write(st, op, json, f, cards::recharge),
         O::CardInfo => read(st, json, cards::info),
         O::TransactionQuery => read(st, json, queries::transactions),
-        O::CardRefund => {
-            write(st, op, json, fail_with, |r: &RefundRequest| Some(r.user_req_no.as_str()), cards::refund)
-        }
-        O::GroupApply => {
-            write(st, op, json, fail_with, |r: &GroupApplyRequest| Some(r.user_req_no.as_str()), groups::apply)
-        }
+        O::CardRefund => write(st, op, json, f, cards::refund),
+        O::GroupApply => write(st, op, json, f, groups::apply),
         O::GroupPage => read(st, json, queries::groups),
         O::GroupInfo => read(st, json, groups::info),
-        O::GroupUpdate => {
-            write(st, op, json, fail_with, |r: &GroupUpdateRequest| Some(r.user_req_no.as_str()), groups::update)
-        }
-        O::CardModify => {
-            write(st, op, json, fail_with, |r: &CardModifyRequest| Some(r.user_req_no.as_str()), cards::modify)
-        }
-        O::CardholderApply => write(
-            st,
-            op,
-            json,
-            fail_with,
-            |r: &CardholderApplyRequest| Some(r.user_req_no.as_str()),
-            cardholders::apply,
-        ),
+        O::GroupUpdate => write(st, op, json, f, groups::update),
+        O::CardModify => write(st, op, json, f, cards::modify),
+        O::CardholderApply => write(st, op, json, f, cardholders::apply),
         O::CardholderInfo => read(st, json, cardholders::info),
-        O::CardholderDelete => {
-            write(st, op, json, fail_with, |r: &CardholderRef| r.user_req_no.as_deref(), cardholders::delete)
-        }
+        O::CardholderDelete => write(st, op, json, f, cardholders::delete),
         O::OrderQuery => read(st, json, queries::orders),
         O::CardPage => read(st, json, queries::cards),
-        O::CardAssign => {
-            write(st, op, json, fail_with, |r: &CardAssignRequest| Some(r.user_req_no.as_str()), pcc::assign)
-        }
-        O::CardActive => {
-            write(st, op, json, fail_with, |r: &CardActiveRequest| Some(r.user_req_no.as_str()), pcc::active)
-        }
-        O::PinReset => {
-            write(st, op, json, fail_with, |r: &PinResetRequest| Some(r.user_req_no.as_str()), pcc::pin_reset)
-        }
-        O::DptAcquire => {
-            write(st, op, json, fail_with, |r: &DptAcquireRequest| Some(r.serial_number.as_str()), dpt::acquire)
-        }
-        O::DptWithdraw => {
-            write(st, op, json, fail_with, |r: &DptWithdrawRequest| Some(r.serial_number.as_str()), dpt::withdraw)
-        }
+        O::CardAssign => write(st, op, json, f, pcc::assign),
+        O::CardActive => write(st, op, json, f, pcc::active),
+        O::PinReset => write(st, op, json, f, pcc::pin_reset),
+        O::DptAcquire => write(st, op, json, f, dpt::acquire),
+        O::DptWithdraw => write(st, op, json, f, dpt::withdraw),
     }
 }
 
@@ -161,12 +164,11 @@ fn read<Req: DeserializeOwned, Res: Serialize>(st: &State, json: &[u8], f: ReadF
     Outcome { reply, effects: Vec::new() }
 }
 
-fn write<Req: DeserializeOwned>(
+fn write<Req: DeserializeOwned + Keyed>(
     st: &mut State,
     op: Operation,
     json: &[u8],
     fail_with: Option<SimError>,
-    key: fn(&Req) -> Option<&str>,
     f: WriteFn<Req>,
 ) -> Outcome {
     let refuse = |e| Outcome { reply: Err(e), effects: Vec::new() };
@@ -174,7 +176,7 @@ fn write<Req: DeserializeOwned>(
         Ok(r) => r,
         Err(e) => return refuse(e),
     };
-    let req_no = key(&req).map(str::to_owned);
+    let req_no = req.key().map(str::to_owned);
     if let Some(n) = &req_no {
         let field =
             if matches!(op, Operation::DptAcquire | Operation::DptWithdraw) { "serialNumber" } else { "userReqNo" };

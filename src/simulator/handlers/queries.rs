@@ -17,8 +17,30 @@ use crate::{
     },
 };
 
+/// #11: filtered by card, card type and time window, in record order.
 pub(super) fn transactions(st: &State, req: TransactionQueryRequest) -> Result<Page<TransactionRecord>, SimError> {
-    st.query_transactions(&req)
+    validate::page_request(&req.page)?;
+    if let Some(id) = &req.card_id {
+        st.card(id)?;
+    }
+    let codes = &st.cfg.codes;
+    let shared = match req.card_type.as_deref() {
+        None => None,
+        Some(t) if t == codes.card_type_regular => Some(false),
+        Some(t) if t == codes.card_type_shared => Some(true),
+        Some(_) => return Err(SimError::validation("cardType is invalid")),
+    };
+    let begin = bound(st, "beginTime", req.begin_time.as_deref(), false)?;
+    let end = bound(st, "endTime", req.end_time.as_deref(), true)?;
+    let items = st
+        .transactions
+        .values()
+        .filter(|t| req.card_id.as_ref().is_none_or(|c| c == &t.card_id))
+        .filter(|t| shared.is_none_or(|s| s == t.shared))
+        .filter(|t| begin.is_none_or(|b| t.time >= b) && end.is_none_or(|e| t.time < e))
+        .map(|t| st.transaction_record(t))
+        .collect();
+    Ok(validate::paginate(items, &req.page))
 }
 
 pub(super) fn cards(st: &State, req: CardPageRequest) -> Result<Page<CardInfo>, SimError> {
@@ -87,13 +109,18 @@ fn order_record(st: &State, o: &Order) -> OrderRecord {
     }
 }
 
-/// A window bound: a bare date covers that whole vendor day (`end` exclusive at the next midnight).
+/// A window bound. Ends are inclusive of their whole unit: a bare date covers that vendor day, a
+/// date-time that second (the answer compares against the exclusive next day / second).
 fn bound(st: &State, field: &str, v: Option<&str>, end: bool) -> Result<Option<DateTime<Utc>>, SimError> {
     let Some(v) = v else { return Ok(None) };
     let invalid = || SimError::validation(format!("{field} is invalid"));
     let t = st.cfg.clock.parse_datetime(v).ok_or_else(invalid)?;
     let date_only = st.cfg.clock.parse_date(v).is_some();
-    Ok(Some(if end && date_only { t + Duration::days(1) } else { t }))
+    Ok(Some(match (end, date_only) {
+        (false, _) => t,
+        (true, true) => t + Duration::days(1),
+        (true, false) => t + Duration::seconds(1),
+    }))
 }
 
 /// #21: card operation orders (apply, recharge, refund, cancel, group apply), oldest first. An

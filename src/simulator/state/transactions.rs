@@ -8,10 +8,7 @@ use serde::Serialize;
 use super::{Card, CardStatus, GroupStatus, State};
 use crate::{
     simulator::{errors::SimError, ids, simulations::AuthorizationSpec, validate},
-    upstream::wire::{
-        card::{TransactionQueryRequest, TransactionRecord},
-        common::Page,
-    },
+    upstream::wire::card::TransactionRecord,
 };
 
 /// `trade_fee` types (SIBLING R2 `CardTransFeeType`).
@@ -360,42 +357,5 @@ impl State {
             resp_code: Some(t.resp_code.clone()),
             resp_code_desc: Some(t.resp_desc.clone()),
         }
-    }
-
-    /// #11: filtered by card, card type and time window, in record order.
-    pub(crate) fn query_transactions(
-        &self,
-        req: &TransactionQueryRequest,
-    ) -> Result<Page<TransactionRecord>, SimError> {
-        validate::page_request(&req.page)?;
-        if let Some(id) = &req.card_id {
-            self.card(id)?;
-        }
-        let codes = &self.cfg.codes;
-        let shared = match req.card_type.as_deref() {
-            None => None,
-            Some(t) if t == codes.card_type_regular => Some(false),
-            Some(t) if t == codes.card_type_shared => Some(true),
-            Some(_) => return Err(SimError::validation("cardType is invalid")),
-        };
-        let time = |field: &str, v: &Option<String>| match v {
-            None => Ok(None),
-            Some(s) => self
-                .cfg
-                .clock
-                .parse_datetime(s)
-                .map(Some)
-                .ok_or_else(|| SimError::validation(format!("{field} is invalid"))),
-        };
-        let (begin, end) = (time("beginTime", &req.begin_time)?, time("endTime", &req.end_time)?);
-        let items = self
-            .transactions
-            .values()
-            .filter(|t| req.card_id.as_ref().is_none_or(|c| c == &t.card_id))
-            .filter(|t| shared.is_none_or(|s| s == t.shared))
-            .filter(|t| begin.is_none_or(|b| t.time >= b) && end.is_none_or(|e| t.time <= e))
-            .map(|t| self.transaction_record(t))
-            .collect();
-        Ok(validate::paginate(items, &req.page))
     }
 }
