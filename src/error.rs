@@ -73,8 +73,26 @@ pub struct Problem {
 }
 
 /// The API's error. Construct with the helpers; convert upstream failures with [`ApiError::upstream`].
+/// Boxed so `Result<_, ApiError>` stays one pointer wide on the happy path.
 #[derive(Debug, Clone)]
-pub struct ApiError {
+pub struct ApiError(Box<ApiErrorInner>);
+
+impl std::ops::Deref for ApiError {
+    type Target = ApiErrorInner;
+    fn deref(&self) -> &ApiErrorInner {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut ApiErrorInner {
+        &mut self.0
+    }
+}
+
+/// The fields of an [`ApiError`].
+#[derive(Debug, Clone)]
+pub struct ApiErrorInner {
     pub status: StatusCode,
     pub code: String,
     pub detail: String,
@@ -97,7 +115,7 @@ impl std::fmt::Display for ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(ApiErrorInner {
             status,
             code: code.into(),
             detail: detail.into(),
@@ -109,7 +127,7 @@ impl ApiError {
             allow: None,
             extra_headers: Vec::new(),
             outcome: None,
-        }
+        }))
     }
 
     /// Adds a located input error to a 400/422 problem.

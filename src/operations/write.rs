@@ -96,7 +96,7 @@ const NOT_APPLIED_CODES: [&str; 3] = ["upstream_unreachable", "daily_money_cap_e
 /// What the handler should do after `start`.
 pub enum Next {
     /// Send to the platform (first attempt, or recovery found no trace of the order).
-    Send(StoredOperation),
+    Send(Box<StoredOperation>),
     /// The outcome is already known: answer this.
     Respond(HttpResponse),
 }
@@ -121,7 +121,7 @@ impl WriteCtx {
                     op.op.status = OperationStatus::Pending;
                     op.op.error = None;
                     op.op.completed_at = None;
-                    return Ok(Next::Send(op));
+                    return Ok(Next::Send(Box::new(op)));
                 }
                 op
             }
@@ -136,7 +136,7 @@ impl WriteCtx {
                 );
                 save(state, &op).await?;
                 if !self.recovering {
-                    return Ok(Next::Send(op));
+                    return Ok(Next::Send(Box::new(op)));
                 }
                 op
             }
@@ -147,10 +147,10 @@ impl WriteCtx {
         if !kind.is_card_order() {
             // Not findable by order inquiry: resending with the same userReqNo is the platform's own
             // de-duplication (a repeated userReqNo returns the original order).
-            return Ok(Next::Send(op));
+            return Ok(Next::Send(Box::new(op)));
         }
         match resolve::query_order(state, &self.user_req_no).await {
-            Ok(None) => Ok(Next::Send(op)),
+            Ok(None) => Ok(Next::Send(Box::new(op))),
             Ok(Some(order)) => {
                 resolve::apply(state, &mut op, &order).await?;
                 if order.status == OrderStatus::Pending {

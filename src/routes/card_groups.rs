@@ -64,7 +64,7 @@ pub async fn create_card_group(
     let mut op =
         match ctx.start(&state, OperationKind::CardGroupCreate, target(None), context, SuccessView::Created).await? {
             Next::Respond(r) => return Ok(r),
-            Next::Send(op) => op,
+            Next::Send(op) => *op,
         };
     let reservation = match caps::reserve(&state, &ctx.tenant, &req.currency, req.amount.value()).await {
         Ok(r) => r,
@@ -176,7 +176,7 @@ pub async fn update_card_group(
         .await?
     {
         Next::Respond(r) => return Ok(r),
-        Next::Send(op) => op,
+        Next::Send(op) => *op,
     };
     let c = state.codes();
     let code = match body.0.status {
@@ -251,7 +251,7 @@ async fn group_money(
     let context = OpContext { group_id: Some(id.clone()), amount: Some(body.amount.to_string()), ..Default::default() };
     let mut op = match ctx.start(&state, kind, target(Some(id.clone())), context, SuccessView::Operation).await? {
         Next::Respond(r) => return Ok(r),
-        Next::Send(op) => op,
+        Next::Send(op) => *op,
     };
     let channel = Some(state.codes().channel_type_shared);
     let mut reservation = None;

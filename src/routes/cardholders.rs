@@ -51,7 +51,7 @@ pub async fn create_cardholder(
         .await?
     {
         Next::Respond(r) => return Ok(r),
-        Next::Send(op) => op,
+        Next::Send(op) => *op,
     };
     let doc = req.id_document.as_ref();
     let wire = CardholderApplyRequest {
@@ -191,7 +191,7 @@ pub async fn delete_cardholder(
         .await?
     {
         Next::Respond(r) => return Ok(r),
-        Next::Send(op) => op,
+        Next::Send(op) => *op,
     };
     let wire = CardholderRef { card_user_id: id.to_string(), user_req_no: Some(ctx.user_req_no.clone()) };
     match state.upstream.cardholder_delete(&wire).await {

@@ -80,7 +80,7 @@ pub async fn create_card(
     let mut op = match ctx.start(&state, OperationKind::CardCreate, target(None), context, SuccessView::Created).await?
     {
         Next::Respond(r) => return Ok(r),
-        Next::Send(op) => op,
+        Next::Send(op) => *op,
     };
     let c = state.codes();
     let shared = req.group_id.is_some();
@@ -296,7 +296,7 @@ pub async fn update_card(
         .await?
     {
         Next::Respond(r) => return Ok(r),
-        Next::Send(op) => op,
+        Next::Send(op) => *op,
     };
     let c = state.codes();
     let wire = CardModifyRequest {
@@ -351,7 +351,7 @@ pub async fn cancel_card(
         .await?
     {
         Next::Respond(r) => return Ok(r),
-        Next::Send(op) => op,
+        Next::Send(op) => *op,
     };
     let wire = CardCancelRequest { user_req_no: ctx.user_req_no.clone(), card_id: id.to_string() };
     finish_card_op(&state, &mut op, state.upstream.card_cancel(&wire).await, SuccessView::Operation).await
@@ -401,7 +401,7 @@ async fn move_money(
     let context = OpContext { card_id: Some(id.clone()), amount: Some(body.amount.to_string()), ..Default::default() };
     let mut op = match ctx.start(&state, kind, target(Some(id.clone())), context, SuccessView::Operation).await? {
         Next::Respond(r) => return Ok(r),
-        Next::Send(op) => op,
+        Next::Send(op) => *op,
     };
     let channel = Some(state.codes().channel_type_regular);
     let mut reservation = None;

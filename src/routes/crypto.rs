@@ -54,7 +54,7 @@ pub async fn create_crypto_deposit(
     let mut op =
         match ctx.start(&state, OperationKind::CryptoDeposit, target(None), context, SuccessView::Created).await? {
             Next::Respond(r) => return Ok(r),
-            Next::Send(op) => op,
+            Next::Send(op) => *op,
         };
     let wire = DptAcquireRequest {
         amount: req.amount.value(),
@@ -106,7 +106,7 @@ pub async fn create_crypto_withdrawal(
     let mut op =
         match ctx.start(&state, OperationKind::CryptoWithdrawal, target(None), context, SuccessView::Created).await? {
             Next::Respond(r) => return Ok(r),
-            Next::Send(op) => op,
+            Next::Send(op) => *op,
         };
     let wire = DptWithdrawRequest {
         amount: req.amount.value(),

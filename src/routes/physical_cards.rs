@@ -58,7 +58,7 @@ pub async fn assign_physical_card(
         .await?
     {
         Next::Respond(r) => return Ok(r),
-        Next::Send(op) => op,
+        Next::Send(op) => *op,
     };
     let wire = CardAssignRequest {
         user_req_no: ctx.user_req_no.clone(),
@@ -120,7 +120,7 @@ pub async fn activate_physical_card(
         .await?
     {
         Next::Respond(r) => return Ok(r),
-        Next::Send(op) => op,
+        Next::Send(op) => *op,
     };
     let wire = CardActiveRequest {
         user_req_no: ctx.user_req_no.clone(),
@@ -168,7 +168,7 @@ pub async fn reset_physical_card_pin(
         .await?
     {
         Next::Respond(r) => return Ok(r),
-        Next::Send(op) => op,
+        Next::Send(op) => *op,
     };
     let wire = PinResetRequest { user_req_no: ctx.user_req_no.clone(), card_id: id.to_string() };
     match state.upstream.pin_reset(&wire).await {

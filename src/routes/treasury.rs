@@ -101,7 +101,7 @@ pub async fn create_exchange(
     };
     let mut op = match ctx.start(&state, OperationKind::TreasuryExchange, None, context, SuccessView::Created).await? {
         Next::Respond(r) => return Ok(r),
-        Next::Send(op) => op,
+        Next::Send(op) => *op,
     };
     let wire = ExchangeRequest {
         user_req_no: ctx.user_req_no.clone(),
@@ -138,7 +138,7 @@ pub async fn create_crypto_transfer(
     let mut op =
         match ctx.start(&state, OperationKind::TreasuryCryptoTransfer, None, context, SuccessView::Created).await? {
             Next::Respond(r) => return Ok(r),
-            Next::Send(op) => op,
+            Next::Send(op) => *op,
         };
     let wire = DptTransferRequest {
         user_req_no: ctx.user_req_no.clone(),

@@ -135,10 +135,10 @@ async fn a_noisy_tenant_does_not_change_a_quiet_tenants_success_rate() {
         let noisy_limited = noisy_limited.clone();
         loops.push(tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
-                if let Ok(r) = client.get(&url).bearer_auth(&token).send().await {
-                    if r.status() == StatusCode::TOO_MANY_REQUESTS {
-                        noisy_limited.fetch_add(1, Ordering::Relaxed);
-                    }
+                if let Ok(r) = client.get(&url).bearer_auth(&token).send().await
+                    && r.status() == StatusCode::TOO_MANY_REQUESTS
+                {
+                    noisy_limited.fetch_add(1, Ordering::Relaxed);
                 }
             }
         }));
