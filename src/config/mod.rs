@@ -175,6 +175,9 @@ impl Settings {
         if self.tenancy.secret.is_empty() {
             p.push(format!("the development tenancy.secret {refuse}"));
         }
+        if !self.idempotency.enabled {
+            p.push(format!("idempotency.enabled = false {refuse}"));
+        }
         if self.webhooks.allow_private_targets {
             p.push(format!("webhooks.allow_private_targets = true {refuse}"));
         }
@@ -231,6 +234,32 @@ mod tests {
         let mut s = Settings::defaults().unwrap();
         s.idempotency.lease_ms = 100;
         assert!(s.validate().unwrap_err().to_string().contains("lease_ms"));
+    }
+
+    /// The README's configuration table documents every key of the committed defaults.
+    #[test]
+    fn every_configuration_key_is_in_the_readme_table() {
+        fn walk(prefix: &str, v: &serde_json::Value, out: &mut Vec<String>) {
+            match v.as_object() {
+                Some(map) if !map.is_empty() => {
+                    for (k, child) in map {
+                        let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                        walk(&p, child, out);
+                    }
+                }
+                _ => out.push(prefix.to_owned()),
+            }
+        }
+        let readme = include_str!("../../README.md");
+        let defaults: serde_json::Value = Figment::from(Toml::string(DEFAULT_TOML)).extract().unwrap();
+        let mut keys = Vec::new();
+        walk("", &defaults, &mut keys);
+        for key in keys {
+            // An inline table (e.g. `simulator.initial_balances`) is documented as one row.
+            let parts: Vec<&str> = key.split('.').collect();
+            let documented = (1..=parts.len()).rev().any(|n| readme.contains(&format!("`{}`", parts[..n].join("."))));
+            assert!(documented, "README configuration table lacks `{key}`");
+        }
     }
 
     #[test]

@@ -38,6 +38,9 @@ pub struct TenancySettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IdempotencySettings {
+    /// `false` skips the store entirely (benchmarks only; refused in production). Keys are still required.
+    #[serde(default = "enabled")]
+    pub enabled: bool,
     pub store: StoreKind,
     /// HMAC-SHA256 key of request fingerprints; empty = development secret (refused in production).
     pub fingerprint_secret: SecretString,
@@ -47,4 +50,8 @@ pub struct IdempotencySettings {
     pub lease_ms: u64,
     /// `Retry-After` sent with 409 (key in flight) and 503 (store unavailable).
     pub retry_after_s: u64,
+}
+
+fn enabled() -> bool {
+    true
 }

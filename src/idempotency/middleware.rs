@@ -34,6 +34,7 @@ use crate::{
 /// Everything the middleware needs, registered as app data.
 #[derive(Clone)]
 pub struct Idempotency {
+    pub enabled: bool,
     pub store: Arc<dyn IdempotencyStore>,
     pub fingerprinter: Fingerprinter,
     pub lease: Duration,
@@ -57,7 +58,7 @@ pub async fn middleware(
     let (Some(policy), Some(tenant), Some(cfg)) = (policy, tenant, cfg) else {
         return next.call(req).await.map(|r| r.map_body(|_, b| b.boxed()).map_into_left_body());
     };
-    if !policy.idempotent {
+    if !policy.idempotent || !cfg.enabled {
         return next.call(req).await.map(|r| r.map_body(|_, b| b.boxed()).map_into_left_body());
     }
 
