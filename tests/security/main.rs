@@ -12,3 +12,4 @@ mod common;
 mod support;
 
 mod attack_tokens;
+mod scope_matrix;
