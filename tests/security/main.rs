@@ -12,4 +12,5 @@ mod common;
 mod support;
 
 mod attack_tokens;
+mod bola;
 mod scope_matrix;
