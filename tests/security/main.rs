@@ -13,4 +13,5 @@ mod support;
 
 mod attack_tokens;
 mod bola;
+mod canary;
 mod scope_matrix;
