@@ -14,4 +14,5 @@ mod support;
 mod attack_tokens;
 mod bola;
 mod canary;
+mod openapi;
 mod scope_matrix;
