@@ -71,10 +71,10 @@ impl Application {
         } else {
             settings.server.public_url.trim_end_matches('/').to_owned()
         };
-        if let Some(sim) = &sim {
-            if settings.simulator.webhook_url.is_empty() {
-                sim.set_webhook_url(Some(format!("{public}/webhooks/merchant")));
-            }
+        if let Some(sim) = &sim
+            && settings.simulator.webhook_url.is_empty()
+        {
+            sim.set_webhook_url(Some(format!("{public}/webhooks/merchant")));
         }
 
         let upstream = MerchantClient::new(&settings.upstream, &base_url, codec)?;

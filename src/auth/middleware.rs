@@ -51,10 +51,10 @@ pub async fn middleware(
             },
         };
         tracing::Span::current().record("tenant.id", principal.tenant.as_str());
-        if let Access::Scope(scope) = policy.access {
-            if let Err(e) = principal.require(scope) {
-                return Ok(reject(req, e));
-            }
+        if let Access::Scope(scope) = policy.access
+            && let Err(e) = principal.require(scope)
+        {
+            return Ok(reject(req, e));
         }
         req.extensions_mut().insert::<Principal>(principal);
     }

@@ -23,10 +23,10 @@ pub fn check_amount(
     if !allow_zero && amount.value().is_zero() {
         v.add(pointer, "must be greater than zero");
     }
-    if let Some(units) = minor_units {
-        if amount.value().normalize().scale() > units {
-            v.add(pointer, format!("must have at most {units} decimal places for this currency"));
-        }
+    if let Some(units) = minor_units
+        && amount.value().normalize().scale() > units
+    {
+        v.add(pointer, format!("must have at most {units} decimal places for this currency"));
     }
 }
 

@@ -44,10 +44,8 @@ pub async fn settle(state: &AppState, reservation: Option<Reservation>, res: &Ht
         Some(IdemOutcome::Final) => res.status().is_success(),
         Some(IdemOutcome::NotApplied) | None => false,
     };
-    if !moved {
-        if let Err(e) = state.caps.release(&r).await {
-            tracing::warn!(error = %e, "could not release a money-cap reservation");
-        }
+    if !moved && let Err(e) = state.caps.release(&r).await {
+        tracing::warn!(error = %e, "could not release a money-cap reservation");
     }
 }
 
