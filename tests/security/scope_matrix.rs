@@ -95,7 +95,6 @@ async fn tenant_tokens_reach_every_route_but_the_treasury() {
     let app = spawn_app().await;
     let tenant = app.token("acme", &Scope::tenant_scopes());
     let ids = Ids::nonexistent();
-    let before = upstream_calls(&app);
     let mut treasury = 0;
     for route in routes::table().routes() {
         let Some(scope) = scoped(route) else { continue };
@@ -120,7 +119,6 @@ async fn tenant_tokens_reach_every_route_but_the_treasury() {
     for op in [Op::AccountBalance, Op::ExchangeRate, Op::AccountExchange, Op::DptTransfer] {
         assert_eq!(app.sim.calls(op), 0, "{op:?} reached by a tenant token");
     }
-    assert!(upstream_calls(&app) >= before);
 }
 
 #[tokio::test(flavor = "multi_thread")]
