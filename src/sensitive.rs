@@ -126,6 +126,68 @@ pub fn mask_pan(pan: &str) -> String {
     format!("{head}{}{tail}", "*".repeat(digits.len() - 10))
 }
 
+/// Runs of digits in free text, where digits may be separated by one space or dash (card numbers are
+/// often written `4111 1111 1111 1111`): the byte range of each run and its digits.
+fn digit_runs(text: &str) -> Vec<(std::ops::Range<usize>, String)> {
+    let b = text.as_bytes();
+    let mut runs = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut digits = String::new();
+        let mut end = i;
+        while i < b.len() {
+            if b[i].is_ascii_digit() {
+                digits.push(char::from(b[i]));
+                i += 1;
+                end = i;
+            } else if (b[i] == b' ' || b[i] == b'-') && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        runs.push((start..end, digits));
+        i = end;
+    }
+    runs
+}
+
+fn luhn_valid(digits: &str) -> bool {
+    let mut sum = 0;
+    for (i, d) in digits.bytes().rev().map(|b| u32::from(b - b'0')).enumerate() {
+        sum += if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d };
+    }
+    sum % 10 == 0
+}
+
+/// Whether free text contains something that is a card number: 12–19 digits (single spaces or dashes
+/// allowed between them) passing the Luhn check. Such text is refused wherever the gateway would
+/// store or echo it.
+pub fn contains_card_number(text: &str) -> bool {
+    digit_runs(text).iter().any(|(_, d)| (12..=19).contains(&d.len()) && luhn_valid(d))
+}
+
+/// Masks every run of 12 or more digits (spaces or dashes allowed between them) as `bin******last4`,
+/// for text that quotes client or platform input (error details, JSON pointers, upstream messages).
+pub fn mask_card_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (range, digits) in digit_runs(text) {
+        if digits.len() >= 12 {
+            out.push_str(&text[last..range.start]);
+            out.push_str(&mask_pan(&digits));
+            last = range.end;
+        }
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,5 +235,20 @@ mod tests {
     fn deserialises_from_numbers_too() {
         let p: Pan = serde_json::from_str("4111111111111111").unwrap();
         assert_eq!(p.last4(), "1111");
+    }
+
+    #[test]
+    fn card_numbers_are_found_and_masked_in_free_text() {
+        for text in ["4111111111111111", "pay 4111 1111 1111 1111 now", "4111-1111-1111-1111", "x4111111111111111y"] {
+            assert!(contains_card_number(text), "{text}");
+        }
+        for text in ["4111111111111112", "order 20261125", "+1 555-123-4567", "2026-11-25 12:00", "ads-q3"] {
+            assert!(!contains_card_number(text), "{text}");
+        }
+        assert_eq!(mask_card_numbers("card 4111111111111111 bad"), "card 411111******1111 bad");
+        assert_eq!(mask_card_numbers("`4111 1111 1111 1111`"), "`411111******1111`");
+        assert_eq!(mask_card_numbers("#/4111-1111-1111-1112/x"), "#/411111******1112/x");
+        assert_eq!(mask_card_numbers("code 110005, 2026-11-25"), "code 110005, 2026-11-25");
+        assert_eq!(mask_card_numbers("é 4111111111111111 é"), "é 411111******1111 é");
     }
 }

@@ -197,7 +197,7 @@ impl Validate for CreateCardholder {
             "must be an ISO 3166-1 alpha-3 code",
         );
         if let Some(d) = &self.id_document {
-            v.text(Some(&d.number), "#/id_document/number", 40);
+            v.identifier(Some(&d.number), "#/id_document/number", 40);
             for (p, img) in [
                 ("#/id_document/front_image_base64", &d.front_image_base64),
                 ("#/id_document/back_image_base64", &d.back_image_base64),

@@ -8,7 +8,7 @@ use futures_util::StreamExt as _;
 use serde::de::DeserializeOwned;
 
 use super::validate::{Validate, Violations};
-use crate::error::ApiError;
+use crate::{error::ApiError, sensitive::mask_card_numbers};
 
 /// Largest body accepted, per route template (default for the rest); registered as app data.
 #[derive(Debug, Clone)]
@@ -92,9 +92,11 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                     "malformed_json",
                     format!("the body is not valid JSON (line {}, column {})", inner.line(), inner.column()),
                 )),
-                serde_json::error::Category::Data => {
-                    Err(ApiError::field(pointer_of(e.path()), describe(&inner.to_string())))
-                }
+                // Field names are client input too: a card number sent as a key is masked.
+                serde_json::error::Category::Data => Err(ApiError::field(
+                    mask_card_numbers(&pointer_of(e.path())),
+                    mask_card_numbers(&describe(&inner.to_string())),
+                )),
             }
         }
     }
@@ -174,7 +176,7 @@ pub fn decode_query<T: DeserializeOwned + Validate>(qs: &str) -> Result<ValidQue
     let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let name = if path == "." { "query".to_owned() } else { format!("query.{path}") };
-        ApiError::field(name, describe(&e.inner().to_string()))
+        ApiError::field(mask_card_numbers(&name), mask_card_numbers(&describe(&e.inner().to_string())))
     })?;
     let mut v = Violations::default();
     value.validate(&mut v);
@@ -220,6 +222,18 @@ mod tests {
         let e = decode_json::<Outer>(br#"{"name":"a","billing":{"zip":"1"},"cvv":"123"}"#).unwrap_err();
         assert_eq!(e.status.as_u16(), 422);
         assert!(e.errors[0].detail.contains("unknown field `cvv`"), "{:?}", e.errors);
+    }
+
+    #[test]
+    fn a_card_number_sent_as_a_field_name_is_masked_in_the_problem() {
+        let e = decode_json::<Outer>(br#"{"name":"a","billing":{"zip":"1"},"4111 1111 1111 1111":"123"}"#).unwrap_err();
+        let text = format!("{} {:?}", e.detail, e.errors);
+        assert!(!text.contains("1111 1111") && !text.contains("4111111111111111"), "{text}");
+        assert!(e.errors[0].detail.contains("unknown field `411111******1111`"), "{:?}", e.errors);
+        let Err(e) = decode_query::<crate::domain::list::ListQuery>("4111111111111111=1") else {
+            panic!("unknown parameter accepted")
+        };
+        assert!(!format!("{} {:?}", e.detail, e.errors).contains("4111111111111111"), "{:?}", e.errors);
     }
 
     #[test]

@@ -17,9 +17,13 @@ use crate::error::REQUEST_ID;
 
 pub const HEADER: &str = "x-request-id";
 
-/// Accepts 1–128 characters of `[A-Za-z0-9._:-]`; anything else is replaced by a fresh id.
+/// Accepts 1–128 characters of `[A-Za-z0-9._:-]` that do not contain a card number (the id is echoed
+/// and logged on every line of the request); anything else is replaced by a fresh id.
 pub fn well_formed(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
+    !id.is_empty()
+        && id.len() <= 128
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
+        && !crate::sensitive::contains_card_number(id)
 }
 
 fn hashed_authorization(req: &ServiceRequest) -> String {
@@ -79,5 +83,8 @@ mod tests {
         assert!(!well_formed("a b"));
         assert!(!well_formed("<script>"));
         assert!(!well_formed(&"a".repeat(129)));
+        assert!(!well_formed("4111111111111111"), "a card number is never echoed or logged");
+        assert!(!well_formed("req-4111-1111-1111-1111"));
+        assert!(well_formed("req-1732551234568"));
     }
 }

@@ -1,6 +1,9 @@
 //! Input validation that reports every violation with its exact location.
 
-use crate::error::{ApiError, FieldError};
+use crate::{
+    error::{ApiError, FieldError},
+    sensitive::contains_card_number,
+};
 
 /// Collected violations; `finish()` turns a non-empty set into one 422 problem.
 #[derive(Debug, Default)]
@@ -18,8 +21,19 @@ impl Violations {
         }
     }
 
-    /// Checks an optional free-text field: trimmed non-empty, at most `max` characters, no control characters.
+    /// Checks an optional free-text field: trimmed non-empty, at most `max` characters, no control
+    /// characters, and no card number — free text is stored upstream and shown on every later read,
+    /// in lists, operations and replays, where a PAN must never appear (GATEWAY.md §3).
     pub fn text(&mut self, value: Option<&str>, pointer: &str, max: usize) {
+        self.identifier(value, pointer, max);
+        if let Some(v) = value {
+            self.check(!contains_card_number(v), pointer, "must not contain a card number");
+        }
+    }
+
+    /// `text` for identifiers that may legitimately be long digit strings (identity document
+    /// numbers), which are sent upstream but never shown back.
+    pub fn identifier(&mut self, value: Option<&str>, pointer: &str, max: usize) {
         if let Some(v) = value {
             self.check(!v.trim().is_empty(), pointer, "must not be blank");
             self.check(v.chars().count() <= max, pointer, &format!("must be at most {max} characters"));
@@ -35,4 +49,23 @@ impl Violations {
 /// Semantic checks run after a body or query deserialised.
 pub trait Validate {
     fn validate(&self, v: &mut Violations);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_text_refuses_card_numbers_but_identifiers_may_be_long_digit_strings() {
+        let mut v = Violations::default();
+        v.text(Some("ads 4111 1111 1111 1111"), "#/alias", 64);
+        v.text(Some("ads-q3 2026"), "#/label", 64);
+        let e = v.finish().unwrap_err();
+        assert_eq!(e.errors.len(), 1, "{:?}", e.errors);
+        assert_eq!(e.errors[0].pointer, "#/alias");
+        assert!(!e.detail.contains("4111"), "the value is never echoed: {}", e.detail);
+        let mut v = Violations::default();
+        v.identifier(Some("4111111111111111"), "#/id_document/number", 40);
+        assert!(v.finish().is_ok());
+    }
 }

@@ -264,31 +264,7 @@ fn classify_send_error(e: &reqwest::Error) -> K {
 /// Upstream messages are shown to clients as `upstream_message`: keep them short and printable.
 pub fn sanitize_message(msg: &str) -> String {
     let cleaned: String = msg.chars().map(|c| if c.is_control() { ' ' } else { c }).take(256).collect();
-    mask_digit_runs(cleaned.trim())
-}
-
-/// Replaces any run of 12 or more digits (a possible PAN) with a mask.
-fn mask_digit_runs(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut run = String::new();
-    let flush = |run: &mut String, out: &mut String| {
-        if run.len() >= 12 {
-            out.push_str(&crate::sensitive::mask_pan(run));
-        } else {
-            out.push_str(run);
-        }
-        run.clear();
-    };
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            run.push(c);
-        } else {
-            flush(&mut run, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut run, &mut out);
-    out
+    crate::sensitive::mask_card_numbers(cleaned.trim())
 }
 
 #[cfg(test)]

@@ -1,0 +1,18 @@
+//! Security suites, black-box against the real gateway and the embedded simulator (real RSA
+//! envelope): forged and malformed tokens, the scope matrix, cross-tenant object access (BOLA),
+//! card-data canaries in responses, headers and logs, and the OpenAPI contract.
+//!
+//! Every matrix is driven by `card_gateway::routes::table()`: a route added without a sample request
+//! in `support.rs` fails these tests until it is covered.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod support;
+
+mod attack_tokens;
+mod bola;
+mod canary;
+mod openapi;
+mod scope_matrix;
