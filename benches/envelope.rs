@@ -13,7 +13,8 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 
 fn payload(size: usize) -> Vec<u8> {
     // A realistic JSON object padded to the requested size.
-    let mut s = String::from(r#"{"userReqNo":"cg1_demo_5f0c2a1b9d8e7f6a5b4c3d2e1f0a9b8c","localCurrency":"USD","note":""#);
+    let mut s =
+        String::from(r#"{"userReqNo":"cg1_demo_5f0c2a1b9d8e7f6a5b4c3d2e1f0a9b8c","localCurrency":"USD","note":""#);
     while s.len() < size - 2 {
         s.push('x');
     }

@@ -94,8 +94,6 @@ pub fn bad_key(why: &str) -> ApiError {
 const NOT_APPLIED_CODES: [&str; 3] = ["upstream_unreachable", "daily_money_cap_exceeded", "store_unavailable"];
 
 /// What the handler should do after `start`.
-// Built once per write request and matched at once; boxing the operation would buy nothing.
-#[allow(clippy::large_enum_variant)]
 pub enum Next {
     /// Send to the platform (first attempt, or recovery found no trace of the order).
     Send(Box<StoredOperation>),
