@@ -1,0 +1,25 @@
+// Drives Swagger UI like a developer: Authorize with a printed token, then "Try it out" on
+// GET /v1/card-bins and "Execute"; prints the HTTP status Swagger UI shows.
+const { chromium } = require('playwright-core');
+(async () => {
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  await page.goto((process.env.BASE || 'http://127.0.0.1:8080') + '/swagger-ui/');
+  await page.waitForSelector('.opblock');
+  const ops = await page.$$eval('.opblock-summary-path', els => els.map(e => e.textContent.trim()));
+  console.log('operations rendered:', ops.length);
+  await page.click('button.authorize');
+  await page.fill('.modal-ux input[type=text]', process.env.TOKEN);
+  await page.click('.modal-ux button.authorize');
+  await page.click('.modal-ux button.btn-done');
+  await page.click('#operations-reference-list_card_bins .opblock-summary');
+  await page.click('#operations-reference-list_card_bins button.try-out__btn');
+  await page.click('#operations-reference-list_card_bins button.execute');
+  await page.waitForSelector('#operations-reference-list_card_bins .live-responses-table tbody .response-col_status');
+  const status = await page.textContent('#operations-reference-list_card_bins .live-responses-table tbody .response-col_status');
+  console.log('GET /v1/card-bins via Swagger UI after Authorize:', status.trim());
+  await page.setViewportSize({ width: 1400, height: 4200 });
+  await page.screenshot({ path: process.env.SHOT || '/tmp/swagger-ui.png', fullPage: true });
+  await browser.close();
+})().catch(e => { console.error(e); process.exit(1); });
