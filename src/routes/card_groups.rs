@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 
-use super::support::{decode_cursor, encode_cursor, fan_out, owned, page};
+use super::support::{list_owned, owned};
 use crate::{
     auth::Principal,
     domain::{
@@ -25,14 +25,7 @@ use crate::{
     },
     state::AppState,
     tenancy::{ObjectKind, ObjectMeta},
-    upstream::{
-        Reply, UpstreamError,
-        wire::{
-            card::{RechargeRequest, RefundRequest},
-            common::OrderAck,
-            group::{GroupApplyRequest, GroupInfoRequest, GroupUpdateRequest},
-        },
-    },
+    upstream::wire::group::{GroupApplyRequest, GroupInfoRequest, GroupUpdateRequest},
 };
 
 const NOT_FOUND: &str = "card_group_not_found";
@@ -121,23 +114,13 @@ pub async fn list_card_groups(
     who: Principal,
     q: ValidQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = q.0;
-    let after: Option<String> = decode_cursor(&state, &who.tenant, "card-groups", q.cursor.as_deref())?;
-    let index = state.ownership.list(&who.tenant, ObjectKind::CardGroup, after.as_deref(), q.limit()).await?;
-    let st = state.clone();
-    let groups = fan_out(index.ids, 8, move |id| {
-        let st = st.clone();
-        async move { st.upstream.group_info(&GroupInfoRequest { group_id: id }).await }
+    let fetch = |st: web::Data<AppState>, id: String| async move {
+        st.upstream.group_info(&GroupInfoRequest { group_id: id }).await
+    };
+    list_owned(&state, &who.tenant, ObjectKind::CardGroup, "card-groups", &q.0, fetch, |st, g| {
+        group_from_wire(g, st.codes(), &st.clock)
     })
-    .await;
-    let mut data = Vec::new();
-    for g in groups {
-        let reply = g.map_err(|e| state.up(&e))?;
-        if let Some(info) = reply.result {
-            data.push(group_from_wire(&info, state.codes(), &state.clock));
-        }
-    }
-    Ok(page(data, encode_cursor(&state, &who.tenant, "card-groups", index.next)))
+    .await
 }
 
 /// A card group.
@@ -187,26 +170,7 @@ pub async fn update_card_group(
     let status =
         code.parse::<i64>().map_err(|_| ApiError::internal("upstream.codes.group_status_* must be numeric"))?;
     let wire = GroupUpdateRequest { user_req_no: ctx.user_req_no.clone(), group_id: id.to_string(), status };
-    finish(&state, &mut op, state.upstream.group_update(&wire).await, SuccessView::Resource).await
-}
-
-async fn finish(
-    state: &AppState,
-    op: &mut StoredOperation,
-    res: Result<Reply<OrderAck>, UpstreamError>,
-    view: SuccessView,
-) -> Result<HttpResponse, ApiError> {
-    match res {
-        Err(e) => Ok(settle_err(state, op, &e).await),
-        Ok(reply) => {
-            let order_id = reply.result.as_ref().and_then(|a| a.order_id.clone());
-            if reply.is_async {
-                return settle_accepted(state, op, order_id).await;
-            }
-            let result = fetch_result(state, op).await.ok().flatten();
-            settle_succeeded(state, op, order_id, result, view).await
-        }
-    }
+    super::funds::finish_order(&state, &mut op, state.upstream.group_update(&wire).await, SuccessView::Resource).await
 }
 
 /// Add money to the group's shared balance.
@@ -221,7 +185,7 @@ pub async fn recharge_card_group(
     id: web::Path<String>,
     body: ValidJson<AmountBody>,
 ) -> Result<HttpResponse, ApiError> {
-    group_money(state, ctx, id.into_inner(), body.0, true).await
+    super::funds::move_funds(state, ctx, super::funds::Holder::Group, id.into_inner(), body.0, true).await
 }
 
 /// Return money from the group's shared balance to the merchant account.
@@ -236,53 +200,5 @@ pub async fn refund_card_group(
     id: web::Path<String>,
     body: ValidJson<AmountBody>,
 ) -> Result<HttpResponse, ApiError> {
-    group_money(state, ctx, id.into_inner(), body.0, false).await
-}
-
-async fn group_money(
-    state: web::Data<AppState>,
-    ctx: WriteCtx,
-    id: String,
-    body: AmountBody,
-    recharge: bool,
-) -> Result<HttpResponse, ApiError> {
-    let meta = owned(&state, &ctx.tenant, ObjectKind::CardGroup, &id, NOT_FOUND).await?;
-    let kind = if recharge { OperationKind::CardGroupRecharge } else { OperationKind::CardGroupRefund };
-    let context = OpContext { group_id: Some(id.clone()), amount: Some(body.amount.to_string()), ..Default::default() };
-    let mut op = match ctx.start(&state, kind, target(Some(id.clone())), context, SuccessView::Operation).await? {
-        Next::Respond(r) => return Ok(r),
-        Next::Send(op) => *op,
-    };
-    let channel = Some(state.codes().channel_type_shared);
-    let mut reservation = None;
-    let res = if recharge {
-        if let Some(currency) = meta.attrs.get("currency") {
-            reservation = match caps::reserve(&state, &ctx.tenant, currency, body.amount.value()).await {
-                Ok(r) => r,
-                Err(e) => return Ok(fail_not_applied(&state, &mut op, e).await),
-            };
-        }
-        let wire = RechargeRequest {
-            user_req_no: ctx.user_req_no.clone(),
-            card_id: None,
-            auth_limit_amount: body.amount.value(),
-            channel_type: channel,
-            group_id: Some(id),
-        };
-        state.upstream.card_recharge(&wire).await
-    } else {
-        let wire = RefundRequest {
-            user_req_no: ctx.user_req_no.clone(),
-            card_id: None,
-            refund_amount: body.amount.value(),
-            channel_type: channel,
-            group_id: Some(id),
-        };
-        state.upstream.card_refund(&wire).await
-    };
-    let out = finish(&state, &mut op, res, SuccessView::Operation).await;
-    if let Ok(r) = &out {
-        caps::settle(&state, reservation, r).await;
-    }
-    out
+    super::funds::move_funds(state, ctx, super::funds::Holder::Group, id.into_inner(), body.0, false).await
 }

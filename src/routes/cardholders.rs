@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 
-use super::support::{decode_cursor, encode_cursor, fan_out, owned, page};
+use super::support::{list_owned, owned};
 use crate::{
     auth::Principal,
     domain::{
@@ -135,23 +135,13 @@ pub async fn list_cardholders(
     who: Principal,
     q: ValidQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = q.0;
-    let after: Option<String> = decode_cursor(&state, &who.tenant, "cardholders", q.cursor.as_deref())?;
-    let index = state.ownership.list(&who.tenant, ObjectKind::Cardholder, after.as_deref(), q.limit()).await?;
-    let st = state.clone();
-    let holders = fan_out(index.ids, 8, move |id| {
-        let st = st.clone();
-        async move { st.upstream.cardholder_info(&CardholderRef { card_user_id: id, user_req_no: None }).await }
+    let fetch = |st: web::Data<AppState>, id: String| async move {
+        st.upstream.cardholder_info(&CardholderRef { card_user_id: id, user_req_no: None }).await
+    };
+    list_owned(&state, &who.tenant, ObjectKind::Cardholder, "cardholders", &q.0, fetch, |st, h| {
+        cardholder_from_wire(h, st.codes(), &st.clock, &st.reference)
     })
-    .await;
-    let mut data = Vec::new();
-    for h in holders {
-        let reply = h.map_err(|e| state.up(&e))?;
-        if let Some(info) = reply.result {
-            data.push(cardholder_from_wire(&info, state.codes(), &state.clock, &state.reference));
-        }
-    }
-    Ok(page(data, encode_cursor(&state, &who.tenant, "cardholders", index.next)))
+    .await
 }
 
 /// A cardholder.

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use chrono::{Datelike, Months, Utc};
 
-use super::support::{decode_cursor, encode_cursor, fan_out, owned, page};
+use super::support::{list_owned, owned};
 use crate::{
     auth::Principal,
     domain::{
@@ -23,14 +23,11 @@ use crate::{
     operations::{
         WriteCtx, caps,
         record::OpContext,
-        resolve::fetch_result,
         write::{Next, SuccessView, fail_not_applied, settle_accepted, settle_err, settle_succeeded},
     },
     state::AppState,
     tenancy::{ObjectKind, ObjectMeta},
-    upstream::wire::card::{
-        CardApplyRequest, CardCancelRequest, CardInfoRequest, CardModifyRequest, RechargeRequest, RefundRequest,
-    },
+    upstream::wire::card::{CardApplyRequest, CardCancelRequest, CardInfoRequest, CardModifyRequest},
 };
 
 const NOT_FOUND: &str = "card_not_found";
@@ -193,27 +190,13 @@ pub async fn list_cards(
     who: Principal,
     q: ValidQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = q.0;
-    let after: Option<String> = decode_cursor(&state, &who.tenant, "cards", q.cursor.as_deref())?;
-    let index = state.ownership.list(&who.tenant, ObjectKind::Card, after.as_deref(), q.limit()).await?;
-    let st = state.clone();
-    let cards = fan_out(index.ids, 8, move |id| {
-        let st = st.clone();
-        async move { st.upstream.card_info(&CardInfoRequest { card_id: id }).await }
+    let fetch = |st: web::Data<AppState>, id: String| async move {
+        st.upstream.card_info(&CardInfoRequest { card_id: id }).await
+    };
+    list_owned(&state, &who.tenant, ObjectKind::Card, "cards", &q.0, fetch, |st, info| {
+        card_from_wire(info, st.codes(), &st.clock)
     })
-    .await;
-    let mut data = Vec::with_capacity(cards.len());
-    for c in cards {
-        match c {
-            Ok(reply) => {
-                if let Some(info) = reply.result {
-                    data.push(card_from_wire(&info, state.codes(), &state.clock));
-                }
-            }
-            Err(e) => return Err(state.up(&e)),
-        }
-    }
-    Ok(page(data, encode_cursor(&state, &who.tenant, "cards", index.next)))
+    .await
 }
 
 async fn fetch_info(state: &AppState, id: &str) -> Result<crate::upstream::wire::card::CardInfo, ApiError> {
@@ -310,27 +293,7 @@ pub async fn update_card(
         }),
         auth_limit_amount: req.limit.map(Amount::value),
     };
-    finish_card_op(&state, &mut op, state.upstream.card_modify(&wire).await, SuccessView::Resource).await
-}
-
-/// Settles a card operation that answers `{orderId}`: the result is the card afterwards.
-async fn finish_card_op(
-    state: &AppState,
-    op: &mut crate::operations::StoredOperation,
-    res: Result<crate::upstream::Reply<crate::upstream::wire::common::OrderAck>, crate::upstream::UpstreamError>,
-    view: SuccessView,
-) -> Result<HttpResponse, ApiError> {
-    match res {
-        Err(e) => Ok(settle_err(state, op, &e).await),
-        Ok(reply) => {
-            let order_id = reply.result.as_ref().and_then(|a| a.order_id.clone());
-            if reply.is_async {
-                return settle_accepted(state, op, order_id).await;
-            }
-            let result = fetch_result(state, op).await.ok().flatten();
-            settle_succeeded(state, op, order_id, result, view).await
-        }
-    }
+    super::funds::finish_order(&state, &mut op, state.upstream.card_modify(&wire).await, SuccessView::Resource).await
 }
 
 /// Cancel the card; its remaining balance returns to the merchant account.
@@ -354,7 +317,7 @@ pub async fn cancel_card(
         Next::Send(op) => *op,
     };
     let wire = CardCancelRequest { user_req_no: ctx.user_req_no.clone(), card_id: id.to_string() };
-    finish_card_op(&state, &mut op, state.upstream.card_cancel(&wire).await, SuccessView::Operation).await
+    super::funds::finish_order(&state, &mut op, state.upstream.card_cancel(&wire).await, SuccessView::Operation).await
 }
 
 /// Move money from the merchant account onto the card.
@@ -370,7 +333,7 @@ pub async fn recharge_card(
     id: web::Path<String>,
     body: ValidJson<AmountBody>,
 ) -> Result<HttpResponse, ApiError> {
-    move_money(state, ctx, id.into_inner(), body.0, true).await
+    super::funds::move_funds(state, ctx, super::funds::Holder::Card, id.into_inner(), body.0, true).await
 }
 
 /// Move money from the card back to the merchant account.
@@ -386,52 +349,5 @@ pub async fn refund_card(
     id: web::Path<String>,
     body: ValidJson<AmountBody>,
 ) -> Result<HttpResponse, ApiError> {
-    move_money(state, ctx, id.into_inner(), body.0, false).await
-}
-
-async fn move_money(
-    state: web::Data<AppState>,
-    ctx: WriteCtx,
-    id: String,
-    body: AmountBody,
-    recharge: bool,
-) -> Result<HttpResponse, ApiError> {
-    let meta = owned(&state, &ctx.tenant, ObjectKind::Card, &id, NOT_FOUND).await?;
-    let kind = if recharge { OperationKind::CardRecharge } else { OperationKind::CardRefund };
-    let context = OpContext { card_id: Some(id.clone()), amount: Some(body.amount.to_string()), ..Default::default() };
-    let mut op = match ctx.start(&state, kind, target(Some(id.clone())), context, SuccessView::Operation).await? {
-        Next::Respond(r) => return Ok(r),
-        Next::Send(op) => *op,
-    };
-    let channel = Some(state.codes().channel_type_regular);
-    let mut reservation = None;
-    let res = if recharge {
-        let currency = caps::card_currency(&state, &meta, &id).await?;
-        reservation = match caps::reserve(&state, &ctx.tenant, &currency, body.amount.value()).await {
-            Ok(r) => r,
-            Err(e) => return Ok(fail_not_applied(&state, &mut op, e).await),
-        };
-        let wire = RechargeRequest {
-            user_req_no: ctx.user_req_no.clone(),
-            card_id: Some(id),
-            auth_limit_amount: body.amount.value(),
-            channel_type: channel,
-            group_id: None,
-        };
-        state.upstream.card_recharge(&wire).await
-    } else {
-        let wire = RefundRequest {
-            user_req_no: ctx.user_req_no.clone(),
-            card_id: Some(id),
-            refund_amount: body.amount.value(),
-            channel_type: channel,
-            group_id: None,
-        };
-        state.upstream.card_refund(&wire).await
-    };
-    let out = finish_card_op(&state, &mut op, res, SuccessView::Operation).await;
-    if let Ok(r) = &out {
-        caps::settle(&state, reservation, r).await;
-    }
-    out
+    super::funds::move_funds(state, ctx, super::funds::Holder::Card, id.into_inner(), body.0, false).await
 }

@@ -6,6 +6,7 @@ pub mod card_groups;
 pub mod cardholders;
 pub mod cards;
 pub mod crypto;
+pub mod funds;
 pub mod health;
 pub mod operations;
 pub mod physical_cards;

@@ -1,15 +1,16 @@
 //! Small helpers the resource routes share: ownership checks that answer 404 exactly like a missing
 //! object, bounded fan-out of upstream reads, and list cursors.
 
-use actix_web::HttpResponse;
+use actix_web::{HttpResponse, web};
 use futures_util::{StreamExt as _, stream};
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::{
-    domain::list::{Page, is_id},
+    domain::list::{ListQuery, Page, is_id},
     error::ApiError,
     state::AppState,
     tenancy::{ObjectKind, ObjectMeta, TenantId},
+    upstream::{Reply, UpstreamError},
 };
 
 /// The object's metadata if the tenant owns it; otherwise 404 with `code` — the same answer for a
@@ -80,4 +81,33 @@ pub fn encode_cursor<T: Serialize>(
 
 pub fn page<T: Serialize>(data: Vec<T>, next_cursor: Option<String>) -> HttpResponse {
     HttpResponse::Ok().json(Page { data, next_cursor })
+}
+
+/// A tenant's list, newest first: one page of its index, each object read from the platform with
+/// bounded concurrency and mapped to its public shape. Objects the platform no longer returns are
+/// skipped; a platform failure fails the page (never a silently partial page).
+pub async fn list_owned<W, T, F, Fut>(
+    state: &web::Data<AppState>,
+    tenant: &TenantId,
+    kind: ObjectKind,
+    list: &str,
+    query: &ListQuery,
+    fetch: F,
+    map: impl Fn(&AppState, &W) -> T,
+) -> Result<HttpResponse, ApiError>
+where
+    F: Fn(web::Data<AppState>, String) -> Fut,
+    Fut: std::future::Future<Output = Result<Reply<W>, UpstreamError>>,
+    T: Serialize,
+{
+    let after: Option<String> = decode_cursor(state, tenant, list, query.cursor.as_deref())?;
+    let index = state.ownership.list(tenant, kind, after.as_deref(), query.limit()).await?;
+    let replies = fan_out(index.ids, 8, |id| fetch(state.clone(), id)).await;
+    let mut data = Vec::with_capacity(replies.len());
+    for reply in replies {
+        if let Some(w) = reply.map_err(|e| state.up(&e))?.result {
+            data.push(map(state, &w));
+        }
+    }
+    Ok(page(data, encode_cursor(state, tenant, list, index.next)))
 }
