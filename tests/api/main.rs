@@ -12,4 +12,5 @@ mod groups;
 mod operations;
 mod physical_and_crypto;
 mod reference;
+mod startup;
 mod treasury;
