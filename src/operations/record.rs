@@ -116,7 +116,8 @@ fn req_no_doc_id(user_req_no: &str) -> String {
 /// Finds the operation of a platform request number (tenant read back from the number itself).
 pub async fn load_by_user_req_no(state: &AppState, user_req_no: &str) -> Result<Option<StoredOperation>, StoreError> {
     let Some(tenant) = state.req_nos.tenant_of(user_req_no) else { return Ok(None) };
-    let Some(index) = state.ownership.get_doc(&tenant, ObjectKind::Operation, &req_no_doc_id(user_req_no)).await? else {
+    let Some(index) = state.ownership.get_doc(&tenant, ObjectKind::Operation, &req_no_doc_id(user_req_no)).await?
+    else {
         return Ok(None);
     };
     let Some(op_id) = index.get("op_id").and_then(|v| v.as_str()) else { return Ok(None) };

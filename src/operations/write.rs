@@ -64,7 +64,13 @@ impl FromRequest for WriteCtx {
                         Some(Err(_)) => return Err(bad_key("must be visible ASCII")),
                         Some(Ok(v)) => v,
                     };
-                    (crate::idempotency::IdempotencyKey::parse(&raw).map_err(|e| bad_key(&e.to_string()))?.as_str().to_owned(), false)
+                    (
+                        crate::idempotency::IdempotencyKey::parse(&raw)
+                            .map_err(|e| bad_key(&e.to_string()))?
+                            .as_str()
+                            .to_owned(),
+                        false,
+                    )
                 }
             };
             let user_req_no = state.req_nos.for_key(&principal.tenant, &key);
