@@ -22,6 +22,7 @@ use crate::{
     storage::redis::RedisPool,
     tenancy::{OwnershipStore, ReqNos, cursor::CursorCodec, memory::MemoryOwnershipStore, redis::RedisOwnershipStore},
     upstream::{MerchantClient, formats::WireClock},
+    webhooks::WebhookHub,
 };
 
 pub struct Application {
@@ -75,6 +76,8 @@ impl Application {
             }
         }
 
+        // Webhooks open platform ciphertext with the same codec (platform public key) as the client.
+        let webhook_codec = codec.clone();
         let upstream = MerchantClient::new(&settings.upstream, &base_url, codec)?;
         let clock = WireClock::new(&settings.upstream.formats).map_err(anyhow::Error::msg)?;
         let redis = if settings.redis.url.is_empty() { None } else { Some(RedisPool::new(&settings.redis)?) };
@@ -86,6 +89,8 @@ impl Application {
         let tenancy_secret = resolve_text(settings.tenancy.secret.expose())?;
         let cursor_secret =
             tenancy_secret.clone().unwrap_or_else(|| "card-gateway development cursor secret".to_owned());
+        let webhooks = WebhookHub::build(&settings, webhook_codec, redis.as_ref(), cursor_secret.as_bytes())?;
+        webhooks.start_worker(ownership.clone());
         let state = web::Data::new(AppState {
             settings: settings.clone(),
             upstream,
@@ -96,6 +101,7 @@ impl Application {
             reference: Arc::new(ReferenceData::load().map_err(anyhow::Error::msg)?),
             bins: TtlCache::new(Duration::from_secs(settings.upstream.reference_cache_s)),
             scenes: TtlCache::new(Duration::from_secs(settings.upstream.reference_cache_s)),
+            webhooks,
         });
 
         let verifier = JwtVerifier::from_settings(&settings.auth, production)?;
@@ -147,8 +153,11 @@ impl Application {
         self.server.handle()
     }
 
+    /// Runs until the server stops; the webhook delivery worker and SSE streams stop with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        self.state.webhooks.stop().await;
+        result
     }
 }
 

@@ -25,6 +25,8 @@ pub struct AppState {
     pub reference: Arc<ReferenceData>,
     pub bins: TtlCache<Vec<crate::domain::card::CardBinOut>>,
     pub scenes: TtlCache<Vec<crate::domain::card::SceneOut>>,
+    /// Inbound platform webhooks, the event log, SSE and outbound delivery.
+    pub webhooks: Arc<crate::webhooks::WebhookHub>,
 }
 
 impl AppState {

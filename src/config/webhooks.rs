@@ -9,6 +9,9 @@ use super::stores::StoreKind;
 pub struct WebhookSettings {
     /// Source IPs or CIDRs allowed to POST `/webhooks/merchant`; empty = any (the envelope still authenticates).
     pub inbound_allowed_ips: Vec<String>,
+    /// Accept `data` as a plain JSON object (unauthenticated: only the allow-list vouches for it).
+    /// Refused in production unless `inbound_allowed_ips` is set.
+    pub inbound_accept_plain_data: bool,
     /// Where the event log, dead letters and the delivery queue live: memory | redis.
     pub event_store: StoreKind,
     /// Events older than this are trimmed from the log (and no longer de-duplicated).
@@ -51,8 +54,11 @@ pub struct WebhookSettings {
 
 impl WebhookSettings {
     /// Cross-field problems of this section (reported by `Settings::validate`).
-    pub fn problems(&self) -> Vec<String> {
+    pub fn problems(&self, production: bool) -> Vec<String> {
         let mut p = Vec::new();
+        if production && self.inbound_accept_plain_data && self.inbound_allowed_ips.is_empty() {
+            p.push("webhooks.inbound_accept_plain_data = true needs webhooks.inbound_allowed_ips in production (plain data is not signed)".into());
+        }
         if self.delivery_lease_ms <= self.delivery_timeout_ms {
             p.push(format!(
                 "webhooks.delivery_lease_ms ({}) must exceed webhooks.delivery_timeout_ms ({}) so an attempt in flight keeps its lease",

@@ -137,14 +137,12 @@ impl EventStore for MemoryEventStore {
             None => Box::new(log.entries.range((Bound::Unbounded, bound)).rev().map(|(p, _)| *p)),
         };
         let mut page = LogPage::default();
-        let mut scanned = 0;
         let mut last_seen = None;
-        for pos in candidates {
+        for (scanned, pos) in candidates.enumerate() {
             if page.entries.len() == q.limit || scanned == LIST_SCAN_BUDGET {
                 page.next = last_seen.map(fmt);
                 return Ok(page);
             }
-            scanned += 1;
             last_seen = Some(pos);
             let Some(e) = log.entries.get(&pos) else { continue };
             if q.kind.as_deref().is_some_and(|k| k != e.kind) {
