@@ -32,7 +32,8 @@ pub struct SimulatorSettings {
     pub webhook_encrypt_data: bool,
     /// Delays between webhook delivery attempts until the receiver answers `SUCCESS`.
     pub webhook_retry_ms: Vec<u64>,
-    /// Operations answered `async: true` and completed later (names as in `[upstream.paths]`).
+    /// Operations answered `async: true` and completed later (names as in `[upstream.paths]`; only
+    /// card_apply, card_recharge, card_refund, card_cancel, group_apply and cardholder_apply).
     pub async_operations: Vec<String>,
     pub async_delay_ms: u64,
     /// Merchant account balances at start, per currency.
@@ -53,6 +54,31 @@ pub struct SimulatorSettings {
     pub countries: Vec<String>,
     /// Token that guards the control API (`X-Sim-Control-Token`); empty = unguarded (development).
     pub control_token: SecretString,
+    /// HTTP worker threads of the simulator's server.
+    pub workers: usize,
+    /// Largest request body accepted, in bytes (cardholder applications carry three ID images).
+    pub max_body_bytes: usize,
+    /// Synchronous card operations also POST a `card_operate` webhook, as the platform reports every order.
+    pub sync_operation_webhooks: bool,
+    /// Deadline of one webhook POST attempt, in milliseconds.
+    pub webhook_timeout_ms: u64,
+    /// Fee on cross-border authorisations as a fraction of the amount (`trade_fee` type 97).
+    pub cross_border_fee_rate: Decimal,
+    /// Fee on crypto deposits as a fraction of the amount paid.
+    pub deposit_fee_rate: Decimal,
+    /// Digital currencies and the chains each can move on, e.g. `USDT = ["TRON", "ETH"]`.
+    pub crypto_chains: BTreeMap<String, Vec<String>>,
+    /// `transType` codes written into `card_transaction` (the vendor's values are UNKNOWN).
+    pub trans_types: SimTransTypes,
+}
+
+/// `transType` codes per simulated transaction kind.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimTransTypes {
+    pub authorization: String,
+    pub reversal: String,
+    pub refund: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

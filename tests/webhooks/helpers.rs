@@ -93,7 +93,8 @@ pub struct TestApp {
     handle: actix_web::dev::ServerHandle,
     done: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     platform: EnvelopeCodec,
-    pub sim: Option<card_gateway::simulator::SimHandle>,
+    /// The embedded simulator's base URL (its control API is under `/_sim`).
+    pub sim: Option<String>,
 }
 
 impl TestApp {
@@ -103,7 +104,7 @@ impl TestApp {
         let base = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
         let app_state = app.state();
-        let sim = app.simulator().cloned();
+        let sim = app.simulator().map(|s| s.base_url());
         let done = tokio::spawn(app.run_until_stopped());
         let platform = EnvelopeCodec::new(
             PrivateKey::parse(dev_keys::PLATFORM_PRIVATE_PEM).unwrap(),
@@ -118,6 +119,32 @@ impl TestApp {
         if let Some(d) = self.done.take() {
             let _ = d.await;
         }
+    }
+
+    /// Calls the simulator's control API (platform-side events: transactions, OTPs, payments…).
+    pub async fn sim(&self, path: &str, body: Value) -> (u16, Value) {
+        let base = self.sim.as_ref().expect("started with the simulator");
+        let r = self
+            .http
+            .post(format!("{base}/_sim{path}"))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, serde_json::from_slice(&r.bytes().await.unwrap()).unwrap_or(Value::Null))
+    }
+
+    /// Waits until an operation is final; returns it.
+    pub async fn final_operation(&self, tenant: &str, op_id: &str) -> Value {
+        let token = self.tenant_token(tenant);
+        wait_for(Duration::from_secs(10), || async {
+            let (_, op) = self.get(&token, &format!("/v1/operations/{op_id}")).await;
+            (op["status"] == "succeeded" || op["status"] == "failed").then_some(op)
+        })
+        .await
+        .unwrap_or_else(|| panic!("operation {op_id} did not finish"))
     }
 
     pub fn token(&self, tenant: &str, scopes: &[Scope]) -> String {

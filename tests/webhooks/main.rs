@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod delivery;
+mod e2e;
 mod endpoints;
 mod helpers;
 mod inbound;
