@@ -9,6 +9,7 @@ mod endpoints;
 mod helpers;
 mod inbound;
 mod isolation;
+mod receivers;
 mod redis_durability;
 mod sensitive;
 mod stream;
