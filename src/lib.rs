@@ -47,3 +47,5 @@ pub mod tenancy;
 pub mod testing;
 /// The typed upstream client.
 pub mod upstream;
+/// Platform webhooks in; per-tenant event log, SSE and signed outbound delivery.
+pub mod webhooks;

@@ -44,6 +44,9 @@ in status `unknown`; reading the operation or retrying with the same key asks th
         (name = "treasury", description = "Merchant-wide account: balances, FX, transfers (treasury scopes only)"),
         (name = "reference", description = "BINs, scenes and reference tables"),
         (name = "health", description = "Liveness and readiness"),
+        (name = "events", description = "The tenant's events from the platform's notifications: log, SSE stream; dead letters for operators"),
+        (name = "webhook-endpoints", description = "The tenant's delivery endpoints (Standard Webhooks signing), deliveries and replay"),
+        (name = "webhooks", description = "Inbound notifications from the card platform (envelope-authenticated, no JWT)"),
     )
 )]
 struct ApiDoc;

@@ -27,6 +27,7 @@ use crate::{
         redis::RedisOwnershipStore,
     },
     upstream::{MerchantClient, formats::WireClock},
+    webhooks::WebhookHub,
 };
 
 pub struct Application {
@@ -80,6 +81,8 @@ impl Application {
             sim.set_webhook_url(Some(format!("{public}/webhooks/merchant")));
         }
 
+        // Webhooks open platform ciphertext with the same codec (platform public key) as the client.
+        let webhook_codec = codec.clone();
         let upstream = MerchantClient::new(&settings.upstream, &base_url, codec)?;
         let clock = WireClock::new(&settings.upstream.formats).map_err(anyhow::Error::msg)?;
         let redis = if settings.redis.url.is_empty() { None } else { Some(RedisPool::new(&settings.redis)?) };
@@ -93,6 +96,8 @@ impl Application {
         let tenancy_secret = resolve_text(settings.tenancy.secret.expose())?;
         let cursor_secret =
             tenancy_secret.clone().unwrap_or_else(|| "card-gateway development cursor secret".to_owned());
+        let webhooks = WebhookHub::build(&settings, webhook_codec, redis.as_ref(), cursor_secret.as_bytes())?;
+        webhooks.start_worker(ownership.clone());
         let state = web::Data::new(AppState {
             settings: settings.clone(),
             upstream,
@@ -104,6 +109,7 @@ impl Application {
             caps: MoneyCaps::from_settings(&settings.rate_limit, redis.as_ref())?,
             bins: TtlCache::new(Duration::from_secs(settings.upstream.reference_cache_s)),
             scenes: TtlCache::new(Duration::from_secs(settings.upstream.reference_cache_s)),
+            webhooks,
         });
 
         let idempotency = web::Data::new(Idempotency {
@@ -170,8 +176,11 @@ impl Application {
         self.server.handle()
     }
 
+    /// Runs until the server stops; the webhook delivery worker and SSE streams stop with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        self.state.webhooks.stop().await;
+        result
     }
 }
 

@@ -27,6 +27,8 @@ pub struct AppState {
     pub caps: crate::rate_limit::money::MoneyCaps,
     pub bins: TtlCache<Vec<crate::domain::card::CardBinOut>>,
     pub scenes: TtlCache<Vec<crate::domain::card::SceneOut>>,
+    /// Inbound platform webhooks, the event log, SSE and outbound delivery.
+    pub webhooks: Arc<crate::webhooks::WebhookHub>,
 }
 
 impl AppState {

@@ -123,6 +123,7 @@ impl Settings {
         if uses_redis && self.redis.url.is_empty() {
             problems.push("redis.url is required when a store or the rate limiter uses Redis".into());
         }
+        problems.extend(self.webhooks.problems(self.is_production()));
         let prefix = &self.tenancy.user_req_no_prefix;
         if prefix.is_empty() || prefix.len() > 8 || !prefix.chars().all(|c| c.is_ascii_alphanumeric()) {
             problems.push("tenancy.user_req_no_prefix must be 1–8 ASCII letters or digits".into());

@@ -7,20 +7,80 @@ use super::stores::StoreKind;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookSettings {
-    /// Source IPs allowed to POST `/webhooks/merchant`; empty = any.
+    /// Source IPs or CIDRs allowed to POST `/webhooks/merchant`; empty = any (the envelope still authenticates).
     pub inbound_allowed_ips: Vec<String>,
+    /// Accept `data` as a plain JSON object (unauthenticated: only the allow-list vouches for it).
+    /// Refused in production unless `inbound_allowed_ips` is set.
+    pub inbound_accept_plain_data: bool,
+    /// Where the event log, dead letters and the delivery queue live: memory | redis.
     pub event_store: StoreKind,
-    /// Events older than this are trimmed from the log.
+    /// Events older than this are trimmed from the log (and no longer de-duplicated).
     pub event_retention_s: u64,
     /// Most events kept per tenant.
     pub event_max_per_tenant: usize,
-    /// Delays (seconds) between outbound delivery attempts.
-    pub delivery_schedule_s: Vec<u64>,
+    /// How long an OTP or activation code stays readable with its event (log, SSE, deliveries); after
+    /// it the event is kept without the code.
+    pub secret_ttl_s: u64,
+    /// Most dead letters kept (events for objects no tenant owns).
+    pub dead_letter_max: usize,
+    /// Delays (milliseconds) between outbound delivery attempts; ±`delivery_jitter` is applied to each.
+    /// After the last, the delivery fails (it can still be replayed).
+    pub delivery_schedule_ms: Vec<u64>,
+    /// Relative jitter applied to every retry delay (0.2 = ±20 %).
+    pub delivery_jitter: f64,
+    /// Deadline of one delivery attempt (connect + send + answer).
     pub delivery_timeout_ms: u64,
-    /// At most this many deliveries in flight per endpoint.
+    /// A claimed delivery is invisible to other workers this long; a worker that dies mid-attempt
+    /// releases it after this (must exceed `delivery_timeout_ms`).
+    pub delivery_lease_ms: u64,
+    /// How often the delivery worker looks for due deliveries when nothing woke it.
+    pub delivery_poll_ms: u64,
+    /// At most this many deliveries in flight per endpoint (one slow endpoint cannot starve others).
     pub delivery_concurrency_per_endpoint: usize,
+    /// At most this many deliveries in flight per gateway process.
+    pub delivery_concurrency_total: usize,
+    /// Delivery records (attempts) are kept this long.
+    pub delivery_retention_s: u64,
+    /// Most events one replay request may re-deliver.
+    pub replay_max_events: usize,
     /// Allow http:// and private/loopback/link-local endpoint URLs (development and tests only).
     pub allow_private_targets: bool,
     /// SSE keep-alive comment interval.
     pub sse_keepalive_s: u64,
+    /// How often an SSE stream re-reads the log when no local append woke it (events appended by
+    /// other replicas).
+    pub sse_poll_ms: u64,
+}
+
+impl WebhookSettings {
+    /// Cross-field problems of this section (reported by `Settings::validate`).
+    pub fn problems(&self, production: bool) -> Vec<String> {
+        let mut p = Vec::new();
+        if production && self.inbound_accept_plain_data && self.inbound_allowed_ips.is_empty() {
+            p.push("webhooks.inbound_accept_plain_data = true needs webhooks.inbound_allowed_ips in production (plain data is not signed)".into());
+        }
+        if self.delivery_lease_ms <= self.delivery_timeout_ms {
+            p.push(format!(
+                "webhooks.delivery_lease_ms ({}) must exceed webhooks.delivery_timeout_ms ({}) so an attempt in flight keeps its lease",
+                self.delivery_lease_ms, self.delivery_timeout_ms
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.delivery_jitter) {
+            p.push("webhooks.delivery_jitter must be between 0 and 1".into());
+        }
+        for (name, v) in [
+            ("delivery_concurrency_per_endpoint", self.delivery_concurrency_per_endpoint),
+            ("delivery_concurrency_total", self.delivery_concurrency_total),
+            ("event_max_per_tenant", self.event_max_per_tenant),
+            ("replay_max_events", self.replay_max_events),
+        ] {
+            if v == 0 {
+                p.push(format!("webhooks.{name} must be at least 1"));
+            }
+        }
+        if self.event_retention_s == 0 || self.delivery_poll_ms == 0 || self.sse_poll_ms == 0 {
+            p.push("webhooks.event_retention_s, delivery_poll_ms and sse_poll_ms must be positive".into());
+        }
+        p
+    }
 }

@@ -213,6 +213,15 @@ pub async fn settle_accepted(
     op: &mut StoredOperation,
     order_id: Option<String>,
 ) -> Result<HttpResponse, ApiError> {
+    // The platform's `card_operate` webhook may have finished the operation while this answer was on
+    // its way: never turn a final operation back into a pending one.
+    if let Some(tenant) = op.tenant_id()
+        && let Ok(Some(current)) = load(state, &tenant, &op.op.id).await
+        && current.op.status.is_final()
+    {
+        *op = current;
+        return Ok(mark(HttpResponse::Accepted().json(&op.op), IdemOutcome::Final));
+    }
     op.op.status = OperationStatus::Pending;
     if order_id.is_some() {
         op.op.upstream_order_id = order_id;

@@ -19,7 +19,10 @@ pub mod treasury;
 use actix_web::{http::Method, web};
 use table::{Access, RouteClass, RoutePolicy, RouteTable};
 
-use crate::auth::Scope::*;
+use crate::{
+    auth::Scope::*,
+    webhooks::{endpoints::routes as hooks, events_api, inbound, sse},
+};
 
 macro_rules! routes {
     ($( $method:ident $path:literal => $handler:path, $access:expr, $class:ident, $idem:literal; )*) => {
@@ -87,4 +90,20 @@ routes! {
     GET "/v1/treasury/exchange-rates" => treasury::get_exchange_rate, Access::Scope(TreasuryRead), Read, false;
     POST "/v1/treasury/exchanges" => treasury::create_exchange, Access::Scope(TreasuryWrite), Write, true;
     POST "/v1/treasury/crypto-transfers" => treasury::create_crypto_transfer, Access::Scope(TreasuryWrite), Write, true;
+
+    // --- webhooks (src/webhooks) ---
+    POST "/webhooks/merchant" => inbound::receive_merchant_webhook, Access::Public, Write, false;
+    GET "/v1/events" => events_api::list_events, Access::Scope(EventsRead), Read, false;
+    GET "/v1/events/stream" => sse::stream_events, Access::Scope(EventsRead), Read, false;
+    GET "/v1/events/{id}" => events_api::get_event, Access::Scope(EventsRead), Read, false;
+    GET "/v1/dead-letter-events" => events_api::list_dead_letter_events, Access::Scope(TreasuryRead), Read, false;
+    POST "/v1/webhook-endpoints" => hooks::create_webhook_endpoint, Access::Scope(EventsManage), Write, true;
+    GET "/v1/webhook-endpoints" => hooks::list_webhook_endpoints, Access::Scope(EventsManage), Read, false;
+    GET "/v1/webhook-endpoints/{id}" => hooks::get_webhook_endpoint, Access::Scope(EventsManage), Read, false;
+    PATCH "/v1/webhook-endpoints/{id}" => hooks::update_webhook_endpoint, Access::Scope(EventsManage), Write, true;
+    DELETE "/v1/webhook-endpoints/{id}" => hooks::delete_webhook_endpoint, Access::Scope(EventsManage), Write, true;
+    POST "/v1/webhook-endpoints/{id}/rotate-secret" => hooks::rotate_webhook_endpoint_secret, Access::Scope(EventsManage), Write, true;
+    GET "/v1/webhook-endpoints/{id}/deliveries" => hooks::list_webhook_deliveries, Access::Scope(EventsManage), Read, false;
+    POST "/v1/webhook-endpoints/{id}/replay" => hooks::replay_webhook_events, Access::Scope(EventsManage), Write, true;
+    // --- end webhooks ---
 }

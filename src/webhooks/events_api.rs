@@ -1,0 +1,140 @@
+//! `GET /v1/events`, `GET /v1/events/{id}` (the tenant's log) and `GET /v1/dead-letter-events`
+//! (operators: events no tenant owns).
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::events::{DeadLetter, EVENT_TYPES, Event, LogQuery, parse_position};
+use crate::{
+    auth::Principal,
+    domain::list::{DEFAULT_LIMIT, MAX_LIMIT, Page, is_id},
+    error::ApiError,
+    http::{
+        extract::ValidQuery,
+        validate::{Validate, Violations},
+    },
+    routes::support::{decode_cursor, encode_cursor, page},
+    state::AppState,
+    tenancy::TenantId,
+};
+
+/// `GET /v1/events` query.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventListQuery {
+    /// Page size, 1–100 (default 20).
+    pub limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Only this event type, e.g. `card.transaction`.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub kind: Option<String>,
+    /// Only events about this object (card, group, crypto order id).
+    pub object_id: Option<String>,
+}
+
+impl Validate for EventListQuery {
+    fn validate(&self, v: &mut Violations) {
+        if let Some(l) = self.limit {
+            v.check((1..=MAX_LIMIT).contains(&l), "query.limit", "must be between 1 and 100");
+        }
+        if let Some(k) = &self.kind {
+            v.check(EVENT_TYPES.contains(&k.as_str()), "query.type", "is not an event type");
+        }
+        if let Some(o) = &self.object_id {
+            v.check(is_id(o), "query.object_id", "is not an id");
+        }
+        if let Some(c) = &self.cursor {
+            v.check(c.len() <= 1024, "query.cursor", "is not a cursor issued by this API");
+        }
+    }
+}
+
+/// `GET /v1/dead-letter-events` query.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeadLetterQuery {
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+impl Validate for DeadLetterQuery {
+    fn validate(&self, v: &mut Violations) {
+        if let Some(l) = self.limit {
+            v.check((1..=MAX_LIMIT).contains(&l), "query.limit", "must be between 1 and 100");
+        }
+    }
+}
+
+/// Cursors of the events list are bound to the filters too, so one cannot be replayed under others.
+fn list_name(q: &EventListQuery) -> String {
+    format!("events|{}|{}", q.kind.as_deref().unwrap_or(""), q.object_id.as_deref().unwrap_or(""))
+}
+
+/// The tenant's events, newest first.
+#[utoipa::path(get, path = "/v1/events", tag = "events", operation_id = "list_events",
+    params(EventListQuery),
+    responses((status = 200, description = "A page of events (a filtered page may be short; follow `next_cursor`)", body = inline(Page<Event>))),
+    security(("bearer" = ["events:read"])))]
+pub async fn list_events(
+    state: web::Data<AppState>,
+    who: Principal,
+    q: ValidQuery<EventListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.0;
+    let name = list_name(&q);
+    let before: Option<String> = decode_cursor(&state, &who.tenant, &name, q.cursor.as_deref())?;
+    if before.as_deref().is_some_and(|b| parse_position(b).is_none()) {
+        return Err(ApiError::field("query.cursor", "is not a cursor issued by this API for this list"));
+    }
+    let query = LogQuery {
+        before,
+        limit: q.limit.unwrap_or(DEFAULT_LIMIT),
+        kind: q.kind.clone(),
+        object_id: q.object_id.clone(),
+    };
+    let log = state.webhooks.store.list(&who.tenant, &query).await?;
+    let data: Vec<Event> = log.entries.iter().map(|l| l.public()).collect();
+    Ok(page(data, encode_cursor(&state, &who.tenant, &name, log.next)))
+}
+
+/// One event.
+#[utoipa::path(get, path = "/v1/events/{id}", tag = "events", operation_id = "get_event",
+    params(("id" = String, Path, description = "Event id")),
+    responses((status = 200, description = "The event", body = Event)),
+    security(("bearer" = ["events:read"])))]
+pub async fn get_event(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    if !is_id(&id) {
+        return Err(ApiError::not_found("event_not_found", "event"));
+    }
+    let logged = state.webhooks.store.get(&who.tenant, &id).await?;
+    let event = logged.ok_or_else(|| ApiError::not_found("event_not_found", "event"))?;
+    Ok(HttpResponse::Ok().json(event.public()))
+}
+
+/// Events no tenant owns (merchant-wide; treasury scopes only). Secrets are never kept here.
+#[utoipa::path(get, path = "/v1/dead-letter-events", tag = "events", operation_id = "list_dead_letter_events",
+    params(DeadLetterQuery),
+    responses((status = 200, description = "A page of dead letters, newest first", body = inline(Page<DeadLetter>))),
+    security(("bearer" = ["treasury:read"])))]
+pub async fn list_dead_letter_events(
+    state: web::Data<AppState>,
+    who: Principal,
+    q: ValidQuery<DeadLetterQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.0;
+    // Dead letters are merchant-wide; the cursor is still bound to the caller's tenant like every cursor.
+    let tenant: &TenantId = &who.tenant;
+    let before: Option<String> = decode_cursor(&state, tenant, "dead-letters", q.cursor.as_deref())?;
+    let (items, next) = state.webhooks.store.dead_letters(before.as_deref(), q.limit.unwrap_or(DEFAULT_LIMIT)).await?;
+    let data: Vec<DeadLetter> = items.into_iter().map(|(_, d)| d).collect();
+    Ok(page(data, encode_cursor(&state, tenant, "dead-letters", next)))
+}

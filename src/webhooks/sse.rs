@@ -1,0 +1,160 @@
+//! `GET /v1/events/stream`: the tenant's events as Server-Sent Events.
+//!
+//! Each frame is `id: <position>`, `event: <type>`, `data: <event JSON>`. A client that reconnects with
+//! `Last-Event-ID` (or `?last_event_id=`) gets everything after that position still retained, then live
+//! events; without one the stream starts at the present. Order is the log's order, so events about one
+//! object arrive in the order they were recorded. Local appends wake the stream at once; appends by other
+//! replicas are picked up by a periodic re-read (`sse_poll_ms`). Comments keep idle connections alive.
+
+use std::{sync::Arc, time::Duration};
+
+use actix_web::{HttpRequest, HttpResponse, web, web::Bytes};
+use serde::Deserialize;
+use tokio::sync::{broadcast::error::RecvError, mpsc};
+use utoipa::IntoParams;
+
+use super::{
+    WebhookHub,
+    events::{EVENT_TYPES, Logged, parse_position},
+};
+use crate::{
+    auth::Principal,
+    error::ApiError,
+    http::{
+        extract::ValidQuery,
+        validate::{Validate, Violations},
+    },
+    state::AppState,
+    tenancy::TenantId,
+};
+
+const BATCH: usize = 100;
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StreamQuery {
+    /// Comma-separated event types to receive (default: all).
+    pub types: Option<String>,
+    /// Resume after this position (the `Last-Event-ID` header wins); `0-0` replays the retained log.
+    pub last_event_id: Option<String>,
+}
+
+impl Validate for StreamQuery {
+    fn validate(&self, v: &mut Violations) {
+        if let Some(t) = &self.types {
+            v.check(
+                t.split(',').all(|x| EVENT_TYPES.contains(&x.trim())),
+                "query.types",
+                "lists an unknown event type",
+            );
+        }
+        if let Some(l) = &self.last_event_id {
+            v.check(parse_position(l).is_some(), "query.last_event_id", "is not an event stream position");
+        }
+    }
+}
+
+/// The tenant's events as they are recorded (Server-Sent Events).
+#[utoipa::path(get, path = "/v1/events/stream", tag = "events", operation_id = "stream_events",
+    params(StreamQuery, ("Last-Event-ID" = Option<String>, Header, description = "Resume after this position")),
+    responses((status = 200, description = "`text/event-stream`: frames `id:` (position), `event:` (type), `data:` (the event JSON)", content_type = "text/event-stream", body = String)),
+    security(("bearer" = ["events:read"])))]
+pub async fn stream_events(
+    state: web::Data<AppState>,
+    who: Principal,
+    req: HttpRequest,
+    q: ValidQuery<StreamQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.0;
+    let header = req.headers().get("last-event-id").and_then(|v| v.to_str().ok()).map(str::trim).map(str::to_owned);
+    if header.as_deref().is_some_and(|h| parse_position(h).is_none()) {
+        return Err(ApiError::bad_request("invalid_last_event_id", "Last-Event-ID is not an event stream position"));
+    }
+    let hub = state.webhooks.clone();
+    let start = match header.or(q.last_event_id) {
+        Some(p) => Some(p),
+        None => hub.store.head(&who.tenant).await?,
+    };
+    let types: Option<Vec<String>> = q.types.map(|t| t.split(',').map(|x| x.trim().to_owned()).collect());
+    let (tx, rx) = mpsc::channel::<Bytes>(64);
+    tokio::spawn(pump(hub, who.tenant, start, types, tx));
+    let body = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|b| (Ok::<Bytes, actix_web::Error>(b), rx))
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(body))
+}
+
+fn frame(l: &Logged) -> Bytes {
+    let json = serde_json::to_string(&l.public()).unwrap_or_default();
+    Bytes::from(format!("id: {}\nevent: {}\ndata: {json}\n\n", l.position, l.event.kind))
+}
+
+/// Feeds one stream until the client goes away or the server stops.
+async fn pump(
+    hub: Arc<WebhookHub>,
+    tenant: TenantId,
+    mut cursor: Option<String>,
+    types: Option<Vec<String>>,
+    tx: mpsc::Sender<Bytes>,
+) {
+    let mut live = hub.live.subscribe();
+    let mut shutdown = hub.shutdown_signal();
+    let poll = Duration::from_millis(hub.settings.sse_poll_ms);
+    let mut keepalive = tokio::time::interval(Duration::from_secs(hub.settings.sse_keepalive_s.max(1)));
+    keepalive.tick().await;
+    if tx.send(Bytes::from_static(b"retry: 2000\n: connected\n\n")).await.is_err() {
+        return;
+    }
+    loop {
+        // Catch up with the log.
+        loop {
+            let batch = match hub.store.read_after(&tenant, cursor.as_deref(), BATCH).await {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::warn!(error = %e, "event stream could not read the log; retrying");
+                    break;
+                }
+            };
+            let n = batch.len();
+            for l in batch {
+                cursor = Some(l.position.clone());
+                if types.as_ref().is_some_and(|t| !t.contains(&l.event.kind)) {
+                    continue;
+                }
+                if tx.send(frame(&l)).await.is_err() {
+                    return;
+                }
+            }
+            if n < BATCH {
+                break;
+            }
+        }
+        // Wait for something relevant.
+        let wake = async {
+            loop {
+                match live.recv().await {
+                    Ok(t) if t == tenant => return true,
+                    Ok(_) => {}
+                    Err(RecvError::Lagged(_)) => return true,
+                    Err(RecvError::Closed) => return false,
+                }
+            }
+        };
+        tokio::select! {
+            open = wake => if !open { return },
+            () = tokio::time::sleep(poll) => {}
+            _ = keepalive.tick() => {
+                if tx.send(Bytes::from_static(b": keep-alive\n\n")).await.is_err() {
+                    return;
+                }
+            }
+            _ = shutdown.changed() => return,
+            () = tx.closed() => return,
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! Outbound delivery: signatures, retries with the same webhook-id, 410, per-endpoint isolation, replay.
+
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{Behaviour, Receiver, TestApp, settings, transaction, wait_for};
+
+#[actix_web::test]
+async fn deliveries_are_signed_per_standard_webhooks_and_carry_the_event() {
+    let app = TestApp::spawn(settings(false)).await;
+    app.own_card("signed", "card-sig").await;
+    let rx = Receiver::start(Behaviour::Ok).await;
+    let (_, secret) = app.endpoint("signed", &rx.url, &[]).await;
+    app.notify("card_transaction", &transaction("T-sig", "card-sig", "7.00")).await;
+    let got = rx.wait_delivered(1).await;
+    let event = app.events("signed", "").await.remove(0);
+    assert_eq!(got[0].id, event["id"].as_str().unwrap(), "webhook-id is the event id");
+    assert!(got[0].verifies(&secret), "signature verifies with the endpoint secret");
+    assert!(!got[0].verifies(&card_gateway::webhooks::signing::new_secret()));
+    assert_eq!(got[0].json(), event, "the body is the event as the log shows it");
+    app.stop().await;
+    rx.stop().await;
+}
+
+#[actix_web::test]
+async fn a_receiver_failing_k_times_then_succeeding_gets_the_same_webhook_id() {
+    let app = TestApp::spawn(settings(false)).await;
+    app.own_card("retry", "card-r").await;
+    let rx = Receiver::start(Behaviour::FailFirst(3)).await;
+    let (ep, secret) = app.endpoint("retry", &rx.url, &["card.transaction"]).await;
+    app.notify("card_transaction", &transaction("T-retry", "card-r", "3.00")).await;
+    rx.wait_delivered(1).await;
+    let all = rx.got();
+    assert_eq!(all.len(), 4, "3 failures then success");
+    assert!(all.iter().all(|r| r.id == all[0].id), "one webhook-id across attempts");
+    assert!(all.iter().all(|r| r.verifies(&secret)), "each attempt freshly signed");
+    let (status, page) = app.get(&app.tenant_token("retry"), &format!("/v1/webhook-endpoints/{ep}/deliveries")).await;
+    assert_eq!(status, 200);
+    let d = &page["data"][0];
+    assert_eq!(d["status"], "succeeded");
+    assert_eq!(d["attempt_count"], 4);
+    assert_eq!(d["attempts"].as_array().unwrap().len(), 4);
+    assert_eq!(d["attempts"][0]["status_code"], 500);
+    app.stop().await;
+    rx.stop().await;
+}
+
+#[actix_web::test]
+async fn a_receiver_answering_410_disables_its_endpoint() {
+    let app = TestApp::spawn(settings(false)).await;
+    app.own_card("gone", "card-g").await;
+    let rx = Receiver::start(Behaviour::Gone).await;
+    let (ep, _) = app.endpoint("gone", &rx.url, &[]).await;
+    app.notify("card_transaction", &transaction("T-gone-1", "card-g", "1")).await;
+    let token = app.tenant_token("gone");
+    let disabled = wait_for(Duration::from_secs(5), || async {
+        let (_, e) = app.get(&token, &format!("/v1/webhook-endpoints/{ep}")).await;
+        (e["status"] == "disabled").then_some(e)
+    })
+    .await
+    .expect("endpoint disabled");
+    assert_eq!(disabled["disabled_reason"], "gone");
+    app.notify("card_transaction", &transaction("T-gone-2", "card-g", "1")).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(rx.got().len(), 1, "nothing more is sent to a disabled endpoint");
+    app.stop().await;
+    rx.stop().await;
+}
+
+#[actix_web::test]
+async fn a_slow_tenant_endpoint_does_not_delay_another_tenants_deliveries() {
+    let mut s = settings(false);
+    s.webhooks.delivery_concurrency_per_endpoint = 2;
+    s.webhooks.delivery_timeout_ms = 3000;
+    s.webhooks.delivery_lease_ms = 6000;
+    let app = TestApp::spawn(s).await;
+    app.own_card("slow", "card-slow").await;
+    app.own_card("fast", "card-fast").await;
+    let slow = Receiver::start(Behaviour::Slow(Duration::from_millis(1500))).await;
+    let fast = Receiver::start(Behaviour::Ok).await;
+    app.endpoint("slow", &slow.url, &[]).await;
+    app.endpoint("fast", &fast.url, &[]).await;
+    for i in 0..20 {
+        app.notify("card_transaction", &transaction(&format!("T-s{i}"), "card-slow", "1")).await;
+    }
+    let started = Instant::now();
+    for i in 0..10 {
+        app.notify("card_transaction", &transaction(&format!("T-f{i}"), "card-fast", "1")).await;
+    }
+    fast.wait_delivered(10).await;
+    assert!(started.elapsed() < Duration::from_millis(1400), "fast tenant waited {:?}", started.elapsed());
+    assert!(slow.got().len() <= 4, "the slow endpoint had at most its cap in flight: {}", slow.got().len());
+    app.stop().await;
+    slow.stop().await;
+    fast.stop().await;
+}
+
+#[actix_web::test]
+async fn failed_deliveries_can_be_replayed_with_the_original_webhook_id() {
+    let mut s = settings(false);
+    s.webhooks.delivery_schedule_ms = vec![20];
+    let app = TestApp::spawn(s).await;
+    app.own_card("replay", "card-rp").await;
+    let rx = Receiver::start(Behaviour::FailFirst(2)).await;
+    let (ep, _) = app.endpoint("replay", &rx.url, &[]).await;
+    app.notify("card_transaction", &transaction("T-rp", "card-rp", "1")).await;
+    let token = app.tenant_token("replay");
+    wait_for(Duration::from_secs(5), || async {
+        let (_, page) = app.get(&token, &format!("/v1/webhook-endpoints/{ep}/deliveries")).await;
+        (page["data"][0]["status"] == "failed").then_some(())
+    })
+    .await
+    .expect("delivery failed after its schedule");
+    let event_id = app.events("replay", "").await[0]["id"].as_str().unwrap().to_owned();
+    let (status, body) = app
+        .send(
+            Method::POST,
+            &token,
+            &format!("/v1/webhook-endpoints/{ep}/replay"),
+            "replay-1",
+            Some(json!({"event_ids": [event_id]})),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let got = rx.wait_delivered(1).await;
+    assert_eq!(got[0].id, event_id);
+    let (_, page) = app.get(&token, &format!("/v1/webhook-endpoints/{ep}/deliveries")).await;
+    assert_eq!(page["data"].as_array().unwrap().len(), 2, "original + replay");
+    assert_eq!(page["data"][0]["replay"], true);
+    app.stop().await;
+    rx.stop().await;
+}
