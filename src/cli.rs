@@ -35,4 +35,11 @@ pub enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Rebuild tenant ownership from the platform's order history (request numbers carry the tenant)
+    /// into the configured Redis store; prints a JSON report. Needs `upstream.mode = "http"`.
+    RebuildOwnership {
+        /// Only report what would be recorded.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }

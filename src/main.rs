@@ -33,6 +33,39 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", dev_tokens::mint(&settings, &tenant, &scopes, ttl)?);
             Ok(())
         }
+        Command::RebuildOwnership { dry_run } => {
+            settings.validate()?;
+            card_gateway::telemetry::init(&settings.log);
+            anyhow::ensure!(
+                settings.upstream.mode == card_gateway::config::upstream::UpstreamMode::Http,
+                "rebuild-ownership reads the real platform's history: set upstream.mode = \"http\" and upstream.base_url"
+            );
+            anyhow::ensure!(
+                settings.tenancy.store == card_gateway::config::stores::StoreKind::Redis,
+                "rebuild-ownership writes to the shared store: set tenancy.store = \"redis\""
+            );
+            let codec = card_gateway::startup::load_codec(&settings)?;
+            let client =
+                card_gateway::upstream::MerchantClient::new(&settings.upstream, &settings.upstream.base_url, codec)?;
+            let redis = card_gateway::storage::redis::RedisPool::new(&settings.redis)?;
+            let store = card_gateway::startup::ownership_store(&settings, Some(&redis))?;
+            let secret =
+                card_gateway::config::resolve_text(card_gateway::sensitive::Reveal::expose(&settings.tenancy.secret))?;
+            let req_nos = card_gateway::tenancy::ReqNos::new(&settings.tenancy.user_req_no_prefix, secret.as_deref());
+            let clock = card_gateway::upstream::formats::WireClock::new(&settings.upstream.formats)
+                .map_err(anyhow::Error::msg)?;
+            let report = card_gateway::tenancy::rebuild::rebuild_ownership(
+                &client,
+                store.as_ref(),
+                &req_nos,
+                &settings.upstream.codes,
+                &clock,
+                dry_run,
+            )
+            .await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
         Command::Serve { listen } => {
             if let Some(l) = listen {
                 settings.server.listen = l;

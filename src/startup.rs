@@ -47,19 +47,7 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
         let port = listener.local_addr()?.port();
 
-        let merchant_key = dev_keys::load_private(
-            settings.upstream.merchant_private_key.expose(),
-            dev_keys::MERCHANT_PRIVATE_PEM,
-            production,
-            "upstream.merchant_private_key",
-        )?;
-        let platform_key = dev_keys::load_public(
-            &settings.upstream.platform_public_key,
-            dev_keys::PLATFORM_PUBLIC_PEM,
-            production,
-            "upstream.platform_public_key",
-        )?;
-        let codec = EnvelopeCodec::new(merchant_key, platform_key);
+        let codec = load_codec(&settings)?;
 
         let (base_url, sim) = match settings.upstream.mode {
             UpstreamMode::Http => (settings.upstream.base_url.clone(), None),
@@ -86,13 +74,7 @@ impl Application {
         let upstream = MerchantClient::new(&settings.upstream, &base_url, codec)?;
         let clock = WireClock::new(&settings.upstream.formats).map_err(anyhow::Error::msg)?;
         let redis = if settings.redis.url.is_empty() { None } else { Some(RedisPool::new(&settings.redis)?) };
-        let ownership: Arc<dyn OwnershipStore> = match (settings.tenancy.store, &redis) {
-            (StoreKind::Redis, Some(pool)) => {
-                Arc::new(CachedOwnership::new(Arc::new(RedisOwnershipStore::new(pool.clone())), 200_000))
-            }
-            (StoreKind::Redis, None) => anyhow::bail!("tenancy.store = \"redis\" needs redis.url"),
-            (StoreKind::Memory, _) => Arc::new(MemoryOwnershipStore::new()),
-        };
+        let ownership = ownership_store(&settings, redis.as_ref())?;
         let tenancy_secret = resolve_text(settings.tenancy.secret.expose())?;
         let cursor_secret =
             tenancy_secret.clone().unwrap_or_else(|| "card-gateway development cursor secret".to_owned());
@@ -182,6 +164,35 @@ impl Application {
         self.state.webhooks.stop().await;
         result
     }
+}
+
+/// The envelope codec from `[upstream]` keys (development keys only outside production).
+pub fn load_codec(settings: &Settings) -> anyhow::Result<EnvelopeCodec> {
+    let production = settings.is_production();
+    let merchant_key = dev_keys::load_private(
+        settings.upstream.merchant_private_key.expose(),
+        dev_keys::MERCHANT_PRIVATE_PEM,
+        production,
+        "upstream.merchant_private_key",
+    )?;
+    let platform_key = dev_keys::load_public(
+        &settings.upstream.platform_public_key,
+        dev_keys::PLATFORM_PUBLIC_PEM,
+        production,
+        "upstream.platform_public_key",
+    )?;
+    Ok(EnvelopeCodec::new(merchant_key, platform_key))
+}
+
+/// The ownership store `tenancy.store` selects (Redis behind an in-process read cache).
+pub fn ownership_store(settings: &Settings, redis: Option<&RedisPool>) -> anyhow::Result<Arc<dyn OwnershipStore>> {
+    Ok(match (settings.tenancy.store, redis) {
+        (StoreKind::Redis, Some(pool)) => {
+            Arc::new(CachedOwnership::new(Arc::new(RedisOwnershipStore::new(pool.clone())), 200_000))
+        }
+        (StoreKind::Redis, None) => anyhow::bail!("tenancy.store = \"redis\" needs redis.url"),
+        (StoreKind::Memory, _) => Arc::new(MemoryOwnershipStore::new()),
+    })
 }
 
 fn num_workers() -> usize {

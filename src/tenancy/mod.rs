@@ -6,6 +6,7 @@ pub mod cached;
 pub mod cursor;
 pub mod memory;
 pub mod ownership;
+pub mod rebuild;
 pub mod redis;
 pub mod req_no;
 pub mod tenant;

@@ -11,6 +11,7 @@ mod errors;
 mod groups;
 mod operations;
 mod physical_and_crypto;
+mod rebuild;
 mod reference;
 mod startup;
 mod treasury;
