@@ -19,6 +19,8 @@ pub mod error;
 pub mod http;
 /// Idempotency keys, request fingerprints and the lease-and-fence stores (memory, Redis).
 pub mod idempotency;
+/// Prometheus metrics.
+pub mod metrics;
 /// The OpenAPI document.
 pub mod openapi;
 /// The lifecycle of state-changing operations.

@@ -46,6 +46,7 @@ pub async fn middleware(
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let route = req.match_pattern().unwrap_or_else(|| "<unmatched>".to_owned());
+    let method = req.method().as_str().to_owned();
     let span = tracing::info_span!(
         "http.request",
         request_id = %id,
@@ -64,6 +65,7 @@ pub async fn middleware(
     span.record("duration_ms", elapsed);
     let mut res = result?;
     let status = res.status().as_u16();
+    crate::metrics::http_request(&method, &route, status, started.elapsed());
     span.record("http.status", status);
     span.in_scope(|| tracing::info!(status, duration_ms = elapsed, "request"));
     if let Some(v) = header_value {

@@ -22,6 +22,17 @@ pub struct Readiness {
     pub checks: std::collections::BTreeMap<&'static str, String>,
 }
 
+/// Prometheus metrics (text exposition format).
+#[utoipa::path(get, path = "/metrics", tag = "health", operation_id = "metrics",
+    responses((status = 200, description = "Prometheus text exposition format 0.0.4", content_type = "text/plain", body = String)))]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let extra = state.webhooks.metrics.snapshot();
+    HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8"))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .body(crate::metrics::global().render(&extra))
+}
+
 /// Liveness.
 #[utoipa::path(get, path = "/healthz", tag = "health", operation_id = "healthz",
     responses((status = 200, description = "Alive", body = Health)))]

@@ -48,6 +48,7 @@ macro_rules! routes {
 routes! {
     GET "/healthz" => health::healthz, Access::Public, Read, false;
     GET "/readyz" => health::readyz, Access::Public, Read, false;
+    GET "/metrics" => health::metrics, Access::Public, Read, false;
 
     GET "/v1/card-bins" => reference::list_card_bins, Access::Scope(CardsRead), Read, false;
     GET "/v1/scenes" => reference::list_scenes, Access::Scope(CardsRead), Read, false;

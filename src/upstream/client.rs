@@ -109,6 +109,20 @@ impl MerchantClient {
             let elapsed = started.elapsed().as_millis() as u64;
             span.record("upstream.attempts", attempt);
             span.record("duration_ms", elapsed);
+            crate::metrics::upstream_call(
+                op.name(),
+                match &outcome {
+                    Ok(_) => "ok",
+                    Err(e) => match e.source_kind() {
+                        super::ErrorSource::Transport => "transport",
+                        super::ErrorSource::Timeout => "timeout",
+                        super::ErrorSource::Envelope => "bad_answer",
+                        super::ErrorSource::Business => "refused",
+                        super::ErrorSource::Internal => "internal",
+                    },
+                },
+                started.elapsed(),
+            );
             match &outcome {
                 Ok(reply) => {
                     span.record("upstream.outcome", if reply.is_async { "accepted" } else { "ok" });

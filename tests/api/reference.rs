@@ -32,3 +32,22 @@ async fn health_and_readiness_answer() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json["checks"]["upstream"], "ok");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_count_requests_by_route_template_and_upstream_calls_by_operation() {
+    let app = spawn_app().await;
+    let t = app.admin("acme");
+    let card = app.create_card(&t, "1.00").await;
+    assert_eq!(app.get(&format!("/v1/cards/{card}"), &t).await.status, StatusCode::OK);
+    let m = app.send(reqwest::Method::GET, "/metrics", None, None, None).await;
+    assert_eq!(m.status, StatusCode::OK);
+    assert!(m.header("content-type").unwrap().starts_with("text/plain; version=0.0.4"));
+    assert!(
+        m.text.contains("card_gateway_http_requests_total{method=\"GET\",route=\"/v1/cards/{id}\",status=\"200\"}"),
+        "{}",
+        m.text
+    );
+    assert!(m.text.contains("card_gateway_upstream_calls_total{operation=\"card_apply\",outcome=\"ok\"}"));
+    assert!(m.text.contains("card_gateway_http_request_duration_seconds_bucket"));
+    assert!(!m.text.contains(&card), "no ids in labels");
+}
