@@ -18,6 +18,7 @@ use crate::{
     },
     operations::{IdemOutcome, WriteCtx, outcome::mark},
     routes::support::{decode_cursor, encode_cursor, page},
+    sensitive::contains_card_number,
     state::AppState,
     tenancy::{ObjectKind, TenantId},
     webhooks::{
@@ -34,7 +35,7 @@ const MAX_ENDPOINTS: usize = 20;
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateEndpoint {
-    /// `https://` (http and private addresses only in development).
+    /// `https://` (http and private addresses only in development); no card number in it.
     #[schema(example = "https://hooks.example.com/card-events")]
     pub url: String,
     pub description: Option<String>,
@@ -119,9 +120,14 @@ impl Validate for ReplayRequest {
 }
 
 fn checked_url(state: &AppState, url: &str) -> Result<String, ApiError> {
-    url_guard::check_url(url, state.webhooks.settings.allow_private_targets)
+    let checked = url_guard::check_url(url, state.webhooks.settings.allow_private_targets)
         .map(|u| u.to_string())
-        .map_err(|why| ApiError::field("#/url", why))
+        .map_err(|why| ApiError::field("#/url", why))?;
+    // The URL is shown on every later read and list, like free text: no card number in it.
+    if contains_card_number(url) || contains_card_number(&checked) {
+        return Err(ApiError::field("#/url", "must not contain a card number"));
+    }
+    Ok(checked)
 }
 
 async fn owned_endpoint(state: &AppState, tenant: &TenantId, id: &str) -> Result<StoredEndpoint, ApiError> {
