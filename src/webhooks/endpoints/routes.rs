@@ -13,7 +13,7 @@ use crate::{
     domain::list::{ListQuery, Page, is_id},
     error::ApiError,
     http::{
-        extract::{ValidJson, ValidQuery},
+        extract::{OptionalJson, ValidJson, ValidQuery},
         validate::{Validate, Violations},
     },
     operations::{IdemOutcome, WriteCtx, outcome::mark},
@@ -299,9 +299,9 @@ pub async fn rotate_webhook_endpoint_secret(
     state: web::Data<AppState>,
     ctx: WriteCtx,
     id: web::Path<String>,
-    body: Option<ValidJson<RotateSecret>>,
+    body: OptionalJson<RotateSecret>,
 ) -> Result<HttpResponse, ApiError> {
-    let req = body.map(|b| b.0).unwrap_or_default();
+    let req = body.0.unwrap_or_default();
     let mut e = owned_endpoint(&state, &ctx.tenant, &id).await?;
     let now = Utc::now();
     if req.keep_previous_for_s > 0 {
