@@ -35,6 +35,7 @@ use crate::{
         (status = 403, description = "Source IP not allowed, or not addressed to our merchant number", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body larger than 256 KiB", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Could not be recorded now (the platform retries)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Internal error, e.g. an order result naming an object another tenant owns (the platform retries)", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn receive_merchant_webhook(
     state: web::Data<AppState>,

@@ -149,7 +149,10 @@ async fn store(state: &AppState, tenant: &TenantId, e: &StoredEndpoint) -> Resul
 #[utoipa::path(post, path = "/v1/webhook-endpoints", tag = "webhook-endpoints", operation_id = "create_webhook_endpoint",
     request_body = CreateEndpoint,
     params(("Idempotency-Key" = String, Header, description = "Idempotency key")),
-    responses((status = 201, description = "Created, with its `whsec_` secret", body = WebhookEndpointWithSecret)),
+    responses(
+        (status = 201, description = "Created, with its `whsec_` secret", body = WebhookEndpointWithSecret),
+        (status = 200, description = "A retry with the key of an earlier create whose stored answer expired: the endpoint it created, without the secret (shown once)", body = WebhookEndpoint),
+    ),
     security(("bearer" = ["events:manage"])))]
 pub async fn create_webhook_endpoint(
     state: web::Data<AppState>,
