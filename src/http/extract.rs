@@ -1,4 +1,4 @@
-//! `ValidJson<T>` and `ValidQuery<T>`: strict extractors (unknown fields rejected by the DTOs'
+//! `ValidJson<T>`, `OptionalJson<T>` and `ValidQuery<T>`: strict extractors (unknown fields rejected by the DTOs'
 //! `deny_unknown_fields`) whose errors name the exact field — and never echo a value.
 
 use std::{future::Future, pin::Pin};
@@ -162,6 +162,44 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
     }
 }
 
+/// An optional JSON body: no body at all → `None`; otherwise decoded and validated exactly like
+/// [`ValidJson`] (`Option<ValidJson<T>>` would turn an invalid body silently into `None`).
+#[derive(Debug)]
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !req.headers().contains_key(header::CONTENT_TYPE) {
+                // Without a content type only an empty body is "no body".
+                return match payload.next().await {
+                    None => Ok(OptionalJson(None)),
+                    Some(Ok(chunk)) if chunk.is_empty() && payload.next().await.is_none() => Ok(OptionalJson(None)),
+                    Some(_) => Err(ApiError::new(
+                        actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                        "unsupported_media_type",
+                        "the request body must be application/json",
+                    )),
+                };
+            }
+            let body = read_json_body(&req, &mut payload).await?;
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalJson(None));
+            }
+            let value: T = decode_json(&body)?;
+            let mut v = Violations::default();
+            value.validate(&mut v);
+            v.finish()?;
+            Ok(OptionalJson(Some(value)))
+        })
+    }
+}
+
 impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidQuery<T> {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;
@@ -234,6 +272,40 @@ mod tests {
             panic!("unknown parameter accepted")
         };
         assert!(!format!("{} {:?}", e.detail, e.errors).contains("4111111111111111"), "{:?}", e.errors);
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Overlap {
+        seconds: u64,
+    }
+
+    impl Validate for Overlap {
+        fn validate(&self, v: &mut Violations) {
+            v.check(self.seconds <= 10, "#/seconds", "must be at most 10");
+        }
+    }
+
+    async fn optional(content_type: Option<&str>, body: &'static str) -> Result<Option<u64>, ApiError> {
+        let mut req = actix_web::test::TestRequest::post();
+        if let Some(ct) = content_type {
+            req = req.insert_header((header::CONTENT_TYPE, ct));
+        }
+        let (req, mut payload) = req.set_payload(body).to_http_parts();
+        OptionalJson::<Overlap>::from_request(&req, &mut payload).await.map(|o| o.0.map(|x| x.seconds))
+    }
+
+    #[actix_web::test]
+    async fn an_optional_body_may_be_absent_but_a_present_one_is_checked() {
+        assert_eq!(optional(None, "").await.unwrap(), None);
+        assert_eq!(optional(Some("application/json"), "").await.unwrap(), None);
+        assert_eq!(optional(Some("application/json"), r#"{"seconds": 5}"#).await.unwrap(), Some(5));
+        let status = |r: Result<Option<u64>, ApiError>| r.unwrap_err().status.as_u16();
+        assert_eq!(status(optional(Some("application/json"), r#"{"seconds": 50}"#).await), 422);
+        assert_eq!(status(optional(Some("application/json"), r#"{"seconds": "5"}"#).await), 422);
+        assert_eq!(status(optional(Some("application/json"), r#"{"second": 5}"#).await), 422);
+        assert_eq!(status(optional(Some("application/json"), "{").await), 400);
+        assert_eq!(status(optional(None, r#"{"seconds": 5}"#).await), 415);
     }
 
     #[test]

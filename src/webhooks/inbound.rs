@@ -33,12 +33,14 @@ use crate::{
         (status = 200, description = "Recorded: the body is exactly `SUCCESS`", content_type = "text/plain", body = String),
         (status = 400, description = "Malformed or undecryptable (the platform retries)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Source IP not allowed, or not addressed to our merchant number", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body larger than 256 KiB", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Could not be recorded now (the platform retries)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Internal error, e.g. an order result naming an object another tenant owns (the platform retries)", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn receive_merchant_webhook(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let hub = state.webhooks.clone();
     inc(&hub.metrics.inbound_received);
@@ -47,6 +49,7 @@ pub async fn receive_merchant_webhook(
     {
         return Err(reject(&hub, Reason::SourceIp, "-"));
     }
+    let body = read_body(&hub, &req, payload).await?;
     let (kind, data) = open(&hub, &body)?;
     let normalizer = Normalizer { codes: state.codes(), clock: &state.clock, ids: &hub.ids };
     let normalized = normalizer.normalize(&kind, &data, Utc::now()).map_err(|e| {
@@ -59,6 +62,36 @@ pub async fn receive_merchant_webhook(
         tracing::warn!(webhook.type = %kind, error = %e.detail, "webhook not recorded; the platform will retry");
     })?;
     Ok(HttpResponse::Ok().content_type("text/plain").body("SUCCESS"))
+}
+
+/// Largest body accepted (a notification is a few KiB of sealed hex).
+const MAX_BODY: usize = 256 * 1024;
+
+/// The body, at most [`MAX_BODY`] bytes; larger is a problem+json 413 (as on every other route), not
+/// the framework's plain-text one.
+async fn read_body(hub: &WebhookHub, req: &HttpRequest, mut payload: web::Payload) -> Result<web::BytesMut, ApiError> {
+    let too_large = || {
+        inc(&hub.metrics.inbound_rejected_malformed);
+        tracing::warn!(reason = "payload_too_large", "webhook rejected");
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the request body exceeds {MAX_BODY} bytes"),
+        )
+    };
+    let declared = req.headers().get(actix_web::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok());
+    if declared.and_then(|v| v.parse::<usize>().ok()).is_some_and(|n| n > MAX_BODY) {
+        return Err(too_large());
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = futures_util::StreamExt::next(&mut payload).await {
+        let chunk = chunk.map_err(|_| reject(hub, Reason::Malformed, "-"))?;
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 #[derive(Debug, Clone, Copy)]

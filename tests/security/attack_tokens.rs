@@ -1,6 +1,6 @@
 //! Forged, confused, stale and malformed bearer tokens: every one answers 401 with
-//! `WWW-Authenticate: Bearer …` and a problem body — on a read and on a state-changing route — and
-//! none reaches the platform or leaves an idempotency record.
+//! `WWW-Authenticate: Bearer …` and a problem body — on a read, on a state-changing route and on the
+//! event stream — and none reaches the platform or leaves an idempotency record.
 
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use card_gateway::{auth::dev_tokens, config::Settings, dev_keys, sensitive::SecretString};
@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::{
     common::{Resp, TestApp, spawn_app, spawn_with},
-    support::{assert_problem, upstream_calls},
+    support::{HEADERS_TIMEOUT, assert_problem, is_event_stream, upstream_calls},
 };
 
 const HS256_SECRET: &str = "service-to-service-secret-0123456789abcdef";
@@ -201,10 +201,14 @@ async fn request(app: &TestApp, method: Method, path: &str, authorization: &str,
             .header("content-type", "application/json")
             .body(b.to_string());
     }
-    let res = req.send().await.unwrap_or_else(|e| panic!("{path}: request failed: {e}"));
+    let res = tokio::time::timeout(HEADERS_TIMEOUT, req.send())
+        .await
+        .unwrap_or_else(|_| panic!("{path}: no answer within {HEADERS_TIMEOUT:?}"))
+        .unwrap_or_else(|e| panic!("{path}: request failed: {e}"));
     let status = res.status();
     let headers = res.headers().clone();
-    let text = res.text().await.unwrap_or_default();
+    // An accepted stream never ends: its status and headers are the answer (and a failure).
+    let text = if is_event_stream(&headers) { String::new() } else { res.text().await.unwrap_or_default() };
     let json = serde_json::from_str(&text).unwrap_or(Value::Null);
     Resp { status, headers, text, json }
 }
@@ -233,6 +237,8 @@ async fn assert_all_refused(app: &TestApp, attacks: &[Attack]) {
         assert_401(&read, attack, "GET /v1/cards");
         let write = request(app, Method::POST, "/v1/cards", &attack.authorization, Some(card_body())).await;
         assert_401(&write, attack, "POST /v1/cards");
+        let stream = request(app, Method::GET, "/v1/events/stream", &attack.authorization, None).await;
+        assert_401(&stream, attack, "GET /v1/events/stream");
         assert_eq!(upstream_calls(app), before, "{}: a request reached the platform", attack.name);
     }
     // The key the attacks used is still fresh for the tenant they claimed.
@@ -277,6 +283,9 @@ async fn a_valid_rs256_development_token_is_accepted() {
     assert_eq!(read.status, StatusCode::OK, "{}", read.text);
     let write = request(&app, Method::POST, "/v1/cards", &format!("bearer {token}"), Some(card_body())).await;
     assert_eq!(write.status, StatusCode::CREATED, "scheme is case-insensitive: {}", write.text);
+    let stream = request(&app, Method::GET, "/v1/events/stream", &format!("Bearer {token}"), None).await;
+    assert_eq!(stream.status, StatusCode::OK, "{}", stream.text);
+    assert!(is_event_stream(&stream.headers), "{:?}", stream.headers);
     // The library-minted token (what `card-gateway token` prints) works the same.
     assert_eq!(app.get("/v1/cards", &app.admin("acme")).await.status, StatusCode::OK);
 }

@@ -1,16 +1,26 @@
 //! Card-data canaries: a card's PAN and CVV, learnt from `GET /v1/cards/{id}/sensitive` (the one
 //! place they may appear), must appear in no other response body or header — reads, lists, writes,
-//! replays, transactions, operations, error answers to requests that *carry* the PAN — and nowhere in
-//! the logs of the whole test process.
+//! replays, transactions, operations, events (list, one by one, the event stream), webhook endpoints
+//! and their deliveries (as listed, and as the tenant's receiver got them), error answers to requests
+//! that *carry* the PAN — and nowhere in the logs of the whole test process. The platform itself
+//! sends the PAN and CVV in the card's `card_operate` webhook: the gateway must drop them.
 
-use card_gateway::{routes, simulator::AuthorizationSpec};
+use std::collections::BTreeSet;
+
+use card_gateway::{
+    routes,
+    simulator::{AuthorizationSpec, OtpSpec},
+};
 use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use crate::{
-    common::{Resp, TestApp, captured_logs, spawn_app},
-    support::{Ids, name, sample, send},
+    common::{Resp, TestApp, captured_logs},
+    support::{
+        EVENTUALLY, EventStream, Ids, Receiver, all_events, create_endpoint, eventually, name, request, sample, send,
+        spawn,
+    },
 };
 
 /// The canary's card data and every spelling of it worth looking for.
@@ -89,9 +99,12 @@ async fn get(app: &TestApp, seen: &mut Seen, path: &str, token: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cards_pan_and_cvv_leave_only_through_the_sensitive_view_and_are_never_logged() {
-    let app = spawn_app().await;
+    let app = spawn().await;
+    let rx = Receiver::start().await;
     let t = app.admin("canary");
     let mut seen = Seen::default();
+    // An endpoint from the start: every event of the canary card is delivered to `rx`.
+    let (first_endpoint, _) = create_endpoint(&app, &t, &rx.url).await;
 
     // Issue the canary card and learn its data from the one place that may show it.
     let create_body = json!({"bin": "222929", "currency": "USD", "limit": "40.00", "alias": "canary"});
@@ -132,6 +145,9 @@ async fn a_cards_pan_and_cvv_leave_only_through_the_sensitive_view_and_are_never
     };
     let tx = app.sim.authorize(&id, &spend).unwrap();
     app.sim.settle(&tx.record_no, None).unwrap();
+    let otp =
+        OtpSpec { amount: Decimal::new(1999, 2), merchant_name: Some("Canary Checkout".into()), ..Default::default() };
+    app.sim.send_3ds_otp(&id, &otp).unwrap();
     let txs = get(&app, &mut seen, &format!("/v1/cards/{id}/transactions"), &t).await;
     assert!(!txs["data"].as_array().unwrap().is_empty(), "the card has transactions");
     get(&app, &mut seen, "/v1/transactions", &t).await;
@@ -148,7 +164,7 @@ async fn a_cards_pan_and_cvv_leave_only_through_the_sensitive_view_and_are_never
     seen.keep("POST /v1/cards (replayed)", replay);
 
     // Every route of the table around the canary (cancel included, so later reads see a cancelled card).
-    let mut ids = Ids::create(&app, &t).await;
+    let mut ids = Ids::create(&app, &t, &rx).await;
     ids.card = id.clone();
     ids.card_to_cancel = id.clone();
     for route in routes::table().routes() {
@@ -211,6 +227,28 @@ async fn a_cards_pan_and_cvv_leave_only_through_the_sensitive_view_and_are_never
             json!({"cardholder_id": ids.holder, "kit_number": pan, "currency": "USD"}),
         ),
         (Method::POST, format!("/v1/physical-cards/{}/activate", ids.physical), json!({"activation_code": pan})),
+        (Method::POST, "/v1/webhook-endpoints".into(), json!({"url": rx.url, "description": pan})),
+        (Method::POST, "/v1/webhook-endpoints".into(), json!({"url": rx.url, "description": spaced})),
+        (Method::POST, "/v1/webhook-endpoints".into(), json!({"url": format!("{}/{pan}", rx.url)})),
+        (Method::POST, "/v1/webhook-endpoints".into(), json!({"url": format!("{}?card={spaced}", rx.url)})),
+        (Method::POST, "/v1/webhook-endpoints".into(), json!({"url": rx.url, "event_types": [pan]})),
+        (Method::PATCH, format!("/v1/webhook-endpoints/{}", ids.endpoint), json!({"description": pan})),
+        (
+            Method::PATCH,
+            format!("/v1/webhook-endpoints/{}", ids.endpoint),
+            json!({"url": format!("{}?pan={pan}", rx.url)}),
+        ),
+        (Method::POST, format!("/v1/webhook-endpoints/{}/replay", ids.endpoint), json!({"event_ids": [pan]})),
+        (
+            Method::POST,
+            format!("/v1/webhook-endpoints/{}/rotate-secret", ids.endpoint),
+            json!({"keep_previous_for_s": pan}),
+        ),
+        (
+            Method::POST,
+            "/webhooks/merchant".into(),
+            json!({"type": "card_transaction", "data": {"cardNo": pan, "cvv": cvv}, "userNo": crate::support::merchant_no()}),
+        ),
     ];
     for (i, (method, path, body)) in writes.into_iter().enumerate() {
         let what = format!("{method} {path} carrying the PAN ({body})");
@@ -241,8 +279,15 @@ async fn a_cards_pan_and_cvv_leave_only_through_the_sensitive_view_and_are_never
         format!("/v1/operations/{pan}"),
         format!("/v1/reference/{pan}"),
         format!("/v1/{pan}"),
+        format!("/v1/events/{pan}"),
+        format!("/v1/events?cursor={pan}"),
+        format!("/v1/events?type={pan}"),
+        format!("/v1/events/stream?types={pan}"),
+        format!("/v1/events/stream?last_event_id={pan}"),
+        format!("/v1/webhook-endpoints/{pan}"),
+        format!("/v1/webhook-endpoints/{pan}/deliveries"),
     ] {
-        let r = app.send(Method::GET, &path, Some(&t), None, None).await;
+        let r = request(&app, Method::GET, &path, Some(&t), None, None).await;
         assert!(r.status.is_client_error(), "GET {path}: {} {}", r.status, r.text);
         seen.keep(format!("GET {path}"), r);
     }
@@ -262,6 +307,55 @@ async fn a_cards_pan_and_cvv_leave_only_through_the_sensitive_view_and_are_never
     let text = as_request_id.text().await.unwrap();
     seen.keep("GET /v1/cards with the PAN as X-Request-Id", Resp { status, headers, json: Value::Null, text });
     get(&app, &mut seen, "/v1/operations?limit=100", &t).await;
+    // `object_id` is any id: searching the log by a PAN finds nothing and echoes nothing.
+    get(&app, &mut seen, &format!("/v1/events?object_id={pan}"), &t).await;
+
+    // The events: the card's `card_operate` webhooks carried the PAN and CVV; its 3-D Secure OTP the
+    // masked number. Wait until the log has the OTP event (the last the platform sent).
+    let events = eventually("the canary card's OTP event", EVENTUALLY, || async {
+        let all = all_events(&app, &t, "").await;
+        all.iter().any(|e| e["type"] == "card.3ds_otp" && e["object"]["id"] == id.as_str()).then_some(all)
+    })
+    .await;
+    let kinds: BTreeSet<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
+    for kind in ["card.operation.succeeded", "card.transaction", "card.3ds_otp"] {
+        assert!(kinds.contains(kind), "no {kind} event in the log: {kinds:?}");
+    }
+    get(&app, &mut seen, "/v1/events?limit=100", &t).await;
+    get(&app, &mut seen, &format!("/v1/events?object_id={id}"), &t).await;
+    for e in &events {
+        get(&app, &mut seen, &format!("/v1/events/{}", e["id"].as_str().unwrap()), &t).await;
+    }
+    let mut stream = EventStream::open(&app, &t, Some("0-0")).await;
+    stream.read_until("the canary's whole log on the stream", |f| f.len() >= events.len()).await;
+    seen.keep(
+        "GET /v1/events/stream (from 0-0)",
+        Resp { status: StatusCode::OK, headers: Default::default(), text: stream.raw.clone(), json: Value::Null },
+    );
+    drop(stream);
+
+    // Endpoints and deliveries: listed, and as the receiver got them.
+    let endpoints = get(&app, &mut seen, "/v1/webhook-endpoints?limit=100", &t).await;
+    for ep in endpoints["data"].as_array().unwrap() {
+        let ep = ep["id"].as_str().unwrap();
+        get(&app, &mut seen, &format!("/v1/webhook-endpoints/{ep}"), &t).await;
+        get(&app, &mut seen, &format!("/v1/webhook-endpoints/{ep}/deliveries?limit=100"), &t).await;
+    }
+    for e in &events {
+        rx.wait_for_event(e["id"].as_str().unwrap()).await;
+    }
+    let first = get(&app, &mut seen, &format!("/v1/webhook-endpoints/{first_endpoint}/deliveries?limit=100"), &t).await;
+    assert!(first["data"].as_array().is_some_and(|d| !d.is_empty()), "{first}");
+    for (i, r) in rx.got().iter().enumerate() {
+        seen.keep(format!("delivery {i} of event {} to the tenant's receiver", r.event_id()), r.as_resp());
+    }
+    let delivered_kinds: BTreeSet<String> = rx
+        .got()
+        .iter()
+        .filter_map(|r| serde_json::from_slice::<Value>(&r.body).ok())
+        .map(|v| v["type"].to_string())
+        .collect();
+    assert!(delivered_kinds.len() >= 3, "deliveries of several event types: {delivered_kinds:?}");
 
     seen.assert_clean(&canary);
 

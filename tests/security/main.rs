@@ -1,6 +1,7 @@
 //! Security suites, black-box against the real gateway and the embedded simulator (real RSA
 //! envelope): forged and malformed tokens, the scope matrix, cross-tenant object access (BOLA),
-//! card-data canaries in responses, headers and logs, and the OpenAPI contract.
+//! card-data canaries in responses, headers and logs, the platform's inbound webhook, and the OpenAPI
+//! contract.
 //!
 //! Every matrix is driven by `card_gateway::routes::table()`: a route added without a sample request
 //! in `support.rs` fails these tests until it is covered.
@@ -14,5 +15,6 @@ mod support;
 mod attack_tokens;
 mod bola;
 mod canary;
+mod inbound;
 mod openapi;
 mod scope_matrix;

@@ -1,7 +1,8 @@
 //! The OpenAPI contract: the committed document is the generated one, it is valid OpenAPI 3.1 (the
 //! official schema, vendored in tests/fixtures), every `$ref` resolves, every operation names its
 //! handler and declares its tag, security and problem responses, and every documented operation
-//! answers on a running gateway with a documented status, content type and body.
+//! answers on a running gateway with a documented status, content type and body (an event stream by
+//! its content type: it never ends, so it is not read).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,8 +17,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::{
-    common::{Resp, spawn_app},
-    support::{Ids, sample, send},
+    common::Resp,
+    support::{Ids, Receiver, card_transaction_event, merchant_no, request, sample, send, spawn, spawn_configured},
 };
 
 const REGENERATE: &str = "cargo run -- openapi > openapi/openapi.json";
@@ -310,15 +311,29 @@ fn check_answer(doc: &Value, op: &Value, at: &str, r: &Resp, problems: &mut Vec<
         problems.push(format!("{at}: answered {} which is not documented: {}", r.status, r.text));
         return;
     };
-    let Some(content) = documented["content"].as_object() else { return };
     let ct = r.header("content-type").unwrap_or("").split(';').next().unwrap_or("").trim().to_owned();
+    let Some(content) = documented["content"].as_object().filter(|c| !c.is_empty()) else {
+        // Documented without a body (204): there must be none.
+        *checked += 1;
+        if !r.text.is_empty() {
+            problems.push(format!("{at}: {code} is documented without a body but answered {ct:?}: {}", r.text));
+        }
+        return;
+    };
     let Some(media) = content.get(&ct) else {
         problems.push(format!("{at}: {code} answered {ct:?}, documented {:?}", content.keys().collect::<Vec<_>>()));
         return;
     };
+    if ct == "text/event-stream" {
+        // A stream that never ends by itself: its content type is the contract (checked above).
+        *checked += 1;
+        return;
+    }
     if let Some(schema) = media.get("schema") {
         *checked += 1;
-        let errors = body_errors(doc, schema, &r.json);
+        // A non-JSON body (text/plain) is validated as the string it is.
+        let body = if ct.ends_with("json") { r.json.clone() } else { Value::String(r.text.clone()) };
+        let errors = body_errors(doc, schema, &body);
         if !errors.is_empty() {
             problems.push(format!(
                 "{at}: {code} body does not match its documented schema: {errors:?}\n  body: {}",
@@ -351,9 +366,10 @@ async fn every_documented_operation_answers_on_a_running_gateway_with_a_document
         "routed but not documented"
     );
 
-    let app = spawn_app().await;
+    let app = spawn().await;
+    let rx = Receiver::start().await;
     let t = app.admin("docs");
-    let real = Ids::create(&app, &t).await;
+    let real = Ids::create(&app, &t, &rx).await;
     let mut problems = Vec::new();
     let mut checked = 0;
     for (ids, label) in [(Ids::nonexistent(), "nonexistent ids"), (real, "real ids")] {
@@ -375,4 +391,128 @@ async fn every_documented_operation_answers_on_a_running_gateway_with_a_document
     assert!(served.json == doc, "the served /api-docs/openapi.json differs from openapi/openapi.json");
     let ui = app.send(Method::GET, "/swagger-ui/", None, None, None).await;
     assert_eq!(ui.status, StatusCode::OK, "{}", ui.text);
+}
+
+/// The operation `METHOD path` of the document.
+fn operation(doc: &Value, method: &str, path: &str) -> Value {
+    let op = doc["paths"][path][method.to_lowercase()].clone();
+    assert!(op.is_object(), "{method} {path} is not documented");
+    op
+}
+
+/// The documented contract holds beyond the samples for the webhook routes too: a genuine platform
+/// notification, refusals of the inbound route, stream errors, a replay to a disabled endpoint, an
+/// endpoint create retried after its idempotency record expired.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_webhook_routes_other_answers_are_documented_too() {
+    let doc = committed();
+    // Idempotency records expire after a second, so a late retry of a create reaches the handler.
+    let app = spawn_configured(|s| s.idempotency.retention_s = 1).await;
+    let rx = Receiver::start().await;
+    let t = app.admin("docs-extra");
+    let ids = Ids::create(&app, &t, &rx).await;
+    let mut problems = Vec::new();
+    let (mut checked, mut answers) = (0, 0);
+    let mut check = |method: &str, path: &str, what: &str, r: &Resp, want: StatusCode| {
+        let at = format!("{method} {path} ({what})");
+        assert_eq!(r.status, want, "{at}: {}", r.text);
+        answers += 1;
+        check_answer(&doc, &operation(&doc, method, path), &at, r, &mut problems, &mut checked);
+    };
+
+    // The inbound webhook: a genuine notification is answered exactly `SUCCESS`, as documented.
+    let hook = "/webhooks/merchant";
+    let codec = card_gateway::envelope::EnvelopeCodec::new(
+        card_gateway::envelope::PrivateKey::parse(card_gateway::dev_keys::PLATFORM_PRIVATE_PEM).unwrap(),
+        card_gateway::envelope::PrivateKey::parse(card_gateway::dev_keys::MERCHANT_PRIVATE_PEM)
+            .unwrap()
+            .public_key()
+            .unwrap(),
+    );
+    let data = json!({"cardId": "9999000000000000042", "opType": 99, "receiptNo": "DOC-FEE-1", "realCcy": "USD",
+        "realFee": 0.1, "createAt": "2026-11-25 20:00:00"});
+    let genuine =
+        json!({"type": "trade_fee", "data": codec.seal(&data).unwrap(), "version": "1.0.0", "userNo": merchant_no()});
+    let r = request(&app, Method::POST, hook, None, None, Some(genuine)).await;
+    assert_eq!(r.text, "SUCCESS");
+    check("POST", hook, "a genuine notification", &r, StatusCode::OK);
+    for (what, body, want) in [
+        ("not JSON", json!("hello"), StatusCode::BAD_REQUEST),
+        ("for another merchant", json!({"type": "trade_fee", "data": "00", "userNo": "1"}), StatusCode::FORBIDDEN),
+        ("plain data", json!({"type": "trade_fee", "data": data, "userNo": merchant_no()}), StatusCode::BAD_REQUEST),
+    ] {
+        let r = request(&app, Method::POST, hook, None, None, Some(body)).await;
+        check("POST", hook, what, &r, want);
+    }
+    let big = app
+        .client
+        .post(format!("{}{hook}", app.base))
+        .header("content-type", "application/json")
+        .body(format!("{{\"type\":\"trade_fee\",\"data\":\"{}\"}}", "ab".repeat(1 << 20)))
+        .send()
+        .await
+        .unwrap();
+    let (status, headers) = (big.status(), big.headers().clone());
+    let text = big.text().await.unwrap_or_default();
+    let r = Resp { status, headers, json: serde_json::from_str(&text).unwrap_or(Value::Null), text };
+    check("POST", hook, "a 2 MiB body", &r, StatusCode::PAYLOAD_TOO_LARGE);
+
+    // The stream: a bad resume position is a documented problem.
+    let stream = "/v1/events/stream";
+    let bad = app.client.get(format!("{}{stream}", app.base)).bearer_auth(&t).header("Last-Event-ID", "nope");
+    let bad = bad.send().await.unwrap();
+    let (status, headers) = (bad.status(), bad.headers().clone());
+    let text = bad.text().await.unwrap_or_default();
+    let r = Resp { status, headers, json: serde_json::from_str(&text).unwrap_or(Value::Null), text };
+    check("GET", stream, "Last-Event-ID not a position", &r, StatusCode::BAD_REQUEST);
+    let r = request(&app, Method::GET, &format!("{stream}?types=card.nope"), Some(&t), None, None).await;
+    check("GET", stream, "unknown type", &r, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = request(&app, Method::GET, &format!("{stream}?types=card.fee"), Some(&t), None, None).await;
+    check("GET", stream, "filtered", &r, StatusCode::OK);
+
+    // Endpoints: rotations with and without a body (an invalid one is refused, not ignored), a replay
+    // to a disabled endpoint, an invalid URL.
+    let ep = format!("/v1/webhook-endpoints/{}", ids.endpoint);
+    let rotate = "/v1/webhook-endpoints/{id}/rotate-secret";
+    for (what, body, want) in [
+        ("no body", None, StatusCode::OK),
+        ("an overlap", Some(json!({"keep_previous_for_s": 60})), StatusCode::OK),
+        ("an overlap over a day", Some(json!({"keep_previous_for_s": 86_401})), StatusCode::UNPROCESSABLE_ENTITY),
+        ("an overlap as a string", Some(json!({"keep_previous_for_s": "60"})), StatusCode::UNPROCESSABLE_ENTITY),
+        ("an unknown field", Some(json!({"keep_previous": 60})), StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
+        let key = uuid::Uuid::new_v4().to_string();
+        let r = request(&app, Method::POST, &format!("{ep}/rotate-secret"), Some(&t), Some(&key), body).await;
+        check("POST", rotate, what, &r, want);
+    }
+    let r = app.patch(&ep, &t, json!({"status": "disabled"})).await;
+    check("PATCH", "/v1/webhook-endpoints/{id}", "disable", &r, StatusCode::OK);
+    let r = app.post(&format!("{ep}/replay"), &t, json!({"event_ids": [ids.event]})).await;
+    check("POST", "/v1/webhook-endpoints/{id}/replay", "to a disabled endpoint", &r, StatusCode::CONFLICT);
+    let r = app.post("/v1/webhook-endpoints", &t, json!({"url": "ftp://example.com/x"})).await;
+    check("POST", "/v1/webhook-endpoints", "an ftp URL", &r, StatusCode::UNPROCESSABLE_ENTITY);
+    // A create retried after its idempotency record expired finds the endpoint it made: 200, no secret.
+    let body = json!({"url": rx.url, "description": "retried"});
+    let first = app.post_key("/v1/webhook-endpoints", &t, "docs-late-retry", body.clone()).await;
+    check("POST", "/v1/webhook-endpoints", "create", &first, StatusCode::CREATED);
+    let late = crate::support::eventually("the idempotency record expires", std::time::Duration::from_secs(5), || {
+        let (app, t, body) = (&app, &t, body.clone());
+        async move {
+            let r = app.post_key("/v1/webhook-endpoints", t, "docs-late-retry", body).await;
+            r.header("idempotent-replayed").is_none().then_some(r)
+        }
+    })
+    .await;
+    check("POST", "/v1/webhook-endpoints", "retried after the idempotency window", &late, StatusCode::OK);
+    assert_eq!(late.json["id"], first.json["id"], "{}", late.text);
+    assert!(late.json.get("secret").is_none(), "the secret is shown once: {}", late.text);
+    // Deliveries of a real event are documented ones.
+    let e = card_transaction_event(&app, &t, &ids.card, rust_decimal::Decimal::new(100, 2)).await;
+    rx.wait_for_event(e["id"].as_str().unwrap()).await;
+    let r = app.get(&format!("/v1/webhook-endpoints/{}/deliveries", ids.endpoint_to_delete), &t).await;
+    check("GET", "/v1/webhook-endpoints/{id}/deliveries", "with attempts", &r, StatusCode::OK);
+    assert!(r.json["data"].as_array().is_some_and(|d| !d.is_empty()), "{}", r.text);
+
+    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert_eq!(checked, answers, "every answer was checked against its documented body");
 }

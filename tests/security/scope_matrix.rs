@@ -1,7 +1,9 @@
 //! The scope matrix, driven by the route table: every scoped route refuses a token that has every
 //! scope but its own (403 `insufficient_scope`, before rate limiting, idempotency or the platform)
 //! and accepts a token with only its own scope; treasury routes are out of reach of tenant tokens;
-//! `Authenticated` routes take any valid token; nothing but `Public` routes answers without one.
+//! `Authenticated` routes take any valid token; nothing but `Public` routes answers without one (and
+//! the one public write, the platform's inbound webhook, refuses a body its envelope does not
+//! authenticate, token or no token).
 
 use card_gateway::{
     auth::Scope,
@@ -13,8 +15,8 @@ use card_gateway::{
 use reqwest::StatusCode;
 
 use crate::{
-    common::{Resp, TestApp, spawn_app},
-    support::{Ids, assert_problem, name, sample, send, upstream_calls},
+    common::{Resp, TestApp},
+    support::{Ids, Receiver, assert_problem, name, sample, send, spawn, upstream_calls},
 };
 
 fn scoped(route: &RoutePolicy) -> Option<Scope> {
@@ -30,6 +32,24 @@ fn all_but(scope: Scope) -> Vec<Scope> {
 
 fn is_treasury(scope: Scope) -> bool {
     matches!(scope, Scope::TreasuryRead | Scope::TreasuryWrite)
+}
+
+/// The merchant-wide routes (GATEWAY.md §4, plus the dead letters: events no tenant owns). A route
+/// joining or leaving this list is a deliberate decision, so it is spelled out.
+const MERCHANT_WIDE: [&str; 5] = [
+    "GET /v1/treasury/balances",
+    "GET /v1/treasury/exchange-rates",
+    "POST /v1/treasury/exchanges",
+    "POST /v1/treasury/crypto-transfers",
+    "GET /v1/dead-letter-events",
+];
+
+/// A refusal of the inbound webhook's junk sample: a client error other than 401 (the route takes no
+/// token), never `SUCCESS` (which would make the platform stop retrying a notification never recorded).
+fn assert_junk_refused(r: &Resp, ctx: &str) {
+    assert!(r.status.is_client_error() && r.status != StatusCode::UNAUTHORIZED, "{ctx}: {} {}", r.status, r.text);
+    assert_ne!(r.text.trim(), "SUCCESS", "{ctx}");
+    assert!(r.is_problem(), "{ctx}: {:?} {}", r.header("content-type"), r.text);
 }
 
 fn assert_insufficient_scope(r: &Resp, scope: Scope, ctx: &str) {
@@ -77,8 +97,9 @@ async fn check_route(app: &TestApp, route: &RoutePolicy, scope: Scope, ids: &Ids
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_scoped_route_refuses_a_token_without_its_scope_and_accepts_one_with_only_it() {
-    let app = spawn_app().await;
-    let ids = Ids::create(&app, &app.admin("acme")).await;
+    let app = spawn().await;
+    let rx = Receiver::start().await;
+    let ids = Ids::create(&app, &app.admin("acme"), &rx).await;
     let table = routes::table();
     let mut checked = 0;
     for route in table.routes() {
@@ -87,15 +108,17 @@ async fn every_scoped_route_refuses_a_token_without_its_scope_and_accepts_one_wi
             checked += 1;
         }
     }
+    let scoped_routes = table.routes().iter().filter(|r| scoped(r).is_some()).count();
+    assert_eq!(checked, scoped_routes);
     assert!(checked >= 30, "only {checked} scoped routes in the table?");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tenant_tokens_reach_every_route_but_the_treasury() {
-    let app = spawn_app().await;
+    let app = spawn().await;
     let tenant = app.token("acme", &Scope::tenant_scopes());
     let ids = Ids::nonexistent();
-    let mut treasury = 0;
+    let mut treasury = Vec::new();
     for route in routes::table().routes() {
         let Some(scope) = scoped(route) else { continue };
         let s = sample(route, &ids);
@@ -103,7 +126,7 @@ async fn tenant_tokens_reach_every_route_but_the_treasury() {
         let ctx = format!("{} with a tenant token (no treasury scopes)", name(route));
         if is_treasury(scope) {
             assert_insufficient_scope(&r, scope, &ctx);
-            treasury += 1;
+            treasury.push(name(route));
         } else {
             assert!(
                 r.status != StatusCode::FORBIDDEN && r.status != StatusCode::UNAUTHORIZED,
@@ -113,7 +136,7 @@ async fn tenant_tokens_reach_every_route_but_the_treasury() {
             );
         }
     }
-    assert_eq!(treasury, 4, "the four treasury routes of GATEWAY.md §4");
+    assert_eq!(treasury, MERCHANT_WIDE, "the merchant-wide routes, out of reach of tenant tokens");
     // The platform only saw the tenant's own, permitted calls; nothing merchant-wide.
     use card_gateway::upstream::Operation as Op;
     for op in [Op::AccountBalance, Op::ExchangeRate, Op::AccountExchange, Op::DptTransfer] {
@@ -123,7 +146,7 @@ async fn tenant_tokens_reach_every_route_but_the_treasury() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn authenticated_routes_accept_any_valid_token_even_without_scopes() {
-    let app = spawn_app().await;
+    let app = spawn().await;
     let ids = Ids::nonexistent();
     let mut seen = 0;
     for route in routes::table().routes().iter().filter(|r| r.access == Access::Authenticated) {
@@ -139,14 +162,26 @@ async fn authenticated_routes_accept_any_valid_token_even_without_scopes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn only_public_routes_answer_without_a_token() {
-    let app = spawn_app().await;
+    let app = spawn().await;
     let ids = Ids::nonexistent();
+    let mut public = Vec::new();
     for route in routes::table().routes() {
         let s = sample(route, &ids);
         let before = upstream_calls(&app);
         let r = send(&app, route, &s, None, None).await;
         if route.access == Access::Public {
-            assert!(r.status.is_success(), "{} is public: {} {}", name(route), r.status, r.text);
+            public.push(name(route));
+            if s.junk {
+                assert_junk_refused(&r, &format!("{} without a token", name(route)));
+                // A token changes nothing: the route is not tenant-scoped, whoever's token it carries.
+                let with = send(&app, route, &s, Some(&app.admin("acme")), None).await;
+                assert_junk_refused(&with, &format!("{} with a tenant token", name(route)));
+                assert_eq!(with.status, r.status, "{}", with.text);
+                assert_eq!(with.json["code"], r.json["code"], "{}", with.text);
+                assert!(with.header("ratelimit").is_none(), "{}: a tenant's rate limit applied", name(route));
+            } else {
+                assert!(r.status.is_success(), "{} is public: {} {}", name(route), r.status, r.text);
+            }
         } else {
             assert_problem(
                 &r,
@@ -158,4 +193,6 @@ async fn only_public_routes_answer_without_a_token() {
             assert_eq!(upstream_calls(&app), before, "{} without a token reached the platform", name(route));
         }
     }
+    // Public: health, readiness and the platform's webhook — nothing under /v1.
+    assert_eq!(public, ["GET /healthz", "GET /readyz", "POST /webhooks/merchant"]);
 }

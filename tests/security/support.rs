@@ -1,11 +1,216 @@
-//! Shared by the security suites: a sample request for every route of the table, upstream call
-//! counting, and problem comparison.
+//! Shared by the security suites: a gateway with webhook endpoints allowed to reach the suite's local
+//! receiver, a sample request for every route of the table, requests that never hang on an event
+//! stream, an SSE reader, upstream call counting, and problem comparison.
 
-use card_gateway::{routes::table::RoutePolicy, upstream::Operation};
-use reqwest::{Method, StatusCode};
+use std::{
+    future::Future,
+    sync::{Arc, OnceLock},
+    time::{Duration, Instant},
+};
+
+use card_gateway::{config::Settings, routes::table::RoutePolicy, simulator::AuthorizationSpec, upstream::Operation};
+use parking_lot::Mutex;
+use reqwest::{Method, StatusCode, header::HeaderMap};
+use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use crate::common::{Resp, TestApp, rand_digits};
+use crate::common::{Resp, TestApp, rand_digits, spawn_with};
+
+/// How long a request may take to produce its status and headers (an event stream included).
+pub const HEADERS_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a (finite) response body may take.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an asynchronous effect (a platform webhook becoming an event, a delivery) may take.
+pub const EVENTUALLY: Duration = Duration::from_secs(10);
+
+/// Webhook settings for the suites: endpoints may point at the suite's loopback receiver (tests only;
+/// the production default stays `false`), deliveries are attempted at once and retried quickly.
+pub fn webhook_test_settings(s: &mut Settings) {
+    let w = &mut s.webhooks;
+    w.allow_private_targets = true;
+    w.delivery_schedule_ms = vec![50, 100, 200];
+    w.delivery_jitter = 0.1;
+    w.delivery_timeout_ms = 1000;
+    w.delivery_lease_ms = 2000;
+    w.delivery_poll_ms = 50;
+    w.sse_poll_ms = 200;
+    w.sse_keepalive_s = 1;
+}
+
+/// A gateway (with the embedded simulator) configured by [`webhook_test_settings`].
+pub async fn spawn() -> TestApp {
+    spawn_with(webhook_test_settings).await
+}
+
+/// [`spawn`] with further settings.
+pub async fn spawn_configured(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_with(|s| {
+        webhook_test_settings(s);
+        configure(s);
+    })
+    .await
+}
+
+/// Polls `f` every 25 ms until it yields `Some`, or panics naming `what` after `limit`.
+pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let until = Instant::now() + limit;
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(Instant::now() < until, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// One POST the receiver got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map_or("", |(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The delivered event's id (`webhook-id`).
+    pub fn event_id(&self) -> &str {
+        self.header("webhook-id")
+    }
+
+    /// Whether the Standard Webhooks signature verifies under `secret`.
+    pub fn verifies(&self, secret: &str) -> bool {
+        let ts = self.header("webhook-timestamp").parse().unwrap_or(0);
+        let now = chrono::Utc::now().timestamp();
+        card_gateway::webhooks::signing::verify(
+            secret,
+            self.event_id(),
+            ts,
+            &self.body,
+            self.header("webhook-signature"),
+            now,
+            300,
+        )
+    }
+
+    /// As a response, for the canary's searches (headers and body).
+    pub fn as_resp(&self) -> Resp {
+        let mut headers = HeaderMap::new();
+        for (k, v) in &self.headers {
+            if let (Ok(k), Ok(v)) =
+                (reqwest::header::HeaderName::from_bytes(k.as_bytes()), reqwest::header::HeaderValue::from_str(v))
+            {
+                headers.append(k, v);
+            }
+        }
+        Resp { status: StatusCode::OK, headers, text: self.text(), json: Value::Null }
+    }
+}
+
+/// A local webhook receiver on 127.0.0.1:0: answers every POST 200 and keeps what it got.
+pub struct Receiver {
+    pub url: String,
+    got: Arc<Mutex<Vec<Received>>>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+async fn receive(
+    req: actix_web::HttpRequest,
+    body: actix_web::web::Bytes,
+    got: actix_web::web::Data<Mutex<Vec<Received>>>,
+) -> actix_web::HttpResponse {
+    let headers =
+        req.headers().iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned())).collect();
+    got.lock().push(Received { headers, body: body.to_vec() });
+    actix_web::HttpResponse::Ok().finish()
+}
+
+impl Receiver {
+    pub async fn start() -> Self {
+        let got: Arc<Mutex<Vec<Received>>> = Arc::default();
+        let data = actix_web::web::Data::from(got.clone());
+        let server = actix_web::HttpServer::new(move || {
+            actix_web::App::new().app_data(data.clone()).default_service(actix_web::web::to(receive))
+        })
+        .workers(1)
+        .disable_signals()
+        .bind("127.0.0.1:0")
+        .unwrap();
+        let port = server.addrs()[0].port();
+        let server = server.run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Self { url: format!("http://127.0.0.1:{port}/hook"), got, handle }
+    }
+
+    pub fn got(&self) -> Vec<Received> {
+        self.got.lock().clone()
+    }
+
+    /// Waits until a delivery of `event_id` arrived; returns every delivery of it so far.
+    pub async fn wait_for_event(&self, event_id: &str) -> Vec<Received> {
+        eventually(&format!("a delivery of {event_id}"), EVENTUALLY, || async {
+            let d: Vec<Received> = self.got().into_iter().filter(|r| r.event_id() == event_id).collect();
+            (!d.is_empty()).then_some(d)
+        })
+        .await
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
+    }
+}
+
+/// Registers a webhook endpoint for the tenant of `token`; returns (id, secret).
+pub async fn create_endpoint(app: &TestApp, token: &str, url: &str) -> (String, String) {
+    let r = app.post("/v1/webhook-endpoints", token, json!({"url": url, "description": "security suite"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "create webhook endpoint: {}", r.text);
+    (r.json["id"].as_str().unwrap().to_owned(), r.json["secret"].as_str().unwrap().to_owned())
+}
+
+/// Every event of the tenant of `token` matching `query` (`type=…&object_id=…`), newest first,
+/// following cursors.
+pub async fn all_events(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = format!("/v1/events?limit=100&{query}");
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let r = app.get(&path, token).await;
+        assert_eq!(r.status, StatusCode::OK, "GET {path}: {}", r.text);
+        out.extend(r.json["data"].as_array().unwrap().iter().cloned());
+        match r.json["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => return out,
+        }
+    }
+}
+
+/// A purchase on `card` at the platform, which reports it with an encrypted `card_transaction`
+/// webhook; waits until the gateway logged it for the card's owner and returns the event.
+pub async fn card_transaction_event(app: &TestApp, owner: &str, card: &str, amount: Decimal) -> Value {
+    let spec = AuthorizationSpec { amount, merchant_name: Some("Security Suite Shop".into()), ..Default::default() };
+    let tx = app.sim.authorize(card, &spec).unwrap();
+    let query = format!("type=card.transaction&object_id={card}");
+    eventually(&format!("the event of transaction {}", tx.record_no), EVENTUALLY, || async {
+        all_events(app, owner, &query).await.into_iter().find(|e| e["data"]["id"] == tx.record_no.as_str())
+    })
+    .await
+}
 
 /// The ids that fill a route's `{id}` and the ids some bodies carry.
 #[derive(Debug, Clone)]
@@ -19,6 +224,16 @@ pub struct Ids {
     pub holder_to_delete: String,
     pub physical: String,
     pub operation: String,
+    /// An event in the tenant's log (a card transaction on `card`).
+    pub event: String,
+    /// A webhook endpoint, pointing at `receiver_url`.
+    pub endpoint: String,
+    /// The signing secret `endpoint` was created with.
+    pub endpoint_secret: String,
+    /// A second endpoint, for `DELETE /v1/webhook-endpoints/{id}`.
+    pub endpoint_to_delete: String,
+    /// Where created endpoints point (the suite's receiver; a closed loopback port when none).
+    pub receiver_url: String,
 }
 
 impl Ids {
@@ -32,11 +247,18 @@ impl Ids {
             holder_to_delete: "9999000000000000005".into(),
             physical: "9999000000000000006".into(),
             operation: "op_9999000000000000007".into(),
+            event: "evt_99990000000000000000008".into(),
+            endpoint: "we_99990000000000000000009".into(),
+            endpoint_secret: String::new(),
+            endpoint_to_delete: "we_99990000000000000000010".into(),
+            // Port 9 (discard): nothing answers, so nothing is ever delivered anywhere.
+            receiver_url: "http://127.0.0.1:9/hook".into(),
         }
     }
 
-    /// One object of every kind, created by the tenant of `token` (which needs every tenant scope).
-    pub async fn create(app: &TestApp, token: &str) -> Self {
+    /// One object of every kind, created by the tenant of `token` (which needs every tenant scope);
+    /// its webhook endpoints point at `receiver`.
+    pub async fn create(app: &TestApp, token: &str, receiver: &Receiver) -> Self {
         let card = app.create_card(token, "20.00").await;
         let card_to_cancel = app.create_card(token, "5.00").await;
         let group = app.create_group(token, "50.00").await;
@@ -51,7 +273,24 @@ impl Ids {
         let r = app.post(&format!("/v1/cards/{card}/recharges"), token, json!({"amount": "1.00"})).await;
         assert_eq!(r.status, StatusCode::OK, "recharge: {}", r.text);
         let operation = r.json["id"].as_str().unwrap().to_owned();
-        Self { card, card_to_cancel, group, holder, holder_to_delete, physical, operation }
+        let (endpoint, endpoint_secret) = create_endpoint(app, token, &receiver.url).await;
+        let (endpoint_to_delete, _) = create_endpoint(app, token, &receiver.url).await;
+        let event = card_transaction_event(app, token, &card, Decimal::new(100, 2)).await;
+        let event = event["id"].as_str().unwrap().to_owned();
+        Self {
+            card,
+            card_to_cancel,
+            group,
+            holder,
+            holder_to_delete,
+            physical,
+            operation,
+            event,
+            endpoint,
+            endpoint_secret,
+            endpoint_to_delete,
+            receiver_url: receiver.url.clone(),
+        }
     }
 
     pub fn all(&self) -> Vec<&str> {
@@ -63,6 +302,9 @@ impl Ids {
             &self.holder_to_delete,
             &self.physical,
             &self.operation,
+            &self.event,
+            &self.endpoint,
+            &self.endpoint_to_delete,
         ]
     }
 }
@@ -73,6 +315,9 @@ pub struct Sample {
     pub method: Method,
     pub path: String,
     pub body: Option<Value>,
+    /// A deliberately unauthentic body (the inbound webhook's, which its envelope authenticates, not a
+    /// token): the answer is a refusal even where the route is reachable.
+    pub junk: bool,
 }
 
 pub fn cardholder_body() -> Value {
@@ -154,6 +399,39 @@ pub fn sample(route: &RoutePolicy, ids: &Ids) -> Sample {
             ),
         ),
 
+        ("POST", "/webhooks/merchant") => {
+            return Sample {
+                method: method_of(route),
+                path: route.path.to_owned(),
+                body: Some(junk_webhook()),
+                junk: true,
+            };
+        }
+        ("GET", "/v1/events") | ("GET", "/v1/events/stream") => (route.path.to_owned(), None),
+        ("GET", "/v1/events/{id}") => (format!("/v1/events/{}", ids.event), None),
+        ("GET", "/v1/dead-letter-events") => (route.path.to_owned(), None),
+        ("POST", "/v1/webhook-endpoints") => (
+            route.path.to_owned(),
+            Some(
+                json!({"url": ids.receiver_url, "description": "security sample", "event_types": ["card.transaction"]}),
+            ),
+        ),
+        ("GET", "/v1/webhook-endpoints") => (route.path.to_owned(), None),
+        ("GET", "/v1/webhook-endpoints/{id}") => (format!("/v1/webhook-endpoints/{}", ids.endpoint), None),
+        ("PATCH", "/v1/webhook-endpoints/{id}") => {
+            (format!("/v1/webhook-endpoints/{}", ids.endpoint), Some(json!({"description": "renamed"})))
+        }
+        ("DELETE", "/v1/webhook-endpoints/{id}") => (format!("/v1/webhook-endpoints/{}", ids.endpoint_to_delete), None),
+        ("POST", "/v1/webhook-endpoints/{id}/rotate-secret") => {
+            (format!("/v1/webhook-endpoints/{}/rotate-secret", ids.endpoint), Some(json!({})))
+        }
+        ("GET", "/v1/webhook-endpoints/{id}/deliveries") => {
+            (format!("/v1/webhook-endpoints/{}/deliveries", ids.endpoint), None)
+        }
+        ("POST", "/v1/webhook-endpoints/{id}/replay") => {
+            (format!("/v1/webhook-endpoints/{}/replay", ids.endpoint), Some(json!({"event_ids": [ids.event]})))
+        }
+
         ("GET", "/v1/treasury/balances") => (route.path.to_owned(), None),
         ("GET", "/v1/treasury/exchange-rates") => ("/v1/treasury/exchange-rates?from=EUR&to=USD".to_owned(), None),
         ("POST", "/v1/treasury/exchanges") => {
@@ -168,7 +446,18 @@ pub fn sample(route: &RoutePolicy, ids: &Ids) -> Sample {
             route.path
         ),
     };
-    Sample { method: method_of(route), path, body }
+    Sample { method: method_of(route), path, body, junk: false }
+}
+
+/// The merchant number the test gateway serves (`upstream.merchant_no` of the defaults).
+pub fn merchant_no() -> &'static str {
+    static NO: OnceLock<String> = OnceLock::new();
+    NO.get_or_init(|| Settings::defaults().unwrap().upstream.merchant_no)
+}
+
+/// A platform notification addressed to us whose sealed `data` is not ciphertext of the platform key.
+pub fn junk_webhook() -> Value {
+    json!({"type": "card_transaction", "data": "ab".repeat(256), "version": "1.0.0", "userNo": merchant_no()})
 }
 
 /// `route`'s method as reqwest's.
@@ -180,7 +469,133 @@ pub fn method_of(route: &RoutePolicy) -> Method {
 pub async fn send(app: &TestApp, route: &RoutePolicy, s: &Sample, token: Option<&str>, key: Option<&str>) -> Resp {
     let fresh = uuid::Uuid::new_v4().to_string();
     let key = if route.idempotent { Some(key.unwrap_or(&fresh)) } else { None };
-    app.send(s.method.clone(), &s.path, token, key, s.body.clone()).await
+    request(app, s.method.clone(), &s.path, token, key, s.body.clone()).await
+}
+
+/// Whether a response is a Server-Sent Events stream.
+pub fn is_event_stream(headers: &HeaderMap) -> bool {
+    headers.get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("text/event-stream"))
+}
+
+/// Like `TestApp::send`, but never hangs: the status and headers must come within
+/// [`HEADERS_TIMEOUT`], a finite body within [`BODY_TIMEOUT`], and an event stream (which never ends
+/// by itself) is not read at all — the answer keeps its status and headers, with an empty body, and
+/// dropping the response closes the stream.
+pub async fn request(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    key: Option<&str>,
+    body: Option<Value>,
+) -> Resp {
+    let mut req = app.client.request(method.clone(), format!("{}{path}", app.base));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(k) = key {
+        req = req.header("Idempotency-Key", k);
+    }
+    if let Some(b) = body {
+        req = req.header("content-type", "application/json").body(b.to_string());
+    }
+    let res = tokio::time::timeout(HEADERS_TIMEOUT, req.send())
+        .await
+        .unwrap_or_else(|_| panic!("{method} {path}: no status and headers within {HEADERS_TIMEOUT:?}"))
+        .unwrap_or_else(|e| panic!("{method} {path}: request failed: {e}"));
+    let status = res.status();
+    let headers = res.headers().clone();
+    if is_event_stream(&headers) {
+        return Resp { status, headers, text: String::new(), json: Value::Null };
+    }
+    let text = tokio::time::timeout(BODY_TIMEOUT, res.text())
+        .await
+        .unwrap_or_else(|_| panic!("{method} {path}: {status} body not complete within {BODY_TIMEOUT:?}"))
+        .unwrap_or_default();
+    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Resp { status, headers, text, json }
+}
+
+/// One Server-Sent Events frame with data.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub id: String,
+    pub event: String,
+    pub data: Value,
+}
+
+/// An open `GET /v1/events/stream`.
+pub struct EventStream {
+    resp: reqwest::Response,
+    buf: String,
+    /// Everything read so far, comments included (for the canary's searches).
+    pub raw: String,
+}
+
+impl EventStream {
+    /// Opens the stream of the tenant of `token`; `last_event_id` resumes after a position (`0-0`:
+    /// from the start of the retained log), `None` starts at the present.
+    pub async fn open(app: &TestApp, token: &str, last_event_id: Option<&str>) -> Self {
+        let mut req = app.client.get(format!("{}/v1/events/stream", app.base)).bearer_auth(token);
+        if let Some(l) = last_event_id {
+            req = req.header("Last-Event-ID", l);
+        }
+        let resp = tokio::time::timeout(HEADERS_TIMEOUT, req.send())
+            .await
+            .expect("the event stream answers in time")
+            .expect("event stream request");
+        assert_eq!(resp.status(), StatusCode::OK, "GET /v1/events/stream");
+        assert!(is_event_stream(resp.headers()), "{:?}", resp.headers());
+        Self { resp, buf: String::new(), raw: String::new() }
+    }
+
+    /// The next frame with data (comments skipped), or `None` when none came before `deadline`.
+    pub async fn next_until(&mut self, deadline: Instant) -> Option<Frame> {
+        loop {
+            while let Some(i) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..i + 2).collect();
+                let (mut id, mut event, mut data) = (String::new(), String::new(), String::new());
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id: ") {
+                        id = v.to_owned();
+                    } else if let Some(v) = line.strip_prefix("event: ") {
+                        event = v.to_owned();
+                    } else if let Some(v) = line.strip_prefix("data: ") {
+                        data.push_str(v);
+                    }
+                }
+                if !data.is_empty() {
+                    let data =
+                        serde_json::from_str(&data).unwrap_or_else(|e| panic!("frame data is not JSON ({e}): {data}"));
+                    return Some(Frame { id, event, data });
+                }
+            }
+            let left = deadline.checked_duration_since(Instant::now())?;
+            match tokio::time::timeout(left, self.resp.chunk()).await {
+                Ok(Ok(Some(bytes))) => {
+                    let text = String::from_utf8_lossy(&bytes);
+                    self.raw.push_str(&text);
+                    self.buf.push_str(&text);
+                }
+                Ok(Ok(None)) => panic!("the event stream ended"),
+                Ok(Err(e)) => panic!("the event stream failed: {e}"),
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Frames until `done` says enough (or panics after [`EVENTUALLY`]).
+    pub async fn read_until(&mut self, what: &str, mut done: impl FnMut(&[Frame]) -> bool) -> Vec<Frame> {
+        let deadline = Instant::now() + EVENTUALLY;
+        let mut frames = Vec::new();
+        while !done(&frames) {
+            match self.next_until(deadline).await {
+                Some(f) => frames.push(f),
+                None => panic!("event stream: {what} not within {EVENTUALLY:?}; got {frames:?}"),
+            }
+        }
+        frames
+    }
 }
 
 /// How many requests the simulator has received, all operations together.

@@ -13,11 +13,12 @@ use crate::{
     domain::list::{ListQuery, Page, is_id},
     error::ApiError,
     http::{
-        extract::{ValidJson, ValidQuery},
+        extract::{OptionalJson, ValidJson, ValidQuery},
         validate::{Validate, Violations},
     },
     operations::{IdemOutcome, WriteCtx, outcome::mark},
     routes::support::{decode_cursor, encode_cursor, page},
+    sensitive::contains_card_number,
     state::AppState,
     tenancy::{ObjectKind, TenantId},
     webhooks::{
@@ -34,7 +35,7 @@ const MAX_ENDPOINTS: usize = 20;
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateEndpoint {
-    /// `https://` (http and private addresses only in development).
+    /// `https://` (http and private addresses only in development); no card number in it.
     #[schema(example = "https://hooks.example.com/card-events")]
     pub url: String,
     pub description: Option<String>,
@@ -119,9 +120,14 @@ impl Validate for ReplayRequest {
 }
 
 fn checked_url(state: &AppState, url: &str) -> Result<String, ApiError> {
-    url_guard::check_url(url, state.webhooks.settings.allow_private_targets)
+    let checked = url_guard::check_url(url, state.webhooks.settings.allow_private_targets)
         .map(|u| u.to_string())
-        .map_err(|why| ApiError::field("#/url", why))
+        .map_err(|why| ApiError::field("#/url", why))?;
+    // The URL is shown on every later read and list, like free text: no card number in it.
+    if contains_card_number(url) || contains_card_number(&checked) {
+        return Err(ApiError::field("#/url", "must not contain a card number"));
+    }
+    Ok(checked)
 }
 
 async fn owned_endpoint(state: &AppState, tenant: &TenantId, id: &str) -> Result<StoredEndpoint, ApiError> {
@@ -143,7 +149,10 @@ async fn store(state: &AppState, tenant: &TenantId, e: &StoredEndpoint) -> Resul
 #[utoipa::path(post, path = "/v1/webhook-endpoints", tag = "webhook-endpoints", operation_id = "create_webhook_endpoint",
     request_body = CreateEndpoint,
     params(("Idempotency-Key" = String, Header, description = "Idempotency key")),
-    responses((status = 201, description = "Created, with its `whsec_` secret", body = WebhookEndpointWithSecret)),
+    responses(
+        (status = 201, description = "Created, with its `whsec_` secret", body = WebhookEndpointWithSecret),
+        (status = 200, description = "A retry with the key of an earlier create whose stored answer expired: the endpoint it created, without the secret (shown once)", body = WebhookEndpoint),
+    ),
     security(("bearer" = ["events:manage"])))]
 pub async fn create_webhook_endpoint(
     state: web::Data<AppState>,
@@ -293,9 +302,9 @@ pub async fn rotate_webhook_endpoint_secret(
     state: web::Data<AppState>,
     ctx: WriteCtx,
     id: web::Path<String>,
-    body: Option<ValidJson<RotateSecret>>,
+    body: OptionalJson<RotateSecret>,
 ) -> Result<HttpResponse, ApiError> {
-    let req = body.map(|b| b.0).unwrap_or_default();
+    let req = body.0.unwrap_or_default();
     let mut e = owned_endpoint(&state, &ctx.tenant, &id).await?;
     let now = Utc::now();
     if req.keep_previous_for_s > 0 {
