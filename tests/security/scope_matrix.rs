@@ -193,6 +193,6 @@ async fn only_public_routes_answer_without_a_token() {
             assert_eq!(upstream_calls(&app), before, "{} without a token reached the platform", name(route));
         }
     }
-    // Public: health, readiness and the platform's webhook — nothing under /v1.
-    assert_eq!(public, ["GET /healthz", "GET /readyz", "POST /webhooks/merchant"]);
+    // Public: health, readiness, metrics and the platform's webhook — nothing under /v1.
+    assert_eq!(public, ["GET /healthz", "GET /readyz", "GET /metrics", "POST /webhooks/merchant"]);
 }

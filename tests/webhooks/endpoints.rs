@@ -23,12 +23,17 @@ async fn endpoints_are_created_listed_updated_rotated_and_deleted() {
     let id = created["id"].as_str().unwrap().to_owned();
     let secret = created["secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("whsec_"));
-    // The same Idempotency-Key creates nothing new and never shows the secret again.
-    let (status, again) = app
+    // The same Idempotency-Key replays the creation (nothing new is created); with another body it
+    // is refused; reads never show the secret.
+    let body = json!({"url": "http://127.0.0.1:1/x", "description": "ledger", "event_types": ["card.transaction"]});
+    let (status, again) = app.send(Method::POST, &token, "/v1/webhook-endpoints", "k-create", Some(body)).await;
+    assert_eq!(status, 201, "{again}");
+    assert_eq!(again["id"], created["id"]);
+    let (status, reused) = app
         .send(Method::POST, &token, "/v1/webhook-endpoints", "k-create", Some(json!({"url": "http://127.0.0.1:1/x"})))
         .await;
-    assert!(status == 200 || status == 201, "{again}");
-    assert_eq!(again["id"], created["id"]);
+    assert_eq!(status, 422, "{reused}");
+    assert_eq!(reused["code"], "idempotency_key_reused");
     let (_, got) = app.get(&token, &format!("/v1/webhook-endpoints/{id}")).await;
     assert!(got.get("secret").is_none(), "{got}");
     let (_, list) = app.get(&token, "/v1/webhook-endpoints").await;
