@@ -69,7 +69,11 @@ impl OwnershipStore for CachedOwnership {
 
     async fn update(&self, tenant: &TenantId, kind: ObjectKind, id: &str, meta: &ObjectMeta) -> Result<(), StoreError> {
         self.inner.update(tenant, kind, id, meta).await?;
-        self.owned.write().remove(&(tenant.clone(), kind, id.to_owned()));
+        // Write through (attributes only, as the store does): evicting would make the next read of
+        // this object depend on the store again.
+        if let Some(m) = self.owned.write().get_mut(&(tenant.clone(), kind, id.to_owned())) {
+            m.attrs = meta.attrs.clone();
+        }
         Ok(())
     }
 
@@ -108,5 +112,89 @@ impl OwnershipStore for CachedOwnership {
 
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tenancy::memory::MemoryOwnershipStore;
+
+    /// A store that fails every call after `broken` is set, like a Redis that went away.
+    struct Flaky {
+        inner: MemoryOwnershipStore,
+        broken: std::sync::atomic::AtomicBool,
+    }
+
+    impl Flaky {
+        fn check(&self) -> Result<(), StoreError> {
+            if self.broken.load(std::sync::atomic::Ordering::SeqCst) { Err(StoreError::Timeout) } else { Ok(()) }
+        }
+    }
+
+    #[async_trait]
+    impl OwnershipStore for Flaky {
+        async fn claim(&self, t: &TenantId, k: ObjectKind, id: &str, m: &ObjectMeta) -> Result<bool, StoreError> {
+            self.check()?;
+            self.inner.claim(t, k, id, m).await
+        }
+        async fn get(&self, t: &TenantId, k: ObjectKind, id: &str) -> Result<Option<ObjectMeta>, StoreError> {
+            self.check()?;
+            self.inner.get(t, k, id).await
+        }
+        async fn update(&self, t: &TenantId, k: ObjectKind, id: &str, m: &ObjectMeta) -> Result<(), StoreError> {
+            self.check()?;
+            self.inner.update(t, k, id, m).await
+        }
+        async fn owner_of(&self, k: ObjectKind, id: &str) -> Result<Option<TenantId>, StoreError> {
+            self.check()?;
+            self.inner.owner_of(k, id).await
+        }
+        async fn list(&self, t: &TenantId, k: ObjectKind, a: Option<&str>, l: usize) -> Result<IndexPage, StoreError> {
+            self.check()?;
+            self.inner.list(t, k, a, l).await
+        }
+        async fn put_doc(
+            &self,
+            t: &TenantId,
+            k: ObjectKind,
+            id: &str,
+            d: &serde_json::Value,
+        ) -> Result<(), StoreError> {
+            self.check()?;
+            self.inner.put_doc(t, k, id, d).await
+        }
+        async fn get_doc(
+            &self,
+            t: &TenantId,
+            k: ObjectKind,
+            id: &str,
+        ) -> Result<Option<serde_json::Value>, StoreError> {
+            self.check()?;
+            self.inner.get_doc(t, k, id).await
+        }
+        async fn ping(&self) -> Result<(), StoreError> {
+            self.check()
+        }
+    }
+
+    #[tokio::test]
+    async fn known_objects_stay_readable_when_the_store_fails_even_after_an_update() {
+        let flaky = Arc::new(Flaky { inner: MemoryOwnershipStore::new(), broken: Default::default() });
+        let cached = CachedOwnership::new(flaky.clone(), 10);
+        let t = TenantId::parse("a").unwrap();
+        let mut meta = ObjectMeta { created_ms: 1, attrs: Default::default() };
+        assert!(cached.claim(&t, ObjectKind::Card, "c1", &meta).await.unwrap());
+        meta.attrs.insert("last4".into(), "4242".into());
+        cached.update(&t, ObjectKind::Card, "c1", &meta).await.unwrap();
+        flaky.broken.store(true, std::sync::atomic::Ordering::SeqCst);
+        let got = cached.get(&t, ObjectKind::Card, "c1").await.unwrap().unwrap();
+        assert_eq!(got.attrs["last4"], "4242");
+        assert_eq!(got.created_ms, 1);
+        assert!(cached.get(&t, ObjectKind::Card, "unknown").await.is_err(), "unknown objects still need the store");
+        assert!(
+            cached.get(&TenantId::parse("b").unwrap(), ObjectKind::Card, "c1").await.is_err(),
+            "no cross-tenant hit"
+        );
     }
 }
