@@ -63,12 +63,13 @@ impl StateStore for BoundedStore {
             *tat = next.as_u64();
             return Ok(out);
         }
-        // fetch_add makes the cap exact across all stores sharing the counter.
-        let counted = self.tracked.fetch_add(1, Ordering::SeqCst) < self.cap;
+        // Increment only below the cap (compare-and-swap), so the shared counter never overshoots,
+        // not even transiently, across all stores sharing it.
+        let counted =
+            self.tracked.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < self.cap).then_some(n + 1)).is_ok();
         let slot = if counted {
             key.clone()
         } else {
-            self.tracked.fetch_sub(1, Ordering::SeqCst);
             if let Some(suppressed) = self.overflow_log.allow() {
                 tracing::warn!(
                     cap = self.cap,
