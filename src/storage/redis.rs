@@ -81,6 +81,39 @@ impl RedisPool {
         tokio::time::timeout(self.timeout, work).await.map_err(|_| StoreError::Timeout)?
     }
 
+    /// One page of a sorted set used as a lexicographic index (all scores equal), newest (greatest)
+    /// member first, strictly before `before`. Returns the members and, when more may follow, the
+    /// position to continue from.
+    pub async fn lex_page_rev(
+        &self,
+        key: &str,
+        before: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<String>, Option<String>), StoreError> {
+        let max = before.map_or_else(|| "+".to_owned(), |b| format!("({b}"));
+        let key = key.to_owned();
+        let n = limit + 1;
+        let mut members: Vec<String> = self
+            .run(|mut c| async move {
+                redis::cmd("ZRANGE")
+                    .arg(&key)
+                    .arg(&max)
+                    .arg("-")
+                    .arg("BYLEX")
+                    .arg("REV")
+                    .arg("LIMIT")
+                    .arg(0)
+                    .arg(n)
+                    .query_async(&mut c)
+                    .await
+            })
+            .await?;
+        let more = members.len() > limit;
+        members.truncate(limit);
+        let next = if more { members.last().cloned() } else { None };
+        Ok((members, next))
+    }
+
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.run(|mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await }).await.map(|_| ())
     }

@@ -113,30 +113,7 @@ impl OwnershipStore for RedisOwnershipStore {
         limit: usize,
     ) -> Result<IndexPage, StoreError> {
         let key = self.pool.tenant_key(tenant.as_str(), &["idx", kind.as_str()]);
-        let max = match after {
-            Some(p) => format!("({p}"),
-            None => "+".to_owned(),
-        };
-        let n = limit + 1;
-        let mut members: Vec<String> = self
-            .pool
-            .run(|mut c| async move {
-                redis::cmd("ZRANGE")
-                    .arg(&key)
-                    .arg(&max)
-                    .arg("-")
-                    .arg("BYLEX")
-                    .arg("REV")
-                    .arg("LIMIT")
-                    .arg(0)
-                    .arg(n)
-                    .query_async(&mut c)
-                    .await
-            })
-            .await?;
-        let more = members.len() > limit;
-        members.truncate(limit);
-        let next = if more { members.last().cloned() } else { None };
+        let (members, next) = self.pool.lex_page_rev(&key, after, limit).await?;
         let ids = members.iter().filter_map(|m| m.split_once('|').map(|(_, id)| id.to_owned())).collect();
         Ok(IndexPage { ids, next })
     }

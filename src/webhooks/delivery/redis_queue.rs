@@ -195,27 +195,7 @@ impl DeliveryQueue for RedisQueue {
         limit: usize,
     ) -> Result<(Vec<Queued>, Option<String>), StoreError> {
         let key = self.key(&["ep", endpoint_id]);
-        let max = before.map_or_else(|| "+".to_owned(), |b| format!("({b}"));
-        let n = limit + 1;
-        let mut members: Vec<String> = self
-            .pool
-            .run(|mut c| async move {
-                redis::cmd("ZRANGE")
-                    .arg(&key)
-                    .arg(&max)
-                    .arg("-")
-                    .arg("BYLEX")
-                    .arg("REV")
-                    .arg("LIMIT")
-                    .arg(0)
-                    .arg(n)
-                    .query_async(&mut c)
-                    .await
-            })
-            .await?;
-        let more = members.len() > limit;
-        members.truncate(limit);
-        let next = if more { members.last().cloned() } else { None };
+        let (members, next) = self.pool.lex_page_rev(&key, before, limit).await?;
         let keys: Vec<String> =
             members.iter().filter_map(|m| m.split_once('|')).map(|(_, id)| self.key(&["d", id])).collect();
         if keys.is_empty() {
