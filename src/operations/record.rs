@@ -123,3 +123,24 @@ pub async fn load_by_user_req_no(state: &AppState, user_req_no: &str) -> Result<
     let Some(op_id) = index.get("op_id").and_then(|v| v.as_str()) else { return Ok(None) };
     load(state, &tenant, op_id).await
 }
+
+/// Records an object the operation just created as the operation's tenant's (with a few
+/// non-sensitive attributes) and makes it the operation's target. A claim refused because another
+/// tenant already owns the id is an internal error: the platform issued the same id twice.
+pub async fn claim_created(
+    state: &AppState,
+    op: &mut StoredOperation,
+    kind: ObjectKind,
+    id: &str,
+    attrs: &[(&str, Option<&str>)],
+) -> Result<(), ApiError> {
+    let tenant = op.tenant_id().ok_or_else(|| ApiError::internal("operation without a valid tenant"))?;
+    let attrs = attrs.iter().filter_map(|(k, v)| v.map(|v| ((*k).to_owned(), v.to_owned()))).collect();
+    let meta = ObjectMeta { created_ms: op.op.created_at.timestamp_millis(), attrs };
+    if !state.ownership.claim(&tenant, kind, id, &meta).await? {
+        tracing::error!(operation.id = %op.op.id, object.kind = kind.as_str(), "a created object is already owned by another tenant");
+        return Err(ApiError::internal("ownership conflict on a created object"));
+    }
+    op.op.target = Some(OperationTarget { kind: kind.as_str().to_owned(), id: Some(id.to_owned()) });
+    Ok(())
+}

@@ -6,12 +6,12 @@ use crate::{
     domain::{
         card::card_from_wire,
         group::group_from_wire,
-        operation::{OperationKind, OperationStatus, OperationTarget},
+        operation::{OperationKind, OperationStatus},
     },
     error::ApiError,
     operations::record::{StoredOperation, save},
     state::AppState,
-    tenancy::{ObjectKind, ObjectMeta},
+    tenancy::ObjectKind,
     upstream::{
         UpstreamError,
         wire::{
@@ -145,7 +145,7 @@ pub async fn apply(state: &AppState, op: &mut StoredOperation, order: &OrderStat
             op.fail(e.to_problem());
         }
         OrderStatus::Succeeded => {
-            claim_created(state, op, order).await?;
+            claim_created_from_order(state, op, order).await?;
             let result = match fetch_result(state, op).await {
                 Ok(r) => r,
                 Err(e) => {
@@ -161,30 +161,24 @@ pub async fn apply(state: &AppState, op: &mut StoredOperation, order: &OrderStat
 }
 
 /// A successful create records the new card or group as the operation's tenant's.
-async fn claim_created(state: &AppState, op: &mut StoredOperation, order: &OrderState) -> Result<(), ApiError> {
+async fn claim_created_from_order(
+    state: &AppState,
+    op: &mut StoredOperation,
+    order: &OrderState,
+) -> Result<(), ApiError> {
     let (kind, id) = match op.op.kind {
         OperationKind::CardCreate => (ObjectKind::Card, order.card_id.clone()),
         OperationKind::CardGroupCreate => (ObjectKind::CardGroup, order.group_id.clone()),
         _ => return Ok(()),
     };
     let Some(id) = id else { return Ok(()) };
-    let tenant = op.tenant_id().ok_or_else(|| ApiError::internal("operation without a tenant"))?;
-    let mut meta = ObjectMeta { created_ms: op.op.created_at.timestamp_millis(), attrs: Default::default() };
-    if let Some(g) = &op.context.group_id {
-        meta.attrs.insert("group_id".into(), g.clone());
-    }
-    if let Some(h) = &op.context.cardholder_id {
-        meta.attrs.insert("cardholder_id".into(), h.clone());
-    }
-    if let Some(c) = &op.context.currency {
-        meta.attrs.insert("currency".into(), c.clone());
-    }
-    if !state.ownership.claim(&tenant, kind, &id, &meta).await? {
-        tracing::error!(operation.id = %op.op.id, "a created object is already owned by another tenant");
-        return Err(ApiError::internal("ownership conflict on a created object"));
-    }
-    op.op.target = Some(OperationTarget { kind: kind.as_str().to_owned(), id: Some(id) });
-    Ok(())
+    let ctx = op.context.clone();
+    let attrs = [
+        ("group_id", ctx.group_id.as_deref()),
+        ("cardholder_id", ctx.cardholder_id.as_deref()),
+        ("currency", ctx.currency.as_deref()),
+    ];
+    super::record::claim_created(state, op, kind, &id, &attrs).await
 }
 
 /// Brings a non-final card-order operation up to date by asking the platform.

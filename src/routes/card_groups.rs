@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, web};
 
 use super::support::{list_owned, owned};
+use crate::operations::record::claim_created;
 use crate::{
     auth::Principal,
     domain::{
@@ -24,7 +25,7 @@ use crate::{
         write::{Next, SuccessView, fail_not_applied, settle_accepted, settle_err, settle_succeeded},
     },
     state::AppState,
-    tenancy::{ObjectKind, ObjectMeta},
+    tenancy::ObjectKind,
     upstream::wire::group::{GroupApplyRequest, GroupInfoRequest, GroupUpdateRequest},
 };
 
@@ -88,13 +89,8 @@ async fn apply_group(
             let ack = reply.result.unwrap_or_default();
             match (&ack.group_id, reply.is_async) {
                 (Some(group_id), false) => {
-                    let mut meta =
-                        ObjectMeta { created_ms: op.op.created_at.timestamp_millis(), attrs: Default::default() };
-                    meta.attrs.insert("currency".into(), req.currency.clone());
-                    if !state.ownership.claim(&ctx.tenant, ObjectKind::CardGroup, group_id, &meta).await? {
-                        return Err(ApiError::internal("new group already owned by another tenant"));
-                    }
-                    op.op.target = target(Some(group_id.clone()));
+                    claim_created(state, op, ObjectKind::CardGroup, group_id, &[("currency", Some(&req.currency))])
+                        .await?;
                     let result = fetch_result(state, op).await.ok().flatten();
                     settle_succeeded(state, op, ack.order_id.clone(), result, SuccessView::Created).await
                 }

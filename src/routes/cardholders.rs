@@ -3,6 +3,8 @@
 use actix_web::{HttpResponse, web};
 
 use super::support::{list_owned, owned};
+use crate::operations::record::claim_created;
+use crate::upstream::Operation;
 use crate::{
     auth::Principal,
     domain::{
@@ -21,7 +23,7 @@ use crate::{
         write::{Next, SuccessView, settle_err, settle_succeeded},
     },
     state::AppState,
-    tenancy::{ObjectKind, ObjectMeta},
+    tenancy::ObjectKind,
     upstream::wire::cardholder::{CardholderApplyRequest, CardholderRef},
 };
 
@@ -83,21 +85,10 @@ pub async fn create_cardholder(
         certificate_back_image_base64: doc.and_then(|d| d.back_image_base64.clone()),
         certificate_hold_image_base64: doc.and_then(|d| d.selfie_image_base64.clone()),
     };
-    match state.upstream.cardholder_apply(&wire).await {
+    match state.upstream.cardholder_apply(&wire).await.and_then(|r| r.require(Operation::CardholderApply)) {
         Err(e) => Ok(settle_err(&state, &mut op, &e).await),
-        Ok(reply) => {
-            let Some(res) = reply.result else {
-                let e = crate::upstream::UpstreamError::new(
-                    crate::upstream::Operation::CardholderApply,
-                    crate::upstream::UpstreamErrorKind::Decode("result missing".into()),
-                );
-                return Ok(settle_err(&state, &mut op, &e).await);
-            };
-            let meta = ObjectMeta { created_ms: op.op.created_at.timestamp_millis(), attrs: Default::default() };
-            if !state.ownership.claim(&ctx.tenant, ObjectKind::Cardholder, &res.card_user_id, &meta).await? {
-                return Err(ApiError::internal("new cardholder already owned by another tenant"));
-            }
-            op.op.target = target(Some(res.card_user_id.clone()));
+        Ok(res) => {
+            claim_created(&state, &mut op, ObjectKind::Cardholder, &res.card_user_id, &[]).await?;
             let c = state.codes();
             let status = match res.status.as_deref() {
                 Some(s) if s == c.cardholder_status_enabled => CardholderStatus::Active,

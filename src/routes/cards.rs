@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, web};
 use chrono::{Datelike, Months, Utc};
 
 use super::support::{list_owned, owned};
+use crate::operations::record::claim_created;
 use crate::{
     auth::Principal,
     domain::{
@@ -26,7 +27,7 @@ use crate::{
         write::{Next, SuccessView, fail_not_applied, settle_accepted, settle_err, settle_succeeded},
     },
     state::AppState,
-    tenancy::{ObjectKind, ObjectMeta},
+    tenancy::ObjectKind,
     upstream::wire::card::{CardApplyRequest, CardCancelRequest, CardInfoRequest, CardModifyRequest},
 };
 
@@ -115,7 +116,7 @@ pub async fn create_card(
 
 async fn apply_card(
     state: &AppState,
-    ctx: &WriteCtx,
+    _ctx: &WriteCtx,
     req: &CreateCard,
     op: &mut crate::operations::StoredOperation,
     wire: CardApplyRequest,
@@ -126,18 +127,13 @@ async fn apply_card(
             let result = reply.result.unwrap_or_default();
             match (&result.card_id, reply.is_async) {
                 (Some(card_id), false) => {
-                    let mut meta =
-                        ObjectMeta { created_ms: op.op.created_at.timestamp_millis(), attrs: Default::default() };
-                    if let Some(g) = &req.group_id {
-                        meta.attrs.insert("group_id".into(), g.clone());
-                    }
-                    if let Some(h) = &req.cardholder_id {
-                        meta.attrs.insert("cardholder_id".into(), h.clone());
-                    }
-                    if !state.ownership.claim(&ctx.tenant, ObjectKind::Card, card_id, &meta).await? {
-                        return Err(ApiError::internal("new card already owned by another tenant"));
-                    }
-                    op.op.target = target(Some(card_id.clone()));
+                    // The currency is recorded so money caps need no card re-read on recharge.
+                    let attrs = [
+                        ("currency", Some(req.currency.as_str())),
+                        ("group_id", req.group_id.as_deref()),
+                        ("cardholder_id", req.cardholder_id.as_deref()),
+                    ];
+                    claim_created(state, op, ObjectKind::Card, card_id, &attrs).await?;
                     let card = composed_card(state, card_id, &result, req, &op.op.created_at);
                     let json = serde_json::to_value(&card).map_err(ApiError::internal)?;
                     settle_succeeded(state, op, result.order_id.clone(), Some(json), SuccessView::Created).await

@@ -2,6 +2,8 @@
 
 use actix_web::{HttpResponse, web};
 
+use crate::operations::record::claim_created;
+use crate::upstream::Operation as UpstreamOp;
 use crate::{
     domain::{
         crypto::{CreateDeposit, CreateWithdrawal, CryptoDeposit, CryptoWithdrawal},
@@ -16,25 +18,12 @@ use crate::{
         write::{Next, SuccessView, settle_err, settle_succeeded},
     },
     state::AppState,
-    tenancy::{ObjectKind, ObjectMeta},
+    tenancy::ObjectKind,
     upstream::wire::dpt::{DptAcquireRequest, DptWithdrawRequest},
 };
 
 fn target(id: Option<String>) -> Option<OperationTarget> {
     Some(OperationTarget { kind: "crypto_order".into(), id })
-}
-
-async fn claim_order(
-    state: &AppState,
-    ctx: &WriteCtx,
-    op: &crate::operations::StoredOperation,
-    id: &str,
-) -> Result<(), ApiError> {
-    let meta = ObjectMeta { created_ms: op.op.created_at.timestamp_millis(), attrs: Default::default() };
-    if !state.ownership.claim(&ctx.tenant, ObjectKind::CryptoOrder, id, &meta).await? {
-        return Err(ApiError::internal("crypto order already owned by another tenant"));
-    }
-    Ok(())
 }
 
 /// Open a digital-currency deposit: the platform answers with an address to pay.
@@ -62,18 +51,10 @@ pub async fn create_crypto_deposit(
         chain: req.chain.clone(),
         serial_number: ctx.user_req_no.clone(),
     };
-    match state.upstream.dpt_acquire(&wire).await {
+    match state.upstream.dpt_acquire(&wire).await.and_then(|r| r.require(UpstreamOp::DptAcquire)) {
         Err(e) => Ok(settle_err(&state, &mut op, &e).await),
-        Ok(reply) => {
-            let Some(res) = reply.result else {
-                let e = crate::upstream::UpstreamError::new(
-                    crate::upstream::Operation::DptAcquire,
-                    crate::upstream::UpstreamErrorKind::Decode("result missing".into()),
-                );
-                return Ok(settle_err(&state, &mut op, &e).await);
-            };
-            claim_order(&state, &ctx, &op, &res.order_no).await?;
-            op.op.target = target(Some(res.order_no.clone()));
+        Ok(res) => {
+            claim_created(&state, &mut op, ObjectKind::CryptoOrder, &res.order_no, &[]).await?;
             let out = CryptoDeposit {
                 id: res.order_no.clone(),
                 status: "pending".into(),
@@ -115,18 +96,10 @@ pub async fn create_crypto_withdrawal(
         to_address: req.to_address.clone(),
         serial_number: ctx.user_req_no.clone(),
     };
-    match state.upstream.dpt_withdraw(&wire).await {
+    match state.upstream.dpt_withdraw(&wire).await.and_then(|r| r.require(UpstreamOp::DptWithdraw)) {
         Err(e) => Ok(settle_err(&state, &mut op, &e).await),
-        Ok(reply) => {
-            let Some(res) = reply.result else {
-                let e = crate::upstream::UpstreamError::new(
-                    crate::upstream::Operation::DptWithdraw,
-                    crate::upstream::UpstreamErrorKind::Decode("result missing".into()),
-                );
-                return Ok(settle_err(&state, &mut op, &e).await);
-            };
-            claim_order(&state, &ctx, &op, &res.order_no).await?;
-            op.op.target = target(Some(res.order_no.clone()));
+        Ok(res) => {
+            claim_created(&state, &mut op, ObjectKind::CryptoOrder, &res.order_no, &[]).await?;
             let status = match res.status.as_deref() {
                 Some("1") => "succeeded",
                 Some("2") => "failed",

@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, web};
 
 use super::support::owned;
+use crate::operations::record::claim_created;
 use crate::{
     domain::{
         operation::{Operation, OperationKind, OperationTarget},
@@ -76,13 +77,12 @@ pub async fn assign_physical_card(
             let Some(res) = reply.result else {
                 return settle_accepted(&state, &mut op, None).await;
             };
-            let mut meta = ObjectMeta { created_ms: op.op.created_at.timestamp_millis(), attrs: Default::default() };
-            meta.attrs.insert("kind".into(), "physical".into());
-            meta.attrs.insert("cardholder_id".into(), req.cardholder_id.clone());
-            if !state.ownership.claim(&ctx.tenant, ObjectKind::Card, &res.card_id, &meta).await? {
-                return Err(ApiError::internal("assigned card already owned by another tenant"));
-            }
-            op.op.target = target(Some(res.card_id.clone()));
+            let attrs = [
+                ("kind", Some("physical")),
+                ("cardholder_id", Some(req.cardholder_id.as_str())),
+                ("currency", Some(req.currency.as_str())),
+            ];
+            claim_created(&state, &mut op, ObjectKind::Card, &res.card_id, &attrs).await?;
             let out = PhysicalCard {
                 id: res.card_id.clone(),
                 status: "pending_activation".into(),

@@ -95,14 +95,8 @@ pub struct WebhookEndpoint {
 /// The answer to create and rotate-secret: the only time the secret is shown.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct WebhookEndpointWithSecret {
-    pub id: String,
-    pub url: String,
-    pub description: Option<String>,
-    pub event_types: Vec<String>,
-    pub status: EndpointStatus,
-    pub disabled_reason: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub endpoint: WebhookEndpoint,
     /// `whsec_<base64>`: the Standard Webhooks signing secret. Shown once; store it now.
     #[schema(example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")]
     pub secret: String,
@@ -110,17 +104,7 @@ pub struct WebhookEndpointWithSecret {
 
 impl From<&StoredEndpoint> for WebhookEndpointWithSecret {
     fn from(e: &StoredEndpoint) -> Self {
-        Self {
-            id: e.id.clone(),
-            url: e.url.clone(),
-            description: e.description.clone(),
-            event_types: e.event_types.clone(),
-            status: e.status,
-            disabled_reason: e.disabled_reason.clone(),
-            created_at: e.created_at,
-            updated_at: e.updated_at,
-            secret: e.secret.clone(),
-        }
+        Self { endpoint: e.public(), secret: e.secret.clone() }
     }
 }
 
