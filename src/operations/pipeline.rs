@@ -260,7 +260,7 @@ async fn recover(state: &AppState, spec: &WriteSpec, mut op: StoredOperation) ->
     // The outcome is unknown: only the platform can settle it.
     let quiet = quiet_left(state, &op);
     if op.op.kind.is_card_order() {
-        match resolve::query_order(state, &op.op.user_req_no).await {
+        match resolve::query_order(state, &op.op.user_req_no, op.op.created_at).await {
             Ok(Some(order)) => {
                 resolve::apply(state, &mut op, &order).await?;
                 if order.status == OrderStatus::Failed {
