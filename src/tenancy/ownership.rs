@@ -173,8 +173,26 @@ mod tests {
     use crate::{
         storage::redis::RedisPool,
         tenancy::{memory::MemoryOwnershipStore, redis::RedisOwnershipStore},
-        testing::redis_server::RedisServer,
+        testing::redis_server::{RedisCluster, RedisServer},
     };
+
+    async fn contract_on(pool: impl Fn(&str) -> RedisPool) {
+        first_claim_wins_and_other_tenants_see_nothing(&RedisOwnershipStore::new(pool("t1"))).await;
+        lists_page_newest_first_without_gaps_or_leaks(&RedisOwnershipStore::new(pool("t2"))).await;
+        documents_are_per_tenant(&RedisOwnershipStore::new(pool("t3"))).await;
+    }
+
+    #[tokio::test]
+    async fn redis_cluster_store_meets_the_ownership_contract() {
+        let Some(cluster) = RedisCluster::start() else { return };
+        contract_on(|p| cluster.pool(p)).await;
+    }
+
+    #[tokio::test]
+    async fn tls_redis_store_meets_the_ownership_contract() {
+        let Some(server) = RedisServer::start_tls() else { return };
+        contract_on(|p| server.pool(p)).await;
+    }
 
     #[tokio::test]
     async fn memory_store_meets_the_ownership_contract() {

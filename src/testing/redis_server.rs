@@ -1,48 +1,108 @@
-//! A private `redis-server` on a free port, which a test can pause (SIGSTOP), resume and kill.
+//! Private Redis deployments for tests, on free ports: a plain `redis-server` (which a test can pause
+//! with SIGSTOP, resume and kill), a TLS-only one with a certificate made for the test (clients must
+//! present a certificate too), and a 3-master Redis Cluster.
 //!
-//! Where the binary is missing the test says so loudly and skips — except in CI (`CI=true`), where a
+//! Where a binary is missing the test says so loudly and skips — except in CI (`CI=true`), where a
 //! missing Redis is a failure.
 
 use std::{
     net::TcpListener,
+    path::PathBuf,
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
+use super::tls_certs::TlsFiles;
+
 pub struct RedisServer {
     child: Option<Child>,
     port: u16,
+    args: Vec<String>,
+    tls: Option<TlsFiles>,
+}
+
+/// `true` when `bin` runs; otherwise `false` after a loud message, or a panic in CI.
+#[allow(clippy::panic)]
+pub fn binary_available(bin: &str) -> bool {
+    if Command::new(bin).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok() {
+        return true;
+    }
+    let ci = std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false);
+    if ci {
+        panic!("{bin} is not installed, and CI=true: Redis-backed tests must run in CI");
+    }
+    eprintln!("\n!!! SKIPPING: {bin} binary not found; install Redis to run this test !!!\n");
+    false
+}
+
+fn base_args(port: u16) -> Vec<String> {
+    ["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"].map(str::to_owned).to_vec()
+}
+
+#[allow(clippy::expect_used)]
+fn spawn(args: &[String]) -> Child {
+    Command::new("redis-server")
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn redis-server")
+}
+
+#[allow(clippy::panic)]
+fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("redis-server on port {port} did not start");
 }
 
 impl RedisServer {
     /// Starts a server, or returns `None` (after a loud message) when `redis-server` is not installed
     /// outside CI. Panics in CI or when the server does not come up.
-    #[allow(clippy::expect_used, clippy::panic)]
     pub fn start() -> Option<Self> {
-        if Command::new("redis-server").arg("--version").stdout(Stdio::null()).status().is_err() {
-            let ci = std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false);
-            if ci {
-                panic!("redis-server is not installed, and CI=true: Redis-backed tests must run in CI");
-            }
-            eprintln!("\n!!! SKIPPING: redis-server binary not found; install Redis to run this test !!!\n");
+        if !binary_available("redis-server") {
             return None;
         }
         let port = free_port();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn redis-server");
-        let server = Self { child: Some(child), port };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(server);
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        Some(Self::launch(port, base_args(port), None))
+    }
+
+    /// A TLS-only server (`--port 0`): clients must trust `tls().path("ca.pem")` and present a
+    /// certificate signed by it (`client.pem` / `client.key`).
+    pub fn start_tls() -> Option<Self> {
+        if !binary_available("redis-server") {
+            return None;
         }
-        panic!("redis-server on port {port} did not start");
+        let files = TlsFiles::generate();
+        let port = free_port();
+        let mut args = base_args(0);
+        args.extend(
+            [
+                "--tls-port",
+                &port.to_string(),
+                "--tls-cert-file",
+                &files.path_str("server.pem"),
+                "--tls-key-file",
+                &files.path_str("server.key"),
+                "--tls-ca-cert-file",
+                &files.path_str("ca.pem"),
+                "--tls-auth-clients",
+                "yes",
+            ]
+            .map(str::to_owned),
+        );
+        Some(Self::launch(port, args, Some(files)))
+    }
+
+    fn launch(port: u16, args: Vec<String>, tls: Option<TlsFiles>) -> Self {
+        let server = Self { child: Some(spawn(&args)), port, args, tls };
+        wait_for_port(port);
+        server
     }
 
     pub fn port(&self) -> u16 {
@@ -50,7 +110,13 @@ impl RedisServer {
     }
 
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
+        let scheme = if self.tls.is_some() { "rediss" } else { "redis" };
+        format!("{scheme}://127.0.0.1:{}/0", self.port)
+    }
+
+    /// The certificates of a server from `start_tls`.
+    pub fn tls(&self) -> Option<&TlsFiles> {
+        self.tls.as_ref()
     }
 
     fn signal(&self, sig: &str) {
@@ -77,24 +143,10 @@ impl RedisServer {
         }
     }
 
-    #[allow(clippy::expect_used, clippy::panic)]
     pub fn restart(&mut self) {
         self.kill();
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn redis-server");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("redis-server did not restart");
+        self.child = Some(spawn(&self.args));
+        wait_for_port(self.port);
     }
 }
 
@@ -104,7 +156,141 @@ impl Drop for RedisServer {
     }
 }
 
+/// Three masters (no replicas) on free ports, all 16384 slots assigned, made with
+/// `redis-cli --cluster create`. Dropping it kills the nodes and removes their state files.
+pub struct RedisCluster {
+    nodes: Vec<RedisServer>,
+    dir: PathBuf,
+}
+
+impl RedisCluster {
+    #[allow(clippy::expect_used, clippy::panic)]
+    pub fn start() -> Option<Self> {
+        if !binary_available("redis-server") || !binary_available("redis-cli") {
+            return None;
+        }
+        let dir = std::env::temp_dir().join(format!("cg-cluster-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("create the cluster directory");
+        let mut cluster = Self { nodes: Vec::new(), dir };
+        for _ in 0..3 {
+            let (port, bus) = (free_port(), free_port());
+            let mut args = base_args(port);
+            let conf = cluster.dir.join(format!("nodes-{port}.conf")).to_string_lossy().into_owned();
+            args.extend(
+                [
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-port",
+                    &bus.to_string(),
+                    "--cluster-config-file",
+                    &conf,
+                    "--cluster-node-timeout",
+                    "5000",
+                ]
+                .map(str::to_owned),
+            );
+            cluster.nodes.push(RedisServer::launch(port, args, None));
+        }
+        let addrs: Vec<String> = cluster.nodes.iter().map(|n| format!("127.0.0.1:{}", n.port)).collect();
+        let out = Command::new("redis-cli")
+            .arg("--cluster")
+            .arg("create")
+            .args(&addrs)
+            .arg("--cluster-yes")
+            .output()
+            .expect("run redis-cli --cluster create");
+        if !out.status.success() {
+            panic!("redis-cli --cluster create failed: {}", String::from_utf8_lossy(&out.stdout));
+        }
+        cluster.wait_until_ok();
+        Some(cluster)
+    }
+
+    /// `--cluster create` returns before every node has learnt the slot map from the others.
+    #[allow(clippy::panic)]
+    fn wait_until_ok(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            let all_ok = self.nodes.iter().all(|n| {
+                Command::new("redis-cli")
+                    .args(["-p", &n.port.to_string(), "cluster", "info"])
+                    .output()
+                    .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("cluster_state:ok"))
+            });
+            if all_ok {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the Redis Cluster did not reach cluster_state:ok");
+    }
+
+    /// Seed nodes, comma-separated: the `redis.url` of `redis.mode = "cluster"`.
+    pub fn urls(&self) -> String {
+        self.nodes.iter().map(RedisServer::url).collect::<Vec<_>>().join(",")
+    }
+
+    pub fn ports(&self) -> Vec<u16> {
+        self.nodes.iter().map(RedisServer::port).collect()
+    }
+}
+
+impl Drop for RedisCluster {
+    fn drop(&mut self) {
+        self.nodes.clear();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// A port that was free a moment ago.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
+}
+
+/// `[redis]` settings for a test deployment (defaults for everything else).
+pub fn settings(
+    url: String,
+    mode: crate::config::stores::RedisMode,
+    prefix: &str,
+) -> crate::config::stores::RedisSettings {
+    crate::config::stores::RedisSettings {
+        url: crate::sensitive::SecretString::new(url),
+        mode,
+        tls_ca_file: String::new(),
+        tls_cert_file: String::new(),
+        tls_key_file: String::new(),
+        pool_size: 8,
+        timeout_ms: 2000,
+        key_prefix: prefix.to_owned(),
+    }
+}
+
+impl RedisServer {
+    /// Settings that reach this server: for a TLS server, trusting the test CA and presenting the
+    /// test client certificate.
+    pub fn redis_settings(&self, prefix: &str) -> crate::config::stores::RedisSettings {
+        let mut s = settings(self.url(), crate::config::stores::RedisMode::Standalone, prefix);
+        if let Some(tls) = &self.tls {
+            s.tls_ca_file = tls.path_str("ca.pem");
+            s.tls_cert_file = tls.path_str("client.pem");
+            s.tls_key_file = tls.path_str("client.key");
+        }
+        s
+    }
+
+    #[allow(clippy::expect_used)]
+    pub fn pool(&self, prefix: &str) -> crate::storage::redis::RedisPool {
+        crate::storage::redis::RedisPool::new(&self.redis_settings(prefix)).expect("pool for the test server")
+    }
+}
+
+impl RedisCluster {
+    pub fn redis_settings(&self, prefix: &str) -> crate::config::stores::RedisSettings {
+        settings(self.urls(), crate::config::stores::RedisMode::Cluster, prefix)
+    }
+
+    #[allow(clippy::expect_used)]
+    pub fn pool(&self, prefix: &str) -> crate::storage::redis::RedisPool {
+        crate::storage::redis::RedisPool::new(&self.redis_settings(prefix)).expect("pool for the test cluster")
+    }
 }
