@@ -19,6 +19,8 @@ pub struct RedisServer {
     port: u16,
     args: Vec<String>,
     tls: Option<TlsFiles>,
+    /// The data directory of a durable server, removed on drop.
+    dir: Option<PathBuf>,
 }
 
 /// `true` when `bin` runs; otherwise `false` after a loud message, or a panic in CI.
@@ -37,6 +39,49 @@ pub fn binary_available(bin: &str) -> bool {
 
 fn base_args(port: u16) -> Vec<String> {
     ["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"].map(str::to_owned).to_vec()
+}
+
+/// Whether the server just spawned came up on `port` as itself. `free_port` races with every other
+/// test process: a port another server took between our probe and our bind would connect us to
+/// *its* Redis, so on a plain port the answering process must be ours (`INFO server`).
+fn came_up(child: &mut Child, port: u16, plain: bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return false; // it could not bind
+        }
+        if plain {
+            match server_pid(port) {
+                Some(pid) if pid == child.id() => return true,
+                Some(_) => return false,
+                None => {}
+            }
+        } else if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// The process id of the Redis server answering on `port` (`INFO server`), if one answers.
+fn server_pid(port: u16) -> Option<u32> {
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    conn.set_read_timeout(Some(Duration::from_millis(500))).ok()?;
+    conn.write_all(b"INFO server\r\n").ok()?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !String::from_utf8_lossy(&buf).contains("process_id:") || !buf.ends_with(b"\r\n") {
+        let n = conn.read(&mut chunk).ok()?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let text = String::from_utf8_lossy(&buf);
+    let line = text.lines().find(|l| l.starts_with("process_id:"))?;
+    line.trim_start_matches("process_id:").trim().parse().ok()
 }
 
 #[allow(clippy::expect_used)]
@@ -68,8 +113,29 @@ impl RedisServer {
         if !binary_available("redis-server") {
             return None;
         }
-        let port = free_port();
-        Some(Self::launch(port, base_args(port), None))
+        Some(Self::launch(base_args, None, None))
+    }
+
+    /// A server that writes every command to its append-only file before answering
+    /// (`appendfsync always`), as a managed Redis with persistence does: `kill` + `restart` loses
+    /// nothing that was acknowledged.
+    pub fn start_durable() -> Option<Self> {
+        if !binary_available("redis-server") {
+            return None;
+        }
+        let dir = std::env::temp_dir().join(format!("cg-redis-{}", uuid::Uuid::new_v4()));
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            eprintln!("cannot create {}: {e}", dir.display());
+            return None;
+        }
+        let d = dir.display().to_string();
+        let args = move |port: u16| {
+            let mut a = base_args(port);
+            a.truncate(a.len() - 2); // drop "--appendonly no"
+            a.extend(["--appendonly", "yes", "--appendfsync", "always", "--dir", &d].map(str::to_owned));
+            a
+        };
+        Some(Self::launch(args, None, Some(dir)))
     }
 
     /// A TLS-only server (`--port 0`): clients must trust `tls().path("ca.pem")` and present a
@@ -79,30 +145,44 @@ impl RedisServer {
             return None;
         }
         let files = TlsFiles::generate();
-        let port = free_port();
-        let mut args = base_args(0);
-        args.extend(
-            [
-                "--tls-port",
-                &port.to_string(),
-                "--tls-cert-file",
-                &files.path_str("server.pem"),
-                "--tls-key-file",
-                &files.path_str("server.key"),
-                "--tls-ca-cert-file",
-                &files.path_str("ca.pem"),
-                "--tls-auth-clients",
-                "yes",
-            ]
-            .map(str::to_owned),
-        );
-        Some(Self::launch(port, args, Some(files)))
+        let (cert, key, ca) = (files.path_str("server.pem"), files.path_str("server.key"), files.path_str("ca.pem"));
+        let args = move |port: u16| {
+            let mut args = base_args(0);
+            args.extend(
+                [
+                    "--tls-port",
+                    &port.to_string(),
+                    "--tls-cert-file",
+                    &cert,
+                    "--tls-key-file",
+                    &key,
+                    "--tls-ca-cert-file",
+                    &ca,
+                    "--tls-auth-clients",
+                    "yes",
+                ]
+                .map(str::to_owned),
+            );
+            args
+        };
+        Some(Self::launch(args, Some(files), None))
     }
 
-    fn launch(port: u16, args: Vec<String>, tls: Option<TlsFiles>) -> Self {
-        let server = Self { child: Some(spawn(&args)), port, args, tls };
-        wait_for_port(port);
-        server
+    /// Starts `redis-server` with `args(port)` on a free port, trying other ports when one turns out
+    /// to be taken.
+    #[allow(clippy::panic)]
+    fn launch(args: impl Fn(u16) -> Vec<String>, tls: Option<TlsFiles>, dir: Option<PathBuf>) -> Self {
+        for _ in 0..8 {
+            let port = free_port();
+            let args = args(port);
+            let mut child = spawn(&args);
+            if came_up(&mut child, port, tls.is_none()) {
+                return Self { child: Some(child), port, args, tls, dir };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("redis-server did not start on any of 8 free ports");
     }
 
     pub fn port(&self) -> u16 {
@@ -134,7 +214,8 @@ impl RedisServer {
         self.signal("-CONT");
     }
 
-    /// Kills the server; `restart` brings a fresh (empty) one up on the same port.
+    /// Kills the server (SIGKILL); `restart` brings one up on the same port: empty, or with every
+    /// acknowledged write for a durable server.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = Command::new("kill").args(["-CONT", &child.id().to_string()]).status();
@@ -153,6 +234,9 @@ impl RedisServer {
 impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
@@ -173,23 +257,26 @@ impl RedisCluster {
         std::fs::create_dir_all(&dir).expect("create the cluster directory");
         let mut cluster = Self { nodes: Vec::new(), dir };
         for _ in 0..3 {
-            let (port, bus) = (free_port(), free_port());
-            let mut args = base_args(port);
-            let conf = cluster.dir.join(format!("nodes-{port}.conf")).to_string_lossy().into_owned();
-            args.extend(
-                [
-                    "--cluster-enabled",
-                    "yes",
-                    "--cluster-port",
-                    &bus.to_string(),
-                    "--cluster-config-file",
-                    &conf,
-                    "--cluster-node-timeout",
-                    "5000",
-                ]
-                .map(str::to_owned),
-            );
-            cluster.nodes.push(RedisServer::launch(port, args, None));
+            let dir = cluster.dir.clone();
+            let args = move |port: u16| {
+                let mut args = base_args(port);
+                let conf = dir.join(format!("nodes-{port}.conf")).to_string_lossy().into_owned();
+                args.extend(
+                    [
+                        "--cluster-enabled",
+                        "yes",
+                        "--cluster-port",
+                        &free_port().to_string(),
+                        "--cluster-config-file",
+                        &conf,
+                        "--cluster-node-timeout",
+                        "5000",
+                    ]
+                    .map(str::to_owned),
+                );
+                args
+            };
+            cluster.nodes.push(RedisServer::launch(args, None, None));
         }
         let addrs: Vec<String> = cluster.nodes.iter().map(|n| format!("127.0.0.1:{}", n.port)).collect();
         let out = Command::new("redis-cli")
