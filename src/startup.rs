@@ -33,6 +33,8 @@ use crate::{
 pub struct Application {
     port: u16,
     server: Server,
+    /// `/metrics`, `/livez`, `/readyz` on `server.ops_listen`, when set (never exposed by the ingress).
+    ops: Option<(u16, Server)>,
     simulator: Option<Arc<SimHandle>>,
     state: web::Data<AppState>,
 }
@@ -145,11 +147,37 @@ impl Application {
         .disable_signals()
         .listen(listener)?
         .run();
-        Ok(Self { port, server, simulator: sim, state })
+        let ops = if settings.server.ops_listen.is_empty() {
+            None
+        } else {
+            let l = TcpListener::bind(&settings.server.ops_listen)
+                .with_context(|| format!("cannot listen on server.ops_listen {}", settings.server.ops_listen))?;
+            let ops_port = l.local_addr()?.port();
+            let ops_state = state.clone();
+            let ops = HttpServer::new(move || {
+                App::new()
+                    .app_data(ops_state.clone())
+                    .route("/metrics", web::get().to(routes::health::metrics_ops))
+                    .route("/livez", web::get().to(routes::health::livez))
+                    .route("/readyz", web::get().to(routes::health::readyz))
+            })
+            .workers(1)
+            .shutdown_timeout(settings.server.shutdown_timeout_s)
+            .disable_signals()
+            .listen(l)?
+            .run();
+            Some((ops_port, ops))
+        };
+        Ok(Self { port, server, ops, simulator: sim, state })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The ops listener's port, when `server.ops_listen` is set.
+    pub fn ops_port(&self) -> Option<u16> {
+        self.ops.as_ref().map(|(p, _)| *p)
     }
 
     /// The embedded simulator, when `upstream.mode = "simulator"`.
@@ -175,8 +203,16 @@ impl Application {
             tracing::info!("shutdown signal: draining");
             drain(&state, &handle).await;
         });
+        let ops = self.ops.map(|(_, ops)| {
+            let handle = ops.handle();
+            (handle, tokio::spawn(ops))
+        });
         let result = self.server.await;
         signals.abort();
+        if let Some((handle, task)) = ops {
+            handle.stop(true).await;
+            let _ = task.await;
+        }
         self.state.webhooks.stop().await;
         result
     }

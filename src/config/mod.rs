@@ -64,6 +64,12 @@ pub struct ServerSettings {
     pub drain_delay_ms: u64,
     /// Then in-flight requests get this long (s) to finish before the process exits.
     pub shutdown_timeout_s: u64,
+    /// A second listener for `/metrics`, `/livez` and `/readyz` (e.g. `0.0.0.0:9100`), which the
+    /// ingress never exposes; empty = `/metrics` on the public listener (refused in production unless
+    /// `metrics_on_public_listener`).
+    pub ops_listen: String,
+    /// Production: allow `/metrics` on the public listener anyway.
+    pub metrics_on_public_listener: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -174,6 +180,11 @@ impl Settings {
                 "rate_limit.money_caps_store = \"memory\" {refuse} while money caps are configured: use \"redis\""
             ));
         }
+        if self.server.ops_listen.is_empty() && !self.server.metrics_on_public_listener {
+            p.push(format!(
+                "/metrics on the public listener {refuse}: set server.ops_listen (e.g. 0.0.0.0:9100), or server.metrics_on_public_listener = true"
+            ));
+        }
         if self.rate_limit.enabled
             && self.rate_limit.backend == rate_limit::LimiterBackend::Local
             && !self.rate_limit.single_replica
@@ -255,6 +266,18 @@ mod tests {
         s.rate_limit.single_replica = false;
         s.rate_limit.backend = rate_limit::LimiterBackend::Redis;
         assert!(!s.validate().unwrap_err().to_string().contains("rate_limit.backend = \"local\""));
+    }
+
+    #[test]
+    fn production_refuses_metrics_on_the_public_listener_unless_allowed() {
+        let mut s = Settings::defaults().unwrap();
+        s.environment = Environment::Production;
+        assert!(s.validate().unwrap_err().to_string().contains("server.ops_listen"));
+        s.server.metrics_on_public_listener = true;
+        assert!(!s.validate().unwrap_err().to_string().contains("server.ops_listen"));
+        s.server.metrics_on_public_listener = false;
+        s.server.ops_listen = "0.0.0.0:9100".into();
+        assert!(!s.validate().unwrap_err().to_string().contains("server.ops_listen"));
     }
 
     #[test]

@@ -17,6 +17,19 @@ pub struct Health {
 #[utoipa::path(get, path = "/metrics", tag = "health", operation_id = "metrics",
     responses((status = 200, description = "Prometheus text exposition format 0.0.4", content_type = "text/plain", body = String)))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    if !state.settings.server.ops_listen.is_empty() {
+        // Served on the ops listener only: never through the public ingress.
+        return actix_web::ResponseError::error_response(&crate::error::ApiError::new(
+            actix_web::http::StatusCode::NOT_FOUND,
+            "route_not_found",
+            "no route matches this path",
+        ));
+    }
+    metrics_ops(state).await
+}
+
+/// `/metrics` on the ops listener.
+pub async fn metrics_ops(state: web::Data<AppState>) -> HttpResponse {
     let extra = state.webhooks.metrics.snapshot();
     HttpResponse::Ok()
         .insert_header((actix_web::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8"))

@@ -155,3 +155,23 @@ async fn draining_turns_readiness_503_lets_in_flight_requests_finish_and_tells_s
     }
     assert!(seen.contains("retry: 1000"), "the stream was told to reconnect: {seen:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_live_on_the_ops_listener_and_not_on_the_public_one() {
+    let mut s = test_settings();
+    s.server.ops_listen = "127.0.0.1:0".into();
+    let app = card_gateway::startup::Application::build(s).await.unwrap();
+    let (port, ops) = (app.port(), app.ops_port().expect("an ops listener"));
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    let http = reqwest::Client::new();
+    let public = http.get(format!("http://127.0.0.1:{port}/metrics")).send().await.unwrap();
+    assert_eq!(public.status(), StatusCode::NOT_FOUND, "never through the ingress");
+    for path in ["/metrics", "/livez", "/readyz"] {
+        let r = http.get(format!("http://127.0.0.1:{ops}{path}")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "ops {path}");
+    }
+    let body = http.get(format!("http://127.0.0.1:{ops}/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(body.contains("# TYPE"), "{body}");
+    handle.stop(false).await;
+}
