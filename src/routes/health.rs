@@ -20,6 +20,15 @@ pub struct Readiness {
     /// `ok` or what failed, per dependency.
     #[schema(value_type = Object)]
     pub checks: std::collections::BTreeMap<&'static str, String>,
+    /// Information that does not decide readiness.
+    pub info: ReadinessInfo,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReadinessInfo {
+    /// What `card-gateway upstream-check` measured about the platform (`upstream.facts_file`);
+    /// every verdict is `unknown` until it has run.
+    pub upstream_facts: crate::upstream::facts::UpstreamFacts,
 }
 
 /// Prometheus metrics (text exposition format).
@@ -69,7 +78,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             checks.insert("upstream", e.kind.to_string());
         }
     }
-    let body = Readiness { status: if ready { "ready" } else { "not_ready" }, checks };
+    let info = ReadinessInfo { upstream_facts: (*state.facts).clone() };
+    let body = Readiness { status: if ready { "ready" } else { "not_ready" }, checks, info };
     let mut res = if ready { HttpResponse::Ok() } else { HttpResponse::ServiceUnavailable() };
     res.insert_header((actix_web::http::header::CACHE_CONTROL, "no-store")).json(body)
 }
