@@ -33,10 +33,17 @@ struct TxCursor {
     offset: usize,
 }
 
-fn first_cursor(q: &TransactionQuery) -> TxCursor {
+/// The first page's window; refused when longer than `upstream.transaction_window_max_days` (the
+/// platform caps it; refusing beats answering a silently truncated history).
+fn first_cursor(state: &AppState, q: &TransactionQuery) -> Result<TxCursor, ApiError> {
     let today = Utc::now().date_naive();
     let to = q.to.unwrap_or(today);
-    TxCursor { from: q.from.unwrap_or(to - Duration::days(30)), to, page: 1, offset: 0 }
+    let cap = i64::from(state.settings.upstream.transaction_window_max_days);
+    let from = q.from.unwrap_or(to - Duration::days(30.min(if cap > 0 { cap } else { 30 })));
+    if cap > 0 && (to - from).num_days() >= cap {
+        return Err(ApiError::field("/from", format!("the window from..to must be shorter than {cap} days")));
+    }
+    Ok(TxCursor { from, to, page: 1, offset: 0 })
 }
 
 async fn scan(
@@ -62,8 +69,10 @@ async fn scan(
         let items = reply.result.map(|p| p.list).unwrap_or_default();
         let n = items.len();
         for (i, item) in items.into_iter().enumerate().skip(cur.offset) {
+            // The platform's cardId filter is not trusted (a platform that ignores it would leak
+            // another card's rows): filter the page ourselves.
             let mine = match (&card_id, owned_cache.get(&item.card_id)) {
-                (Some(_), _) => true,
+                (Some(id), _) => *id == item.card_id,
                 (None, Some(m)) => *m,
                 (None, None) => {
                     let m = state.ownership.get(tenant, ObjectKind::Card, &item.card_id).await?.is_some();
@@ -102,7 +111,8 @@ pub async fn list_card_transactions(
 ) -> Result<HttpResponse, ApiError> {
     owned(&state, &who.tenant, ObjectKind::Card, &id, "card_not_found").await?;
     let list = format!("tx:{}", id.as_str());
-    let cur = decode_cursor(&state, &who.tenant, &list, q.0.cursor.as_deref())?.unwrap_or_else(|| first_cursor(&q.0));
+    let cur = decode_cursor(&state, &who.tenant, &list, q.0.cursor.as_deref())?
+        .map_or_else(|| first_cursor(&state, &q.0), Ok)?;
     let (data, next) = scan(&state, &who.tenant, Some(id.to_string()), cur, q.0.limit.unwrap_or(20)).await?;
     Ok(page(data, encode_cursor(&state, &who.tenant, &list, next)))
 }
@@ -117,7 +127,8 @@ pub async fn list_transactions(
     who: Principal,
     q: ValidQuery<TransactionQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let cur = decode_cursor(&state, &who.tenant, "tx", q.0.cursor.as_deref())?.unwrap_or_else(|| first_cursor(&q.0));
+    let cur = decode_cursor(&state, &who.tenant, "tx", q.0.cursor.as_deref())?
+        .map_or_else(|| first_cursor(&state, &q.0), Ok)?;
     let (data, next) = scan(&state, &who.tenant, None, cur, q.0.limit.unwrap_or(20)).await?;
     Ok(page(data, encode_cursor(&state, &who.tenant, "tx", next)))
 }

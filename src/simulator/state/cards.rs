@@ -172,7 +172,7 @@ impl State {
                 self.usable_holder(id)?;
                 Some(id.to_owned())
             }
-            None if spec.holder_required => return Err(SimError::holder_not_registered()),
+            None if spec.holder_required => return Err(SimError::holder_required()),
             None => None,
         };
         validate::opt_text("cardAlias", req.card_alias.as_deref(), 64)?;

@@ -1,0 +1,275 @@
+//! `card-gateway upstream-check`, black-box: the real check (real MerchantClient and envelope) against
+//! the real simulator, in its default speech and in each dialect, plus the guarded write sequence,
+//! webhook capture, and the gateway reading the facts file.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../common/mod.rs"]
+mod common;
+
+use std::time::Duration;
+
+use card_gateway::{
+    config::{Settings, simulator::ErrorCodeStyle, upstream::UpstreamMode},
+    sensitive::Reveal as _,
+    upstream::{
+        MerchantClient, Operation,
+        facts::{CodeType, UpstreamFacts, Verdict},
+    },
+    upstream_check::{self, CheckOptions, report::Report, shape::Severity},
+};
+use rust_decimal::Decimal;
+
+fn settings(tweak: impl FnOnce(&mut Settings)) -> Settings {
+    let mut s = common::test_settings();
+    tweak(&mut s);
+    s
+}
+
+fn fast() -> CheckOptions {
+    CheckOptions { order_wait: Duration::from_secs(5), ..CheckOptions::default() }
+}
+
+async fn check(s: &Settings) -> Report {
+    upstream_check::run(s, &fast(), &mut |_| panic!("the embedded simulator needs no confirmation")).await.unwrap()
+}
+
+fn step<'a>(r: &'a Report, name: &str) -> &'a upstream_check::report::Step {
+    r.steps.iter().find(|s| s.name == name).unwrap_or_else(|| panic!("no step {name}: {}", r.to_table()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn against_the_default_simulator_every_step_passes_and_every_verdict_is_known() {
+    let r = check(&settings(|_| {})).await;
+    assert!(r.ok, "{}", r.to_table());
+    assert!(r.steps.iter().all(|s| s.status == Severity::Info), "{}", r.to_table());
+    assert_eq!(r.facts.user_req_no_deduplicated, Verdict::Yes);
+    assert_eq!(r.facts.order_query_filters_by_user_req_no, Verdict::Yes);
+    assert!(r.facts.order_visible_after_ms.is_some());
+    assert_eq!(r.facts.error_codes_typed_as, CodeType::String);
+    assert!(r.facts.async_answers_seen_for.is_empty());
+    let table = r.to_table();
+    for line in [
+        "userReqNo de-duplicated: yes",
+        "order inquiry filters by userReqNo: yes",
+        "error codes typed as: string",
+        "async answers seen for: none",
+    ] {
+        assert!(table.contains(line), "{table}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asynchronous_answers_are_reported_per_operation() {
+    let r = check(&settings(|s| {
+        s.simulator.async_operations = vec!["card_recharge".into()];
+        s.simulator.async_delay_ms = 50;
+    }))
+    .await;
+    assert!(r.ok, "{}", r.to_table());
+    assert_eq!(r.facts.async_answers_seen_for, vec!["card_recharge".to_owned()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operation_on_another_path_names_its_paths_key() {
+    let r = check(&settings(|s| {
+        s.simulator.dialect.paths.insert("card_page".into(), "/openapi/vcc/card/list".into());
+    }))
+    .await;
+    assert!(!r.ok);
+    let s = step(&r, "card_page");
+    assert_eq!(s.status, Severity::Fail);
+    assert_eq!(s.config_key.as_deref(), Some("upstream.paths.card_page"));
+    assert!(r.to_table().contains("→ change upstream.paths.card_page"), "{}", r.to_table());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn error_codes_sent_as_numbers_are_the_verdict() {
+    let r = check(&settings(|s| s.simulator.dialect.error_codes = ErrorCodeStyle::Number)).await;
+    assert_eq!(r.facts.error_codes_typed_as, CodeType::Number);
+    assert!(r.to_table().contains("error codes typed as: number"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn iso_dates_name_the_datetime_format_key() {
+    let r = check(&settings(|s| s.simulator.dialect.datetime = "%Y-%m-%dT%H:%M:%S%:z".into())).await;
+    let s = step(&r, "card_info (new card)");
+    let f = s.findings.iter().find(|f| f.path == "createTime").unwrap_or_else(|| panic!("{}", r.to_table()));
+    assert_eq!(f.problem, "date_format");
+    assert_eq!(f.config_key.as_deref(), Some("upstream.formats.datetime"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_fields_are_reported_optional_or_failing() {
+    let r = check(&settings(|s| s.simulator.dialect.omit_fields = vec!["cardStatusDesc".into(), "ccy".into()])).await;
+    let info = step(&r, "card_info (new card)");
+    assert!(info.findings.iter().any(|f| f.path == "cardStatusDesc" && f.problem == "absent_optional"));
+    assert_eq!(info.status, Severity::Info);
+    let balance = step(&r, "account_balance");
+    assert_eq!(balance.status, Severity::Fail);
+    assert!(balance.findings.iter().any(|f| f.path == "[].ccy" && f.problem == "missing"), "{}", r.to_table());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_inquiry_that_ignores_its_filter_is_the_verdict() {
+    let r = check(&settings(|s| s.simulator.dialect.order_query_ignores_filter = true)).await;
+    assert_eq!(r.facts.order_query_filters_by_user_req_no, Verdict::No, "{}", r.to_table());
+    assert!(r.to_table().contains("order inquiry filters by userReqNo: no"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_visible_only_after_a_delay_are_measured() {
+    let r = check(&settings(|s| s.simulator.dialect.order_visible_after_ms = 400)).await;
+    let ms = r.facts.order_visible_after_ms.unwrap_or_else(|| panic!("{}", r.to_table()));
+    assert!(ms >= 400, "{ms}");
+    assert!(r.ok, "{}", r.to_table());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_are_refused_without_confirmation_before_any_call() {
+    let s = settings(|_| {});
+    let sim = common::start_simulator(&s).await;
+    let mut http = s.clone();
+    http.upstream.mode = UpstreamMode::Http;
+    http.upstream.base_url = sim.base_url();
+    let opts = CheckOptions { allow_writes: true, ..fast() };
+    let mut asked = 0;
+    let err = upstream_check::run(&http, &opts, &mut |_| {
+        asked += 1;
+        false
+    })
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("refused"), "{err}");
+    assert_eq!(asked, 1);
+    for op in Operation::ALL {
+        assert_eq!(sim.calls(*op), 0, "{op} was called");
+    }
+    // Without --allow-writes, a real platform is only read.
+    let r = upstream_check::run(&http, &fast(), &mut |_| panic!("not asked")).await.unwrap();
+    assert!(!r.writes);
+    assert_eq!(sim.calls(Operation::CardApply), 0);
+    assert!(r.to_table().contains("userReqNo de-duplicated: unknown"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_write_sequence_moves_no_net_money_and_prints_no_card_data() {
+    let s = settings(|s| {
+        s.simulator.card_issue_fee = Decimal::ZERO;
+        s.simulator.recharge_fee_rate = Decimal::ZERO;
+    });
+    let sim = common::start_simulator(&s).await;
+    let mut http = s.clone();
+    http.upstream.mode = UpstreamMode::Http;
+    http.upstream.base_url = sim.base_url();
+    let opts = CheckOptions { allow_writes: true, yes: true, ..fast() };
+    let r = upstream_check::run(&http, &opts, &mut |_| panic!("--yes was given")).await.unwrap();
+    assert!(r.ok, "{}", r.to_table());
+    assert_eq!(r.facts.user_req_no_deduplicated, Verdict::Yes);
+    let state = sim.state();
+    assert_eq!(state.ledger.merchant, state.ledger.initial, "{}", r.to_table());
+    assert_eq!(state.cards.len(), 1);
+    assert_eq!(sim.calls(Operation::CardRecharge), 2);
+    assert_eq!(sim.calls(Operation::CardCancel), 1);
+    assert_eq!(r.net_account_change.as_deref().map(|n| n.starts_with("0")), Some(true), "{:?}", r.net_account_change);
+    let steps: Vec<&str> = r.money.iter().map(|m| m.step.as_str()).collect();
+    assert_eq!(steps, ["card_apply", "card_recharge", "card_recharge (repeat)", "card_refund", "card_cancel"]);
+    let printed = format!("{}{}", r.to_table(), r.to_json());
+    let card = &state.cards[0];
+    assert!(!printed.contains(card.pan.expose()), "PAN printed");
+    assert!(!printed.contains(&format!("\"{}\"", card.cvv.expose())), "CVV printed");
+    // The card is cancelled.
+    let again = sim.state().cards[0].status;
+    assert_eq!(format!("{again:?}"), "Cancelled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_capture_classifies_types_and_stores_redacted_samples() {
+    let s = settings(|_| {});
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let samples = dir.path().to_path_buf();
+    let capture = {
+        let s = s.clone();
+        let samples = samples.clone();
+        tokio::spawn(async move {
+            upstream_check::webhooks::capture(&s, listener, Duration::from_secs(3), Some(samples)).await.unwrap()
+        })
+    };
+    let mut sim_settings = s.clone();
+    sim_settings.simulator.webhook_url = format!("http://{addr}/webhooks");
+    let sim = common::start_simulator(&sim_settings).await;
+    let codec = card_gateway::startup::load_codec(&s).unwrap();
+    let client = MerchantClient::new(&s.upstream, &sim.base_url(), codec).unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let req = card_gateway::upstream::wire::card::CardApplyRequest {
+        user_req_no: "cg1chkcapture1".into(),
+        local_currency: "USD".into(),
+        start_date: (today + chrono::Duration::days(1)).format("%Y-%m-%d").to_string(),
+        end_date: (today + chrono::Duration::days(400)).format("%Y-%m-%d").to_string(),
+        auth_limit_amount: Some(Decimal::from(5)),
+        enable_multi_use: None,
+        enable_currency_check: Some(1),
+        card_alias: None,
+        bin_range_id: Some("222929".into()),
+        channel_type: Some(1),
+        group_id: None,
+        card_user_id: None,
+        scene_code: None,
+        air_line_code: None,
+    };
+    let card = client.card_apply(&req).await.unwrap().result.unwrap().card_id.unwrap();
+    let otp = sim
+        .send_3ds_otp(
+            &card,
+            &card_gateway::simulator::OtpSpec { amount: Decimal::ONE, currency: None, merchant_name: None },
+        )
+        .unwrap();
+    let report = capture.await.unwrap();
+    assert!(report.received >= 2, "{}", report.to_table());
+    let operate = &report.types["card_operate"];
+    assert_eq!(operate.expected_shape, Some("card_operate (A)"));
+    assert_eq!(operate.sealing.get("data_encrypted"), Some(&operate.count));
+    assert!(operate.findings.iter().all(|f| f.severity < Severity::Fail), "{}", report.to_table());
+    assert!(report.types.contains_key("card_3ds_otp"), "{}", report.to_table());
+    let pan = sim.state().cards[0].pan.expose().to_owned();
+    let mut files = 0;
+    for entry in std::fs::read_dir(&samples).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        files += 1;
+        assert!(!text.contains(&pan), "PAN in a sample: {text}");
+        assert!(!text.contains(otp.code.expose()), "OTP in a sample: {text}");
+    }
+    assert!(files >= 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_reads_the_facts_file_and_shows_it_in_readyz() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("facts.toml").to_str().unwrap().to_owned();
+    let facts = UpstreamFacts {
+        checked_at: "2026-12-02T09:00:00Z".into(),
+        user_req_no_deduplicated: Verdict::No,
+        order_query_filters_by_user_req_no: Verdict::No,
+        error_codes_typed_as: CodeType::Number,
+        ..Default::default()
+    };
+    facts.save(&path).unwrap();
+    let app = common::spawn_with(|s| s.upstream.facts_file = path.clone()).await;
+    assert_eq!(app.state.facts.dedupes_requests(), Verdict::No);
+    let res = app.client.get(format!("{}/readyz", app.base)).send().await.unwrap();
+    let body: serde_json::Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
+    let f = &body["info"]["upstream_facts"];
+    assert_eq!(f["user_req_no_deduplicated"], "no", "{body}");
+    assert_eq!(f["order_query_filters_by_user_req_no"], "no");
+    assert_eq!(f["error_codes_typed_as"], "number");
+
+    // No file: every verdict unknown. A broken file: start-up refuses.
+    let app = common::spawn_with(|s| s.upstream.facts_file = format!("{path}.absent")).await;
+    assert_eq!(app.state.facts.dedupes_requests(), Verdict::Unknown);
+    std::fs::write(&path, "user_req_no_deduplicated = \"perhaps\"").unwrap();
+    let mut broken = common::test_settings();
+    broken.upstream.facts_file = path.clone();
+    let err = card_gateway::startup::Application::build(broken).await.err().expect("refused");
+    assert!(err.to_string().contains("not a valid facts file"), "{err}");
+}
