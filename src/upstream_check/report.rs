@@ -73,11 +73,8 @@ impl Report {
         let mut out = String::new();
         let _ =
             writeln!(out, "upstream-check against {} ({}, writes {})", self.base_url, self.mode, on_off(self.writes));
-        let _ = writeln!(
-            out,
-            "\n{:<34} {:<5} {:>4} {:<12} {:<8} {:>7}  {}",
-            "STEP", "", "HTTP", "ENVELOPE", "CODE", "MS", "RESULT"
-        );
+        let header = format!("{:<34} {:<5} {:>4} {:<12} {:<8} {:>7}", "STEP", "", "HTTP", "ENVELOPE", "CODE", "MS");
+        let _ = writeln!(out, "\n{header}  RESULT");
         for s in &self.steps {
             let _ = writeln!(
                 out,
