@@ -60,6 +60,9 @@ pub struct SimulatorSettings {
     pub max_body_bytes: usize,
     /// Synchronous card operations also POST a `card_operate` webhook, as the platform reports every order.
     pub sync_operation_webhooks: bool,
+    /// `true`: a repeated `userReqNo`/`serialNumber` answers the first answer (the platform's
+    /// de-duplication, INFERRED); `false`: it is a new order that moves money again.
+    pub dedupe_requests: bool,
     /// Deadline of one webhook POST attempt, in milliseconds.
     pub webhook_timeout_ms: u64,
     /// Fee on cross-border authorisations as a fraction of the amount (`trade_fee` type 97).

@@ -9,7 +9,7 @@ use crate::{
         operation::{OperationKind, OperationStatus},
     },
     error::ApiError,
-    operations::record::{StoredOperation, save},
+    operations::record::{Created, StoredOperation, claim_created, transition},
     state::AppState,
     tenancy::ObjectKind,
     upstream::{
@@ -119,45 +119,61 @@ pub async fn fetch_result(state: &AppState, op: &StoredOperation) -> Result<Opti
     }
 }
 
-/// Applies the platform's order state to an operation and saves it. Idempotent: a final operation
-/// is never changed again (duplicate or out-of-order webhooks converge on the first final state).
+/// Applies the platform's order state to an operation (compare-and-set). Idempotent: a settled
+/// operation is never changed again (duplicate or out-of-order webhooks converge on the first final
+/// state, and an answer arriving after its webhook cannot undo it).
 pub async fn apply(state: &AppState, op: &mut StoredOperation, order: &OrderState) -> Result<(), ApiError> {
-    if op.op.status.is_final() {
+    if op.is_settled() {
         return Ok(());
     }
-    if op.op.upstream_order_id.is_none() {
-        op.op.upstream_order_id = order.order_id.clone();
+    let mut result = None;
+    if order.status == OrderStatus::Succeeded {
+        claim_created_from_order(state, op, order).await?;
+        result = match fetch_result(state, op).await {
+            Ok(r) => r,
+            Err(e) => {
+                // The order succeeded; the resource view can be refreshed later.
+                tracing::warn!(error = %e, operation.id = %op.op.id, "could not fetch the result of a finished order");
+                None
+            }
+        };
     }
-    match order.status {
-        OrderStatus::Pending => {
-            if op.op.status == OperationStatus::Unknown {
-                op.op.status = OperationStatus::Pending;
+    let failure = {
+        let mut e = ApiError::new(
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "upstream_order_failed",
+            "the card platform reported the order as failed",
+        );
+        e.upstream_code = order.error_code.clone();
+        e.upstream_message = order.error_msg.as_deref().map(crate::upstream::client::sanitize_message);
+        e.to_problem()
+    };
+    let target = op.op.target.clone();
+    transition(state, op, |op| {
+        if op.is_settled() {
+            return false;
+        }
+        let before = (op.op.status, op.applied, op.op.upstream_order_id.clone());
+        if op.op.upstream_order_id.is_none() {
+            op.op.upstream_order_id = order.order_id.clone();
+        }
+        match order.status {
+            OrderStatus::Pending => op.accept(None),
+            OrderStatus::Failed => op.fail(failure.clone(), false),
+            OrderStatus::Succeeded => {
+                if op.op.target.as_ref().is_none_or(|t| t.id.is_none()) {
+                    op.op.target = target.clone();
+                }
+                op.succeed(result.clone());
             }
         }
-        OrderStatus::Failed => {
-            let mut e = ApiError::new(
-                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "upstream_order_failed",
-                "the card platform reported the order as failed",
-            );
-            e.upstream_code = order.error_code.clone();
-            e.upstream_message = order.error_msg.as_deref().map(crate::upstream::client::sanitize_message);
-            op.fail(e.to_problem());
-        }
-        OrderStatus::Succeeded => {
-            claim_created_from_order(state, op, order).await?;
-            let result = match fetch_result(state, op).await {
-                Ok(r) => r,
-                Err(e) => {
-                    // The order succeeded; the resource view can be refreshed later.
-                    tracing::warn!(error = %e, operation.id = %op.op.id, "could not fetch the result of a finished order");
-                    None
-                }
-            };
-            op.succeed(result);
-        }
+        before != (op.op.status, op.applied, op.op.upstream_order_id.clone())
+    })
+    .await?;
+    if op.op.status == OperationStatus::Failed {
+        super::caps::release(state, op).await;
     }
-    save(state, op).await
+    Ok(())
 }
 
 /// A successful create records the new card or group as the operation's tenant's.
@@ -173,17 +189,16 @@ async fn claim_created_from_order(
     };
     let Some(id) = id else { return Ok(()) };
     let ctx = op.context.clone();
-    let attrs = [
-        ("group_id", ctx.group_id.as_deref()),
-        ("cardholder_id", ctx.cardholder_id.as_deref()),
-        ("currency", ctx.currency.as_deref()),
-    ];
-    super::record::claim_created(state, op, kind, &id, &attrs).await
+    let created = Created::new(kind, id)
+        .attr("group_id", ctx.group_id.as_deref())
+        .attr("cardholder_id", ctx.cardholder_id.as_deref())
+        .attr("currency", ctx.currency.as_deref());
+    claim_created(state, op, &created).await
 }
 
-/// Brings a non-final card-order operation up to date by asking the platform.
+/// Brings an unsettled card-order operation up to date by asking the platform.
 pub async fn refresh(state: &AppState, op: &mut StoredOperation) -> Result<(), ApiError> {
-    if op.op.status.is_final() || !op.op.kind.is_card_order() {
+    if op.is_settled() || !op.op.kind.is_card_order() {
         return Ok(());
     }
     match query_order(state, &op.op.user_req_no).await {

@@ -10,5 +10,5 @@ pub mod probe;
 pub mod wire;
 
 pub use client::{MerchantClient, Reply};
-pub use error::{ErrorSource, UpstreamError, UpstreamErrorKind};
+pub use error::{Applied, ErrorSource, UpstreamError, UpstreamErrorKind};
 pub use ops::Operation;
