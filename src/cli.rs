@@ -73,6 +73,10 @@ pub struct UpstreamCheckArgs {
     /// Target currency of the exchange-rate probe.
     #[arg(long, default_value = "EUR")]
     pub rate_target: String,
+    /// With --allow-writes, also open a card group and run group recharge, refund, freeze, unfreeze
+    /// and close (always done against the embedded simulator).
+    #[arg(long)]
+    pub groups: bool,
     /// Where to write the verdicts (default: upstream.facts_file when talking to a real platform;
     /// nothing is written for the embedded simulator unless this is given).
     #[arg(long)]

@@ -194,6 +194,11 @@ fn load_facts(settings: &Settings) -> anyhow::Result<Arc<crate::upstream::facts:
         tracing::info!(file = %settings.upstream.facts_file, "upstream facts: none measured (run `card-gateway upstream-check`); every verdict is unknown");
     } else {
         tracing::info!(checked_at = %facts.checked_at, "upstream facts: {}", facts.summary());
+        if settings.idempotency.platform_dedupes && facts.dedupes_requests() == crate::upstream::facts::Verdict::No {
+            tracing::warn!(
+                "idempotency.platform_dedupes = true, but upstream-check measured that the platform does not de-duplicate userReqNo: nothing is resent automatically"
+            );
+        }
         if settings.upstream.mode == UpstreamMode::Http && facts.base_url != settings.upstream.base_url {
             tracing::warn!(measured = %facts.base_url, configured = %settings.upstream.base_url, "upstream facts were measured against another base URL");
         }

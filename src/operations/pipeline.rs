@@ -256,15 +256,20 @@ async fn recover(state: &AppState, spec: &WriteSpec, mut op: StoredOperation) ->
                 }
                 return Ok(Recovery::Answer(respond_known(&op, spec.view)));
             }
-            Ok(None) if quiet.is_zero() => {
+            Ok(None) if quiet.is_zero() && !measured_no_dedupe(state) => {
                 crate::metrics::upstream_resend(op.op.kind.name(), "no_trace_after_quiet_period");
                 return Ok(Recovery::Send(Box::new(op)));
+            }
+            Ok(None) if quiet.is_zero() => {
+                // `upstream-check` measured that a repeated userReqNo is a new order: an order that is
+                // merely late to show would be paid twice. Never resent; asked again on every read.
+                tracing::warn!(operation.id = %op.op.id, "no trace of the order, but the platform does not de-duplicate userReqNo (upstream facts): not resent");
             }
             Ok(None) => {}
             Err(e) => tracing::warn!(operation.id = %op.op.id, error = %e, "order inquiry failed while recovering"),
         }
     } else if quiet.is_zero() {
-        if state.settings.idempotency.platform_dedupes {
+        if state.settings.idempotency.platform_dedupes && !measured_no_dedupe(state) {
             // The platform answers a repeated request number with its first answer: asking again is
             // the only inquiry this kind has.
             crate::metrics::upstream_resend(op.op.kind.name(), "platform_dedupes");
@@ -274,6 +279,13 @@ async fn recover(state: &AppState, spec: &WriteSpec, mut op: StoredOperation) ->
     }
     mark_unknown(state, &mut op).await?;
     Ok(Recovery::Answer(still_unknown(state, &op)))
+}
+
+/// `upstream-check` measured that the platform does NOT de-duplicate a repeated `userReqNo`
+/// (`upstream.facts_file`): then nothing is ever resent automatically after an unknown outcome, whatever
+/// `idempotency.platform_dedupes` says.
+fn measured_no_dedupe(state: &AppState) -> bool {
+    state.facts.dedupes_requests() == crate::upstream::facts::Verdict::No
 }
 
 /// Time left of the quiet period after the last send (zero once over).

@@ -13,7 +13,8 @@ use crate::{
     state::AppState,
     tenancy::ObjectKind,
     upstream::{
-        UpstreamError,
+        Operation, UpstreamError, UpstreamErrorKind,
+        facts::Verdict,
         wire::{
             card::CardInfoRequest,
             common::PageRequest,
@@ -81,22 +82,46 @@ impl OrderState {
 
 /// Asks the platform about an order by request number. `Ok(None)`: it has no such order.
 pub async fn query_order(state: &AppState, user_req_no: &str) -> Result<Option<OrderState>, UpstreamError> {
-    let req = OrderQueryRequest {
-        page: PageRequest { current_page: 1, page_size: 10 },
-        user_req_no: Some(user_req_no.to_owned()),
-        card_id: None,
-        group_id: None,
-        status: None,
-        op_type: None,
-        begin_time: None,
-        end_time: None,
-    };
-    let page = state.upstream.order_query(&req).await?;
-    Ok(page
-        .result
-        .and_then(|p| p.list.into_iter().find(|o| o.user_req_no == user_req_no))
-        .map(|o| OrderState::from_record(&o, state)))
+    // The page is always filtered here too; when `upstream-check` measured that the platform ignores
+    // the `userReqNo` filter, the order may sit on any page, so every page is read (up to a bound).
+    let unfiltered = state.facts.order_query_filters() == Verdict::No;
+    let (size, pages) = if unfiltered { (UNFILTERED_PAGE_SIZE, UNFILTERED_MAX_PAGES) } else { (10, 1) };
+    for current_page in 1..=pages {
+        let req = OrderQueryRequest {
+            page: PageRequest { current_page, page_size: size },
+            user_req_no: Some(user_req_no.to_owned()),
+            card_id: None,
+            group_id: None,
+            status: None,
+            op_type: None,
+            begin_time: None,
+            end_time: None,
+        };
+        let page = state.upstream.order_query(&req).await?;
+        let Some(page) = page.result else { return Ok(None) };
+        let n = page.list.len();
+        let exhausted = i64::try_from(n).is_ok_and(|n| n < size)
+            || page.total_count.is_some_and(|t| current_page.saturating_mul(size) >= t);
+        if let Some(o) = page.list.into_iter().find(|o| o.user_req_no == user_req_no) {
+            return Ok(Some(OrderState::from_record(&o, state)));
+        }
+        if !unfiltered || exhausted {
+            return Ok(None);
+        }
+    }
+    // Not found, but not every page was read: "no trace" cannot be concluded (a resend could move
+    // money twice), so this is a failed inquiry.
+    Err(UpstreamError::new(
+        Operation::OrderQuery,
+        UpstreamErrorKind::Decode(format!(
+            "order {user_req_no} not within {UNFILTERED_MAX_PAGES} pages of an order inquiry that ignores its filter"
+        )),
+    ))
 }
+
+/// Pages read when the platform's order inquiry ignores its `userReqNo` filter.
+const UNFILTERED_PAGE_SIZE: i64 = 50;
+const UNFILTERED_MAX_PAGES: i64 = 20;
 
 /// The resource an operation acts on, as the public API shows it (masked).
 pub async fn fetch_result(state: &AppState, op: &StoredOperation) -> Result<Option<serde_json::Value>, UpstreamError> {

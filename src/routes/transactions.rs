@@ -39,9 +39,12 @@ fn first_cursor(state: &AppState, q: &TransactionQuery) -> Result<TxCursor, ApiE
     let today = Utc::now().date_naive();
     let to = q.to.unwrap_or(today);
     let cap = i64::from(state.settings.upstream.transaction_window_max_days);
-    let from = q.from.unwrap_or(to - Duration::days(30.min(if cap > 0 { cap } else { 30 })));
+    // Both days are included (00:00:00 of `from` to 23:59:59 of `to`), so from..to spans
+    // (to - from) + 1 days; the default window (to - 30 days) is shortened to fit a smaller cap.
+    let default_back = if cap > 0 { (cap - 1).min(30) } else { 30 };
+    let from = q.from.unwrap_or(to - Duration::days(default_back));
     if cap > 0 && (to - from).num_days() >= cap {
-        return Err(ApiError::field("/from", format!("the window from..to must be shorter than {cap} days")));
+        return Err(ApiError::field("/from", format!("from..to may span at most {cap} days, both included")));
     }
     Ok(TxCursor { from, to, page: 1, offset: 0 })
 }

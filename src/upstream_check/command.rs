@@ -55,6 +55,7 @@ pub async fn run(settings: &Settings, args: &UpstreamCheckArgs) -> anyhow::Resul
         amount: Decimal::from_str(args.amount.trim()).context("--amount must be a decimal such as 1.00")?,
         order_wait: duration("--order-wait", &args.order_wait)?,
         rate_target: args.rate_target.trim().to_ascii_uppercase(),
+        groups: args.groups,
     };
     let report = super::run(settings, &opts, &mut ask).await?;
     if args.json {

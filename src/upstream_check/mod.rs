@@ -56,6 +56,9 @@ pub struct CheckOptions {
     pub order_wait: Duration,
     /// Second currency of the exchange-rate probe.
     pub rate_target: String,
+    /// Add the group steps (apply, recharge, refund, freeze, unfreeze, close) to the write sequence;
+    /// always on against the embedded simulator.
+    pub groups: bool,
 }
 
 impl Default for CheckOptions {
@@ -68,6 +71,7 @@ impl Default for CheckOptions {
             amount: Decimal::ONE,
             order_wait: Duration::from_secs(30),
             rate_target: "EUR".into(),
+            groups: false,
         }
     }
 }
@@ -105,10 +109,22 @@ pub async fn run(
             (settings.upstream.base_url.clone(), None, opts.allow_writes && !opts.read_only, "http")
         }
     };
+    let groups = opts.groups || sim.is_some();
     if writes && sim.is_none() && !opts.yes {
+        let group_part = if groups {
+            format!(
+                ", then opens a card group and moves up to {} {} through it (apply, recharge, refund, freeze, \
+                 unfreeze, close)",
+                opts.amount * Decimal::from(2),
+                opts.currency
+            )
+        } else {
+            String::new()
+        };
         let what = format!(
             "This applies for a card on {base_url} and moves up to {} {} through it (apply, recharge twice with one \
-             request number, refund, cancel). Every movement is printed and the card is cancelled at the end.",
+             request number, refund, cancel){group_part}. Every movement is printed; the card is cancelled (and the \
+             group closed) at the end.",
             opts.amount * Decimal::from(3),
             opts.currency
         );
@@ -119,7 +135,7 @@ pub async fn run(
     let mut c = Checker::new(settings, client, clock);
     c.reads(opts).await;
     if writes {
-        writes::sequence(&mut c, opts).await;
+        writes::sequence(&mut c, &CheckOptions { groups, ..opts.clone() }).await;
     }
     let report = c.finish(&base_url, mode, writes);
     if let Some(sim) = sim {
@@ -160,6 +176,10 @@ pub(crate) struct Checker<'a> {
     visible_after_ms: Option<u64>,
     visible_detail: String,
     net: Option<String>,
+    /// Money the sequence could not return (a failed cancel or close), one line each.
+    left_behind: Vec<String>,
+    /// Steps skipped and why.
+    notes: Vec<String>,
 }
 
 impl<'a> Checker<'a> {
@@ -182,6 +202,8 @@ impl<'a> Checker<'a> {
             visible_after_ms: None,
             visible_detail: "unknown (no order was created)".into(),
             net: None,
+            left_behind: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -445,6 +467,8 @@ impl<'a> Checker<'a> {
             facts,
             ok,
             net_account_change: self.net,
+            left_behind: self.left_behind,
+            notes: self.notes,
         }
     }
 }

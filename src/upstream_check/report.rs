@@ -57,6 +57,11 @@ pub struct Report {
     /// Net change of the merchant account over the whole run, per currency, when measured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub net_account_change: Option<String>,
+    /// Money the write sequence could not return (a failed cancel or close), one line each; empty
+    /// when everything it moved came back (fees aside).
+    pub left_behind: Vec<String>,
+    /// Steps skipped and why.
+    pub notes: Vec<String>,
 }
 
 impl Report {
@@ -115,6 +120,17 @@ impl Report {
             if let Some(net) = &self.net_account_change {
                 let _ = writeln!(out, "  net change of the merchant account: {net}");
             }
+            if self.left_behind.is_empty() {
+                let _ = writeln!(out, "  money left behind: none");
+            } else {
+                let _ = writeln!(out, "  MONEY LEFT BEHIND:");
+                for l in &self.left_behind {
+                    let _ = writeln!(out, "    {l}");
+                }
+            }
+        }
+        for n in &self.notes {
+            let _ = writeln!(out, "note: {n}");
         }
         let _ = writeln!(out, "\nVerdicts:");
         for v in &self.verdicts {

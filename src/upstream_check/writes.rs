@@ -1,7 +1,10 @@
-//! The guarded write sequence: card apply → card inquiry → recharge → the same recharge again with the
-//! same `userReqNo` → order inquiry by that number → refund → cancel. The card is cancelled at the end
-//! whatever failed on the way (cancelling returns its balance). Every movement of the merchant account
-//! is measured with balance reads around it; card data is never printed (only field names are).
+//! The guarded write sequence: card apply → card inquiry → recharge → order inquiry by its number →
+//! the same recharge again with the same `userReqNo` → refund (and a second refund when the repeat
+//! moved money again) → cancel; then, with `groups`, group apply → group inquiry → group recharge →
+//! group refund → freeze → unfreeze → close. The card is cancelled and the group closed at the end
+//! whatever failed on the way (both return their balance); whatever could not be returned is listed
+//! as money left behind. Every movement of the merchant account is measured with balance reads
+//! around it; card data is never printed (only field names are).
 
 use std::time::{Duration, Instant};
 
@@ -22,6 +25,7 @@ use crate::upstream::{
             RefundRequest,
         },
         common::{OrderAck, Page},
+        group::{GroupApplyRequest, GroupInfo, GroupInfoRequest, GroupUpdateRequest},
         order::OrderRecord,
     },
 };
@@ -32,10 +36,18 @@ const POLL: Duration = Duration::from_millis(100);
 pub(super) async fn sequence(c: &mut Checker<'_>, opts: &CheckOptions) {
     let cur = opts.currency.clone();
     let start_balance = c.balance(&cur).await;
-    let Some(card_id) = apply(c, opts).await else {
-        finish_net(c, &cur, start_balance).await;
-        return;
-    };
+    if let Some(card_id) = apply(c, opts).await {
+        card_sequence(c, opts, &card_id).await;
+    }
+    if opts.groups {
+        group_sequence(c, opts).await;
+    }
+    finish_net(c, &cur, start_balance).await;
+}
+
+async fn card_sequence(c: &mut Checker<'_>, opts: &CheckOptions, card_id: &str) {
+    let cur = opts.currency.clone();
+    let card_id = card_id.to_owned();
     let info = card_info(c, &card_id, "card_info (new card)").await;
     if info.is_some() {
         money_steps(c, opts, &card_id).await;
@@ -55,7 +67,13 @@ pub(super) async fn sequence(c: &mut Checker<'_>, opts: &CheckOptions) {
         "CANCEL FAILED: cancel the card by hand"
     };
     moved(c, "card_cancel", &cur, before, after, note);
-    finish_net(c, &cur, start_balance).await;
+    if ok == Severity::Fail {
+        let left = card_balance(c, &card_id).await;
+        c.left_behind.push(format!(
+            "card {card_id}: {} {cur} (the cancel failed; cancel it by hand)",
+            left.map_or_else(|| "an unknown balance".to_owned(), |b| b.to_string())
+        ));
+    }
 }
 
 async fn finish_net(c: &mut Checker<'_>, cur: &str, start: Option<Decimal>) {
@@ -119,6 +137,8 @@ async fn apply(c: &mut Checker<'_>, opts: &CheckOptions) -> Option<String> {
     let note = format!("card applied with limit {} {cur} (the account pays limit + issue fee)", opts.amount);
     moved(c, "card_apply", &cur, before, after, &note);
     if card_id.is_none() {
+        c.left_behind
+            .push(format!("a card applied by {r} with limit {} {cur}, id unknown: cancel it by hand", opts.amount));
         c.steps.push(super::report::Step {
             name: "card_apply (card id)".into(),
             operation: Op::CardApply.name(),
@@ -243,7 +263,154 @@ async fn money_steps(c: &mut Checker<'_>, opts: &CheckOptions, card_id: &str) {
     }
     let after = c.balance(&cur).await;
     moved(c, "card_refund", &cur, before, after, &format!("refund {} {cur} card → account", opts.amount));
+    if moved_again == Some(true) {
+        // The repeat was a second order: take its money back too, as its own step.
+        let before = c.balance(&cur).await;
+        let r = c.req_no();
+        let refund = RefundRequest { user_req_no: r.clone(), ..refund };
+        let ex = c.send(Op::CardRefund, &refund).await;
+        if c.record("card_refund (the repeat's money)", &ex, want()) < Severity::Fail && ex.is_async == Some(true) {
+            wait_final(c, &r, opts.order_wait).await;
+        }
+        let after = c.balance(&cur).await;
+        let note = format!("refund {} {cur} card → account (moved by the repeat)", opts.amount);
+        moved(c, "card_refund (repeat)", &cur, before, after, &note);
+    }
     card_info(c, card_id, "card_info (after refund)").await;
+}
+
+/// A shared BIN in the currency, from the BIN probe (the group needs a shared-card product).
+fn has_shared_bin(c: &Checker<'_>, cur: &str) -> bool {
+    let shared = c.settings.upstream.codes.channel_type_shared.to_string();
+    c.bins.iter().any(|b| {
+        (b.local_currency.is_empty() || b.local_currency == cur) && b.channel_type.as_deref() == Some(shared.as_str())
+    })
+}
+
+/// Group apply → inquiry → recharge → refund → freeze → unfreeze, then close whatever happened.
+async fn group_sequence(c: &mut Checker<'_>, opts: &CheckOptions) {
+    let cur = opts.currency.clone();
+    if !c.bins.is_empty() && !has_shared_bin(c, &cur) {
+        c.notes.push(format!("group steps skipped: the BIN list offers no shared-card product in {cur}"));
+        return;
+    }
+    let want = || Want::Answer(Root::Object(expected::ORDER_ACK), dec::<OrderAck>);
+    let before = c.balance(&cur).await;
+    let r = c.req_no();
+    let req = GroupApplyRequest {
+        user_req_no: r.clone(),
+        local_currency: cur.clone(),
+        auth_limit_amount: opts.amount,
+        group_alias: Some("upstream-check".into()),
+    };
+    let ex = c.send(Op::GroupApply, &req).await;
+    if c.record("group_apply", &ex, want()) == Severity::Fail {
+        return;
+    }
+    let mut group_id = ex.decode::<OrderAck>().and_then(Result::ok).and_then(|a| a.group_id);
+    if ex.is_async == Some(true) || group_id.is_none() {
+        group_id = wait_final(c, &r, opts.order_wait).await.and_then(|o| o.group_id).or(group_id);
+    }
+    let after = c.balance(&cur).await;
+    let note = format!("group opened with {} {cur} (shared balance)", opts.amount);
+    moved(c, "group_apply", &cur, before, after, &note);
+    let Some(group_id) = group_id else {
+        if let Some(step) = c.steps.last_mut() {
+            step.status = Severity::Fail;
+            step.summary = "no group id in the answer nor in order inquiry: check for a group to close by hand".into();
+        }
+        c.left_behind.push(format!("a group opened by {r} with {} {cur}, id unknown: close it by hand", opts.amount));
+        return;
+    };
+    let info = group_info(c, &group_id, "group_info (new group)").await;
+    if info.is_some() {
+        group_money_steps(c, opts, &group_id).await;
+    }
+    // Clean-up, whatever happened above: closing returns the shared balance.
+    let before = c.balance(&cur).await;
+    let closed = c.settings.upstream.codes.group_status_closed.clone();
+    let ok = group_update(c, opts, &group_id, &closed, "group_update (close)").await;
+    let after = c.balance(&cur).await;
+    let note =
+        if ok { "group closed; its balance returns to the account" } else { "CLOSE FAILED: close the group by hand" };
+    moved(c, "group_close", &cur, before, after, note);
+    if !ok {
+        let left = group_info(c, &group_id, "group_info (after a failed close)").await.and_then(|g| g.balance_amt);
+        c.left_behind.push(format!(
+            "group {group_id}: {} {cur} (the close failed; close it by hand)",
+            left.map_or_else(|| "an unknown balance".to_owned(), |b| b.to_string())
+        ));
+    }
+}
+
+async fn group_info(c: &mut Checker<'_>, group_id: &str, name: &str) -> Option<GroupInfo> {
+    let ex = c.send(Op::GroupInfo, &GroupInfoRequest { group_id: group_id.to_owned() }).await;
+    c.record(name, &ex, Want::Answer(Root::Object(expected::GROUP_INFO), dec::<GroupInfo>));
+    ex.decode::<GroupInfo>().and_then(Result::ok)
+}
+
+/// One status change; false when it failed (or the configured code is not a number).
+async fn group_update(c: &mut Checker<'_>, opts: &CheckOptions, group_id: &str, code: &str, name: &str) -> bool {
+    let Ok(status) = code.trim().parse::<i64>() else {
+        c.notes.push(format!("{name} skipped: upstream.codes.group_status_* must be numeric (is {code:?})"));
+        return false;
+    };
+    let r = c.req_no();
+    let req = GroupUpdateRequest { user_req_no: r.clone(), group_id: group_id.to_owned(), status };
+    let ex = c.send(Op::GroupUpdate, &req).await;
+    let ok = c.record(name, &ex, Want::Answer(Root::Object(expected::ORDER_ACK), dec::<OrderAck>)) < Severity::Fail;
+    if ok && ex.is_async == Some(true) {
+        wait_final(c, &r, opts.order_wait).await;
+    }
+    ok
+}
+
+async fn group_money_steps(c: &mut Checker<'_>, opts: &CheckOptions, group_id: &str) {
+    let cur = opts.currency.clone();
+    let shared = Some(c.settings.upstream.codes.channel_type_shared);
+    let want = || Want::Answer(Root::Object(expected::ORDER_ACK), dec::<OrderAck>);
+
+    let before = c.balance(&cur).await;
+    let r = c.req_no();
+    let recharge = RechargeRequest {
+        user_req_no: r.clone(),
+        card_id: None,
+        auth_limit_amount: opts.amount,
+        channel_type: shared,
+        group_id: Some(group_id.to_owned()),
+    };
+    let ex = c.send(Op::CardRecharge, &recharge).await;
+    let recharged = c.record("group_recharge", &ex, want()) < Severity::Fail;
+    if recharged && ex.is_async == Some(true) {
+        wait_final(c, &r, opts.order_wait).await;
+    }
+    let after = c.balance(&cur).await;
+    moved(c, "group_recharge", &cur, before, after, &format!("recharge {} {cur} → group", opts.amount));
+
+    if recharged {
+        let before = c.balance(&cur).await;
+        let r = c.req_no();
+        let refund = RefundRequest {
+            user_req_no: r.clone(),
+            card_id: None,
+            refund_amount: opts.amount,
+            channel_type: shared,
+            group_id: Some(group_id.to_owned()),
+        };
+        let ex = c.send(Op::CardRefund, &refund).await;
+        if c.record("group_refund", &ex, want()) < Severity::Fail && ex.is_async == Some(true) {
+            wait_final(c, &r, opts.order_wait).await;
+        }
+        let after = c.balance(&cur).await;
+        moved(c, "group_refund", &cur, before, after, &format!("refund {} {cur} group → account", opts.amount));
+    }
+
+    let codes = &c.settings.upstream.codes;
+    let (frozen, active) = (codes.group_status_frozen.clone(), codes.group_status_active.clone());
+    if group_update(c, opts, group_id, &frozen, "group_update (freeze)").await {
+        group_update(c, opts, group_id, &active, "group_update (unfreeze)").await;
+    }
+    group_info(c, group_id, "group_info (after updates)").await;
 }
 
 /// Polls order inquiry by `req_no` until the order shows; records the step, the filter verdict and the

@@ -273,3 +273,190 @@ async fn the_gateway_reads_the_facts_file_and_shows_it_in_readyz() {
     let err = card_gateway::startup::Application::build(broken).await.err().expect("refused");
     assert!(err.to_string().contains("not a valid facts file"), "{err}");
 }
+
+/// Runs the confirmed write sequence against a simulator started separately (a "real" platform).
+async fn writes_against(
+    sim_settings: &Settings,
+    groups: bool,
+) -> (Report, std::sync::Arc<card_gateway::simulator::SimHandle>) {
+    let sim = common::start_simulator(sim_settings).await;
+    let mut http = sim_settings.clone();
+    http.upstream.mode = UpstreamMode::Http;
+    http.upstream.base_url = sim.base_url();
+    let opts = CheckOptions { allow_writes: true, yes: true, groups, ..fast() };
+    let r = upstream_check::run(&http, &opts, &mut |_| panic!("--yes was given")).await.unwrap();
+    (r, sim)
+}
+
+fn no_fees(s: &mut Settings) {
+    s.simulator.card_issue_fee = Decimal::ZERO;
+    s.simulator.recharge_fee_rate = Decimal::ZERO;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_platform_that_does_not_deduplicate_is_the_verdict_and_the_repeat_is_refunded() {
+    let s = settings(|s| {
+        no_fees(s);
+        s.simulator.dedupe_requests = false;
+    });
+    let (r, sim) = writes_against(&s, false).await;
+    let table = r.to_table();
+    assert_eq!(r.facts.user_req_no_deduplicated, Verdict::No, "{table}");
+    assert!(
+        table.contains("userReqNo de-duplicated: no (repeat answered a NEW order id; money moved again: YES)"),
+        "{table}"
+    );
+    // The repeat moved the money a second time; the sequence took it back as its own step.
+    assert_eq!(sim.calls(Operation::CardRecharge), 2);
+    assert_eq!(sim.calls(Operation::CardRefund), 2, "{table}");
+    let steps: Vec<&str> = r.money.iter().map(|m| m.step.as_str()).collect();
+    assert_eq!(
+        steps,
+        ["card_apply", "card_recharge", "card_recharge (repeat)", "card_refund", "card_refund (repeat)", "card_cancel"]
+    );
+    let repeat = r.money.iter().find(|m| m.step == "card_recharge (repeat)").unwrap();
+    let delta: Option<Decimal> = repeat.account_delta.as_deref().and_then(|d| d.parse().ok());
+    assert_eq!(delta, Some(-Decimal::ONE), "{table}");
+    assert!(repeat.note.contains("not de-duplicated"), "{table}");
+    // No money left behind: the ledger is back where it started and the report says so.
+    let state = sim.state();
+    assert_eq!(state.ledger.merchant, state.ledger.initial, "{table}");
+    assert!(r.left_behind.is_empty(), "{table}");
+    assert!(table.contains("money left behind: none"), "{table}");
+    assert_eq!(r.net_account_change.as_deref().map(|n| n.starts_with('0')), Some(true), "{table}");
+    assert_eq!(format!("{:?}", state.cards[0].status), "Cancelled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_group_steps_move_no_net_money_and_close_the_group() {
+    let s = settings(no_fees);
+    let (r, sim) = writes_against(&s, true).await;
+    let table = r.to_table();
+    assert!(r.ok, "{table}");
+    for name in [
+        "group_apply",
+        "group_info (new group)",
+        "group_recharge",
+        "group_refund",
+        "group_update (freeze)",
+        "group_update (unfreeze)",
+        "group_update (close)",
+    ] {
+        assert_eq!(step(&r, name).status, Severity::Info, "{name}: {table}");
+    }
+    assert_eq!(sim.calls(Operation::GroupApply), 1);
+    assert_eq!(sim.calls(Operation::GroupUpdate), 3);
+    let steps: Vec<&str> = r.money.iter().map(|m| m.step.as_str()).collect();
+    assert_eq!(&steps[steps.len() - 4..], ["group_apply", "group_recharge", "group_refund", "group_close"]);
+    let state = sim.state();
+    assert_eq!(state.ledger.merchant, state.ledger.initial, "{table}");
+    assert_eq!(state.groups.len(), 1);
+    assert!(state.groups.iter().all(|g| g.balance.is_zero() && format!("{:?}", g.status) == "Closed"));
+    assert!(r.left_behind.is_empty(), "{table}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_cancel_is_reported_as_money_left_behind() {
+    let s = settings(no_fees);
+    let sim = common::start_simulator(&s).await;
+    sim.inject(
+        Operation::CardCancel,
+        card_gateway::simulator::Fault::once(card_gateway::simulator::FaultKind::HttpStatus { status: 500 }),
+    );
+    let mut http = s.clone();
+    http.upstream.mode = UpstreamMode::Http;
+    http.upstream.base_url = sim.base_url();
+    let opts = CheckOptions { allow_writes: true, yes: true, ..fast() };
+    let r = upstream_check::run(&http, &opts, &mut |_| panic!("--yes was given")).await.unwrap();
+    let table = r.to_table();
+    assert!(!r.ok);
+    assert_eq!(step(&r, "card_cancel").status, Severity::Fail, "{table}");
+    let card = &sim.state().cards[0];
+    assert_eq!(r.left_behind.len(), 1, "{table}");
+    // The card's limit (1.00) is still on it, and the report says exactly that.
+    assert_eq!(card.balance, Decimal::ONE);
+    assert!(r.left_behind[0].contains(&format!("card {}: 1 USD", card.card_id)), "{table}");
+    assert!(table.contains("MONEY LEFT BEHIND:"), "{table}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_facts_saying_no_deduplication_an_unknown_recharge_is_never_resent() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("facts.toml").to_str().unwrap().to_owned();
+    let facts = UpstreamFacts {
+        checked_at: "2026-12-02T09:00:00Z".into(),
+        user_req_no_deduplicated: Verdict::No,
+        ..Default::default()
+    };
+    facts.save(&path).unwrap();
+    let app = common::spawn_with(|s| {
+        s.upstream.facts_file = path.clone();
+        s.idempotency.resend_after_no_trace_s = 1;
+        s.idempotency.platform_dedupes = true;
+    })
+    .await;
+    let t = app.admin("acme");
+    let card = app.create_card(&t, "10.00").await;
+    // A proxy's 502: the outcome is unknown and the platform has no trace of the order.
+    app.sim.inject(
+        Operation::CardRecharge,
+        card_gateway::simulator::Fault::once(card_gateway::simulator::FaultKind::HttpStatus { status: 502 }),
+    );
+    let path = format!("/v1/cards/{card}/recharges");
+    let body = serde_json::json!({"amount": "2.00"});
+    let first = app.post_key(&path, &t, "no-dedupe", body.clone()).await;
+    assert_eq!(first.status, reqwest::StatusCode::ACCEPTED, "{}", first.text);
+    assert_eq!(first.json["status"], "unknown");
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    // Past the quiet period: with a de-duplicating platform this would be resent; here it is not.
+    let retry = app.post_key(&path, &t, "no-dedupe", body).await;
+    assert_eq!(retry.status, reqwest::StatusCode::ACCEPTED, "{}", retry.text);
+    assert_eq!(retry.json["status"], "unknown", "{}", retry.text);
+    assert_eq!(app.sim.calls(Operation::CardRecharge), 1, "never resent");
+    assert!(app.sim.calls(Operation::OrderQuery) >= 1, "the platform was asked");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_facts_saying_inquiry_ignores_its_filter_an_unknown_order_beyond_the_first_ten_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("facts.toml").to_str().unwrap().to_owned();
+    let facts = UpstreamFacts {
+        checked_at: "2026-12-02T09:00:00Z".into(),
+        order_query_filters_by_user_req_no: Verdict::No,
+        ..Default::default()
+    };
+    facts.save(&path).unwrap();
+    let app = common::spawn_with(|s| {
+        s.upstream.facts_file = path.clone();
+        s.upstream.timeout_ms = 700;
+        s.simulator.sync_operation_webhooks = false;
+        s.simulator.dialect.order_query_ignores_filter = true;
+    })
+    .await;
+    let t = app.admin("acme");
+    let card = app.create_card(&t, "100.00").await;
+    // Enough other orders that the one we look for is not on the first page of an unfiltered inquiry.
+    for i in 0..12 {
+        let r = app
+            .post_key(
+                &format!("/v1/cards/{card}/recharges"),
+                &t,
+                &format!("fill-{i}"),
+                serde_json::json!({"amount": "1.00"}),
+            )
+            .await;
+        assert_eq!(r.status, reqwest::StatusCode::OK, "{}", r.text);
+    }
+    app.sim.inject(
+        Operation::CardRecharge,
+        card_gateway::simulator::Fault::once(card_gateway::simulator::FaultKind::CommitThenDelay { ms: 2_000 }),
+    );
+    let path = format!("/v1/cards/{card}/recharges");
+    let body = serde_json::json!({"amount": "3.00"});
+    let first = app.post_key(&path, &t, "unfiltered", body.clone()).await;
+    assert_eq!(first.status, reqwest::StatusCode::ACCEPTED, "{}", first.text);
+    let retry = app.post_key(&path, &t, "unfiltered", body).await;
+    assert_eq!(retry.status, reqwest::StatusCode::OK, "{}", retry.text);
+    assert_eq!(retry.json["status"], "succeeded", "{}", retry.text);
+    assert_eq!(app.sim.calls(Operation::CardRecharge), 13, "never resent");
+}
