@@ -194,6 +194,16 @@ fn load_facts(settings: &Settings) -> anyhow::Result<Arc<crate::upstream::facts:
         tracing::info!(file = %settings.upstream.facts_file, "upstream facts: none measured (run `card-gateway upstream-check`); every verdict is unknown");
     } else {
         tracing::info!(checked_at = %facts.checked_at, "upstream facts: {}", facts.summary());
+        let quiet_ms = settings.idempotency.resend_after_no_trace_s.saturating_mul(1000);
+        if let Some(visible) = facts.order_visible_after_ms
+            && visible >= quiet_ms
+        {
+            tracing::warn!(
+                order_visible_after_ms = visible,
+                resend_after_no_trace_s = settings.idempotency.resend_after_no_trace_s,
+                "orders took longer to show in order inquiry than the quiet period before a resend: raise idempotency.resend_after_no_trace_s"
+            );
+        }
         if settings.idempotency.platform_dedupes && facts.dedupes_requests() == crate::upstream::facts::Verdict::No {
             tracing::warn!(
                 "idempotency.platform_dedupes = true, but upstream-check measured that the platform does not de-duplicate userReqNo: nothing is resent automatically"
