@@ -18,7 +18,7 @@ use super::{
 use crate::upstream::{
     Operation as Op,
     facts::Verdict,
-    probe::EnvelopeState,
+    probe::{EnvelopeState, Exchange},
     wire::{
         card::{
             CardApplyRequest, CardApplyResult, CardCancelRequest, CardInfo, CardInfoRequest, RechargeRequest,
@@ -418,9 +418,8 @@ async fn group_money_steps(c: &mut Checker<'_>, opts: &CheckOptions, group_id: &
 async fn visibility(c: &mut Checker<'_>, req_no: &str, sent_at: Instant, wait: Duration) {
     let deadline = sent_at + wait;
     loop {
-        let ex = c.send(Op::OrderQuery, &super::order_query(Some(req_no.to_owned()), 1, 10)).await;
-        let page = ex.decode::<Page<OrderRecord>>().and_then(Result::ok);
-        let found = page.as_ref().is_some_and(|p| p.list.iter().any(|o| o.user_req_no == req_no));
+        let (ex, page, order) = find_order(c, req_no).await;
+        let found = order.is_some();
         if let Some(p) = &page
             && p.list.iter().any(|o| o.user_req_no != req_no)
         {
@@ -450,6 +449,30 @@ async fn visibility(c: &mut Checker<'_>, req_no: &str, sent_at: Instant, wait: D
     }
 }
 
+/// Pages read when order inquiry was seen to ignore its filter (as the gateway does).
+const UNFILTERED_PAGE_SIZE: i64 = 50;
+const UNFILTERED_MAX_PAGES: i64 = 20;
+
+/// Order inquiry by `req_no`: the first page's exchange and page, and the order when found. When the
+/// platform was seen to ignore the filter, later pages are read too (up to a bound).
+async fn find_order(c: &mut Checker<'_>, req_no: &str) -> (Exchange, Option<Page<OrderRecord>>, Option<OrderRecord>) {
+    let unfiltered = c.filter == Verdict::No;
+    let size = if unfiltered { UNFILTERED_PAGE_SIZE } else { 10 };
+    let ex = c.send(Op::OrderQuery, &super::order_query(Some(req_no.to_owned()), 1, size)).await;
+    let first = ex.decode::<Page<OrderRecord>>().and_then(Result::ok);
+    let mut order = first.as_ref().and_then(|p| p.list.iter().find(|o| o.user_req_no == req_no).cloned());
+    let mut short = first.as_ref().is_none_or(|p| i64::try_from(p.list.len()).is_ok_and(|n| n < size));
+    let mut page_no = 1;
+    while unfiltered && order.is_none() && !short && page_no < UNFILTERED_MAX_PAGES {
+        page_no += 1;
+        let more = c.send(Op::OrderQuery, &super::order_query(Some(req_no.to_owned()), page_no, size)).await;
+        let Some(p) = more.decode::<Page<OrderRecord>>().and_then(Result::ok) else { break };
+        short = i64::try_from(p.list.len()).is_ok_and(|n| n < size);
+        order = p.list.into_iter().find(|o| o.user_req_no == req_no);
+    }
+    (ex, first, order)
+}
+
 /// Waits for an order to reach a final status (asynchronous operations); `None` if it never shows.
 async fn wait_final(c: &mut Checker<'_>, req_no: &str, wait: Duration) -> Option<OrderRecord> {
     let deadline = Instant::now() + wait;
@@ -457,11 +480,7 @@ async fn wait_final(c: &mut Checker<'_>, req_no: &str, wait: Duration) -> Option
     let finals = [codes.order_status_success.clone(), codes.order_status_failed.clone()];
     let mut last = None;
     loop {
-        let ex = c.send(Op::OrderQuery, &super::order_query(Some(req_no.to_owned()), 1, 10)).await;
-        let order = ex
-            .decode::<Page<OrderRecord>>()
-            .and_then(Result::ok)
-            .and_then(|p| p.list.into_iter().find(|o| o.user_req_no == req_no));
+        let (_, _, order) = find_order(c, req_no).await;
         if let Some(o) = order {
             if finals.contains(&o.status) {
                 return Some(o);

@@ -460,3 +460,25 @@ async fn with_facts_saying_inquiry_ignores_its_filter_an_unknown_order_beyond_th
     assert_eq!(retry.json["status"], "succeeded", "{}", retry.text);
     assert_eq!(app.sim.calls(Operation::CardRecharge), 13, "never resent");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_inquiry_that_ignores_its_filter_still_finds_the_new_order_among_many() {
+    let app = common::spawn_with(|s| s.simulator.dialect.order_query_ignores_filter = true).await;
+    let t = app.admin("acme");
+    let card = app.create_card(&t, "100.00").await;
+    for i in 0..60 {
+        let body = serde_json::json!({"amount": "1.00"});
+        let r = app.post_key(&format!("/v1/cards/{card}/recharges"), &t, &format!("fill-{i}"), body).await;
+        assert_eq!(r.status, reqwest::StatusCode::OK, "{}", r.text);
+    }
+    let mut http = settings(|_| {});
+    http.upstream.mode = UpstreamMode::Http;
+    http.upstream.base_url = app.sim.base_url();
+    let opts = CheckOptions { allow_writes: true, yes: true, ..fast() };
+    let r = upstream_check::run(&http, &opts, &mut |_| panic!("--yes was given")).await.unwrap();
+    let table = r.to_table();
+    assert_eq!(r.facts.order_query_filters_by_user_req_no, Verdict::No, "{table}");
+    // More than a page of other orders came first, yet the new order was found.
+    assert_eq!(step(&r, "order_query (by the recharge's userReqNo)").status, Severity::Info, "{table}");
+    assert!(r.facts.order_visible_after_ms.is_some(), "{table}");
+}
