@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod campaign;
 mod failures;
 mod keys;
 mod rate_limits;

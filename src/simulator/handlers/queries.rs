@@ -41,10 +41,11 @@ pub(super) fn transactions(st: &State, req: TransactionQueryRequest) -> Result<P
             return Err(SimError::validation(format!("the time window must not exceed {cap} days")));
         }
     }
+    let card_filter = req.card_id.as_ref().filter(|_| !st.cfg.sim.transactions_ignore_card_filter);
     let items = st
         .transactions
         .values()
-        .filter(|t| req.card_id.as_ref().is_none_or(|c| c == &t.card_id))
+        .filter(|t| card_filter.is_none_or(|c| c == &t.card_id))
         .filter(|t| shared.is_none_or(|s| s == t.shared))
         .filter(|t| begin.is_none_or(|b| t.time >= b) && end.is_none_or(|e| t.time < e))
         .map(|t| st.transaction_record(t))
