@@ -482,3 +482,60 @@ async fn an_order_inquiry_that_ignores_its_filter_still_finds_the_new_order_amon
     assert_eq!(step(&r, "order_query (by the recharge's userReqNo)").status, Severity::Info, "{table}");
     assert!(r.facts.order_visible_after_ms.is_some(), "{table}");
 }
+
+/// Creates a card through the gateway and reads it back: (create status, read status, read body).
+async fn card_round_trip(app: &common::TestApp) -> (reqwest::StatusCode, reqwest::StatusCode, serde_json::Value) {
+    let t = app.admin("acme");
+    let body = serde_json::json!({"bin": "222929", "currency": "USD", "limit": "5.00"});
+    let created = app.post_key("/v1/cards", &t, "dialect-card", body).await;
+    let Some(id) = created.json["id"].as_str() else {
+        return (created.status, reqwest::StatusCode::NOT_FOUND, created.json);
+    };
+    let read = app.get(&format!("/v1/cards/{id}"), &t).await;
+    (created.status, read.status, read.json)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_config_key_the_check_names_makes_the_gateway_work_in_that_dialect() {
+    // Card inquiry on another path: the check names upstream.paths.card_info ...
+    let moved = |s: &mut Settings| {
+        s.simulator.dialect.paths.insert("card_info".into(), "/openapi/vcc/card/detail".into());
+    };
+    let r = check(&settings(moved)).await;
+    assert_eq!(step(&r, "card_info (no such card)").config_key.as_deref(), Some("upstream.paths.card_info"));
+    // ... the gateway cannot read cards until it is changed, and can after.
+    let app = common::spawn_with(moved).await;
+    let (_, read, _) = card_round_trip(&app).await;
+    assert_ne!(read, reqwest::StatusCode::OK);
+    let app = common::spawn_with(|s| {
+        moved(s);
+        s.upstream.paths.insert("card_info".into(), "/openapi/vcc/card/detail".into());
+    })
+    .await;
+    let (created, read, card) = card_round_trip(&app).await;
+    assert_eq!((created, read), (reqwest::StatusCode::CREATED, reqwest::StatusCode::OK), "{card}");
+
+    // ISO date-times: the check names upstream.formats.datetime, but the gateway's wire leniency
+    // already reads RFC 3339 times, before and after the key is changed.
+    let iso = "%Y-%m-%dT%H:%M:%S%:z";
+    for fixed in [false, true] {
+        let app = common::spawn_with(|s| {
+            s.simulator.dialect.datetime = iso.into();
+            if fixed {
+                s.upstream.formats.datetime = iso.into();
+            }
+        })
+        .await;
+        let (created, read, card) = card_round_trip(&app).await;
+        assert_eq!((created, read), (reqwest::StatusCode::CREATED, reqwest::StatusCode::OK), "{card}");
+        assert!(card["created_at"].as_str().is_some_and(|t| t.ends_with('Z')), "[fixed {fixed}] {card}");
+    }
+
+    // Error codes as numbers need no key: refusals still map to their problems.
+    let app = common::spawn_with(|s| s.simulator.dialect.error_codes = ErrorCodeStyle::Number).await;
+    let t = app.admin("acme");
+    let body = serde_json::json!({"bin": "485932", "currency": "USD", "limit": "5.00"});
+    let refused = app.post_key("/v1/cards", &t, "needs-holder", body).await;
+    assert_eq!(refused.status, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
+    assert_eq!(refused.json["upstream_code"], "1200011", "{}", refused.text);
+}
