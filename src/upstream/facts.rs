@@ -75,6 +75,8 @@ pub struct UpstreamFacts {
     pub user_req_no_deduplicated: Verdict,
     /// Order inquiry honours its `userReqNo` filter (otherwise pages carry other orders).
     pub order_query_filters_by_user_req_no: Verdict,
+    /// Transaction inquiry honours its `cardId` filter (the gateway filters rows by card either way).
+    pub transaction_query_filters_by_card_id: Verdict,
     /// How long a new order took to appear in order inquiry (milliseconds); absent = not measured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order_visible_after_ms: Option<u64>,
@@ -153,10 +155,11 @@ impl UpstreamFacts {
     /// One line for the start-up log.
     pub fn summary(&self) -> String {
         format!(
-            "userReqNo de-duplicated: {}; order inquiry filters by userReqNo: {}; order visible after: {}; \
-             error codes typed as: {}; async answers seen for: {}",
+            "userReqNo de-duplicated: {}; order inquiry filters by userReqNo: {}; transaction inquiry filters by \
+             cardId: {}; order visible after: {}; error codes typed as: {}; async answers seen for: {}",
             self.user_req_no_deduplicated,
             self.order_query_filters_by_user_req_no,
+            self.transaction_query_filters_by_card_id,
             self.order_visible_after_ms.map_or_else(|| "unknown".to_owned(), |ms| format!("{ms} ms")),
             self.error_codes_typed_as.as_str(),
             if self.async_answers_seen_for.is_empty() {
@@ -192,6 +195,7 @@ mod tests {
             base_url: "http://127.0.0.1:1".into(),
             user_req_no_deduplicated: Verdict::No,
             order_query_filters_by_user_req_no: Verdict::Yes,
+            transaction_query_filters_by_card_id: Verdict::No,
             order_visible_after_ms: Some(250),
             error_codes_typed_as: CodeType::Number,
             async_answers_seen_for: vec!["card_recharge".into()],

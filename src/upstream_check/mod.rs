@@ -32,7 +32,9 @@ use crate::{
         probe::{EnvelopeState, Exchange},
         wire::{
             account::{BalanceItem, BalanceRequest, ExchangeRate, ExchangeRateRequest},
-            card::{CardBin, CardInfo, CardInfoRequest, CardPageRequest, Scene, TransactionQueryRequest},
+            card::{
+                CardBin, CardInfo, CardInfoRequest, CardPageRequest, Scene, TransactionQueryRequest, TransactionRecord,
+            },
             cardholder::CardholderRef,
             common::{ListOrPage, Page, PageRequest, ReqNoOnly},
             group::{GroupInfo, GroupInfoRequest, GroupPageRequest},
@@ -171,6 +173,13 @@ pub(crate) struct Checker<'a> {
     run_id: String,
     bins: Vec<CardBin>,
     filter: Verdict,
+    /// Transaction inquiry honours its `cardId` filter, and why it is unknown when it is.
+    tx_filter: Verdict,
+    tx_filter_detail: String,
+    /// The 7-day transaction window held rows (so a card without any can test the filter).
+    tx_rows_seen: bool,
+    /// Card ids from the card page probe.
+    known_cards: Vec<String>,
     dedupe: Verdict,
     dedupe_detail: String,
     visible_after_ms: Option<u64>,
@@ -197,6 +206,10 @@ impl<'a> Checker<'a> {
             run_id,
             bins: Vec::new(),
             filter: Verdict::Unknown,
+            tx_filter: Verdict::Unknown,
+            tx_filter_detail: String::new(),
+            tx_rows_seen: false,
+            known_cards: Vec::new(),
             dedupe: Verdict::Unknown,
             dedupe_detail: "not measured (read-only run; --allow-writes measures it)".into(),
             visible_after_ms: None,
@@ -378,6 +391,9 @@ impl<'a> Checker<'a> {
         let page = PageRequest { current_page: 1, page_size: 10 };
         let ex = self.send(Op::CardPage, &CardPageRequest { page, card_status: None, group_id: None }).await;
         self.record("card_page", &ex, Want::Answer(Root::Page(expected::CARD_INFO), dec::<Page<CardInfo>>));
+        if let Some(Ok(p)) = ex.decode::<Page<CardInfo>>() {
+            self.known_cards = p.list.into_iter().map(|c| c.card_id).collect();
+        }
 
         let ex = self.send(Op::GroupPage, &GroupPageRequest { page, status: None }).await;
         self.record("group_page", &ex, Want::Answer(Root::Page(expected::GROUP_INFO), dec::<Page<GroupInfo>>));
@@ -415,21 +431,59 @@ impl<'a> Checker<'a> {
     }
 
     /// A recent transaction window for regular cards, within `upstream.transaction_window_max_days`.
+    /// When it holds rows, the same window for another existing card (one without rows in it) tells
+    /// whether the platform honours the `cardId` filter; the gateway filters rows by card either way.
     async fn transactions(&mut self, name: &str) {
+        let ex = self.send(Op::TransactionQuery, &self.tx_query(None)).await;
+        let want = Want::Answer(Root::Page(expected::TRANSACTION), dec::<Page<TransactionRecord>>);
+        self.record(name, &ex, want);
+        let rows: Vec<String> = match ex.decode::<Page<TransactionRecord>>() {
+            Some(Ok(p)) => p.list.into_iter().map(|t| t.card_id).collect(),
+            _ => Vec::new(),
+        };
+        if rows.is_empty() {
+            self.tx_filter_detail = " (no transactions in the last 7 days to compare)".into();
+            return;
+        }
+        self.tx_rows_seen = true;
+        let other = self.known_cards.iter().find(|c| !rows.contains(c)).cloned();
+        match other {
+            Some(card) => self.tx_filter_probe(&card).await,
+            None => {
+                self.tx_filter_detail = " (no card without transactions to compare; --allow-writes measures it)".into()
+            }
+        }
+    }
+
+    fn tx_query(&self, card_id: Option<String>) -> TransactionQueryRequest {
         let now = Utc::now();
-        let req = TransactionQueryRequest {
+        TransactionQueryRequest {
             page: PageRequest { current_page: 1, page_size: 10 },
-            card_id: None,
+            card_id,
             card_type: Some(self.settings.upstream.codes.card_type_regular.clone()),
             begin_time: Some(self.clock.format_datetime(now - chrono::Duration::days(7))),
             end_time: Some(self.clock.format_datetime(now)),
-        };
-        let ex = self.send(Op::TransactionQuery, &req).await;
-        let want = Want::Answer(
-            Root::Page(expected::TRANSACTION),
-            dec::<Page<crate::upstream::wire::card::TransactionRecord>>,
-        );
-        self.record(name, &ex, want);
+        }
+    }
+
+    /// Transaction inquiry for `card_id`, a card with no rows in the window while other cards have
+    /// some: any row answered is another card's, so the filter is ignored.
+    async fn tx_filter_probe(&mut self, card_id: &str) {
+        if !self.tx_rows_seen || self.tx_filter != Verdict::Unknown {
+            return;
+        }
+        let ex = self.send(Op::TransactionQuery, &self.tx_query(Some(card_id.to_owned()))).await;
+        let want = Want::Answer(Root::Page(expected::TRANSACTION), dec::<Page<TransactionRecord>>);
+        self.record("transaction_query (a card without transactions)", &ex, want);
+        if let Some(Ok(page)) = ex.decode::<Page<TransactionRecord>>() {
+            if page.list.iter().any(|t| t.card_id != card_id) {
+                self.tx_filter = Verdict::No;
+                self.tx_filter_detail = " (other cards' rows answered; the gateway drops them)".into();
+            } else {
+                self.tx_filter = Verdict::Yes;
+                self.tx_filter_detail = String::new();
+            }
+        }
     }
 
     fn finish(self, base_url: &str, mode: &'static str, writes: bool) -> Report {
@@ -438,6 +492,7 @@ impl<'a> Checker<'a> {
             base_url: base_url.to_owned(),
             user_req_no_deduplicated: self.dedupe,
             order_query_filters_by_user_req_no: self.filter,
+            transaction_query_filters_by_card_id: self.tx_filter,
             order_visible_after_ms: self.visible_after_ms,
             error_codes_typed_as: self.code_type,
             async_answers_seen_for: self.async_seen.iter().map(|s| (*s).to_owned()).collect(),
@@ -445,6 +500,7 @@ impl<'a> Checker<'a> {
         let verdicts = vec![
             format!("userReqNo de-duplicated: {} ({})", self.dedupe, self.dedupe_detail),
             format!("order inquiry filters by userReqNo: {}", self.filter),
+            format!("transaction inquiry filters by cardId: {}{}", self.tx_filter, self.tx_filter_detail),
             format!("order visible after: {}", self.visible_detail),
             format!("error codes typed as: {}", self.code_type.as_str()),
             format!(

@@ -49,6 +49,8 @@ async fn card_sequence(c: &mut Checker<'_>, opts: &CheckOptions, card_id: &str) 
     let cur = opts.currency.clone();
     let card_id = card_id.to_owned();
     let info = card_info(c, &card_id, "card_info (new card)").await;
+    // A new card has no transactions: the cardId filter test when other cards have some.
+    c.tx_filter_probe(&card_id).await;
     if info.is_some() {
         money_steps(c, opts, &card_id).await;
     }

@@ -539,3 +539,49 @@ async fn the_config_key_the_check_names_makes_the_gateway_work_in_that_dialect()
     assert_eq!(refused.status, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
     assert_eq!(refused.json["upstream_code"], "1200011", "{}", refused.text);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_inquiry_that_ignores_its_card_filter_is_the_verdict() {
+    for ignores in [false, true] {
+        let app = common::spawn_with(|s| s.simulator.transactions_ignore_card_filter = ignores).await;
+        let t = app.admin("acme");
+        let card = app.create_card(&t, "20.00").await;
+        let spend = card_gateway::simulator::AuthorizationSpec {
+            amount: Decimal::new(150, 2),
+            merchant_name: Some("Shop".into()),
+            ..Default::default()
+        };
+        app.sim.authorize(&card, &spend).unwrap();
+        // A second card without transactions is the read-only check's comparison.
+        app.create_card(&t, "5.00").await;
+        let mut http = settings(|_| {});
+        http.upstream.mode = UpstreamMode::Http;
+        http.upstream.base_url = app.sim.base_url();
+        let r = upstream_check::run(&http, &fast(), &mut |_| panic!("read-only")).await.unwrap();
+        let table = r.to_table();
+        let want = if ignores { Verdict::No } else { Verdict::Yes };
+        assert_eq!(r.facts.transaction_query_filters_by_card_id, want, "{table}");
+        assert!(table.contains(&format!("transaction inquiry filters by cardId: {want}")), "{table}");
+        assert!(r.ok, "{table}");
+    }
+    // The write sequence's new card is the comparison when no other card is free of transactions.
+    let app = common::spawn_with(|s| {
+        s.simulator.transactions_ignore_card_filter = true;
+        no_fees(s);
+    })
+    .await;
+    let t = app.admin("acme");
+    let card = app.create_card(&t, "20.00").await;
+    let spend = card_gateway::simulator::AuthorizationSpec { amount: Decimal::ONE, ..Default::default() };
+    app.sim.authorize(&card, &spend).unwrap();
+    let mut http = settings(|_| {});
+    http.upstream.mode = UpstreamMode::Http;
+    http.upstream.base_url = app.sim.base_url();
+    let opts = CheckOptions { allow_writes: true, yes: true, ..fast() };
+    let r = upstream_check::run(&http, &opts, &mut |_| panic!("--yes was given")).await.unwrap();
+    assert_eq!(r.facts.transaction_query_filters_by_card_id, Verdict::No, "{}", r.to_table());
+    // Nothing to compare on an empty platform: unknown, and the report says why.
+    let r = check(&settings(|_| {})).await;
+    assert_eq!(r.facts.transaction_query_filters_by_card_id, Verdict::Unknown);
+    assert!(r.to_table().contains("no transactions in the last 7 days to compare"), "{}", r.to_table());
+}
