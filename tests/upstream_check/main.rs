@@ -531,6 +531,14 @@ async fn the_config_key_the_check_names_makes_the_gateway_work_in_that_dialect()
         assert!(card["created_at"].as_str().is_some_and(|t| t.ends_with('Z')), "[fixed {fixed}] {card}");
     }
 
+    // Optional fields left out: the gateway still reads the card.
+    let app = common::spawn_with(|s| {
+        s.simulator.dialect.omit_fields = vec!["cardStatusDesc".into(), "cardAlias".into(), "cardLabel".into()];
+    })
+    .await;
+    let (created, read, card) = card_round_trip(&app).await;
+    assert_eq!((created, read), (reqwest::StatusCode::CREATED, reqwest::StatusCode::OK), "{card}");
+
     // Error codes as numbers need no key: refusals still map to their problems.
     let app = common::spawn_with(|s| s.simulator.dialect.error_codes = ErrorCodeStyle::Number).await;
     let t = app.admin("acme");
@@ -584,4 +592,51 @@ async fn a_transaction_inquiry_that_ignores_its_card_filter_is_the_verdict() {
     let r = check(&settings(|_| {})).await;
     assert_eq!(r.facts.transaction_query_filters_by_card_id, Verdict::Unknown);
     assert!(r.to_table().contains("no transactions in the last 7 days to compare"), "{}", r.to_table());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_orders_visible_late_and_no_deduplication_the_gateway_waits_for_the_order_instead_of_resending() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("facts.toml").to_str().unwrap().to_owned();
+    // What the check measures on such a platform.
+    let measured = check(&settings(|s| {
+        s.simulator.dedupe_requests = false;
+        s.simulator.dialect.order_visible_after_ms = 1_500;
+    }))
+    .await;
+    assert_eq!(measured.facts.user_req_no_deduplicated, Verdict::No, "{}", measured.to_table());
+    assert!(measured.facts.order_visible_after_ms.is_some_and(|ms| ms >= 1_500), "{}", measured.to_table());
+    measured.facts.save(&path).unwrap();
+
+    let app = common::spawn_with(|s| {
+        s.upstream.facts_file = path.clone();
+        s.upstream.timeout_ms = 700;
+        // A quiet period shorter than the platform's delay: without the facts this would resend.
+        s.idempotency.resend_after_no_trace_s = 1;
+        s.simulator.sync_operation_webhooks = false;
+        s.simulator.dedupe_requests = false;
+        s.simulator.dialect.order_visible_after_ms = 1_500;
+    })
+    .await;
+    let t = app.admin("acme");
+    let card = app.create_card(&t, "10.00").await;
+    app.sim.inject(
+        Operation::CardRecharge,
+        card_gateway::simulator::Fault::once(card_gateway::simulator::FaultKind::CommitThenDelay { ms: 1_000 }),
+    );
+    let url = format!("/v1/cards/{card}/recharges");
+    let body = serde_json::json!({"amount": "2.00"});
+    let first = app.post_key(&url, &t, "late-order", body.clone()).await;
+    assert_eq!(first.status, reqwest::StatusCode::ACCEPTED, "{}", first.text);
+    // Past the quiet period, before the order shows: still unknown, not resent.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let early = app.post_key(&url, &t, "late-order", body.clone()).await;
+    assert_eq!(early.json["status"], "unknown", "{}", early.text);
+    assert_eq!(app.sim.calls(Operation::CardRecharge), 1, "not resent");
+    // Once it shows, the same key finds it: one recharge, paid once.
+    tokio::time::sleep(Duration::from_millis(1_300)).await;
+    let later = app.post_key(&url, &t, "late-order", body).await;
+    assert_eq!(later.status, reqwest::StatusCode::OK, "{}", later.text);
+    assert_eq!(later.json["result"]["balance"], "12.00", "{}", later.text);
+    assert_eq!(app.sim.calls(Operation::CardRecharge), 1);
 }
