@@ -204,6 +204,11 @@ fn load_facts(settings: &Settings) -> anyhow::Result<Arc<crate::upstream::facts:
                 "orders took longer to show in order inquiry than the quiet period before a resend: raise idempotency.resend_after_no_trace_s"
             );
         }
+        if !settings.idempotency.platform_dedupes && facts.dedupes_requests() == crate::upstream::facts::Verdict::Yes {
+            tracing::info!(
+                "upstream-check measured that the platform de-duplicates userReqNo; operations without an order inquiry are still not resent until idempotency.platform_dedupes = true"
+            );
+        }
         if settings.idempotency.platform_dedupes && facts.dedupes_requests() == crate::upstream::facts::Verdict::No {
             tracing::warn!(
                 "idempotency.platform_dedupes = true, but upstream-check measured that the platform does not de-duplicate userReqNo: nothing is resent automatically"
