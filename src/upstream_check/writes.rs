@@ -94,6 +94,12 @@ fn moved(c: &mut Checker<'_>, step: &str, cur: &str, before: Option<Decimal>, af
     c.money.push(MoneyMove { step: step.into(), currency: cur.into(), account_delta: delta, note: note.into() });
 }
 
+/// Whether a failed write may still have been applied: only a refusal, or a path the platform does
+/// not know, certainly applied nothing.
+fn may_have_applied(state: EnvelopeState) -> bool {
+    !matches!(state, EnvelopeState::Refused | EnvelopeState::NonStandard)
+}
+
 /// A regular (non-shared) BIN in the currency that needs no cardholder, from the BIN probe.
 fn pick_bin(c: &Checker<'_>, cur: &str) -> Option<String> {
     let regular = c.settings.upstream.codes.channel_type_regular.to_string();
@@ -128,9 +134,11 @@ async fn apply(c: &mut Checker<'_>, opts: &CheckOptions) -> Option<String> {
     };
     let ex = c.send(Op::CardApply, &req).await;
     let status = c.record("card_apply", &ex, Want::Answer(Root::Object(expected::CARD_APPLY), dec::<CardApplyResult>));
-    if status == Severity::Fail {
+    if status == Severity::Fail && !may_have_applied(ex.state) {
         return None;
     }
+    // Otherwise the card may exist even if the answer was unusable: find its id (the answer, or order
+    // inquiry by the request number) so that it is cancelled, or listed as left behind.
     let mut card_id = ex.decode::<CardApplyResult>().and_then(Result::ok).and_then(|r| r.card_id);
     if ex.is_async == Some(true) || card_id.is_none() {
         card_id = wait_final(c, &r, opts.order_wait).await.and_then(|o| o.card_id).or(card_id);
@@ -306,7 +314,7 @@ async fn group_sequence(c: &mut Checker<'_>, opts: &CheckOptions) {
         group_alias: Some("upstream-check".into()),
     };
     let ex = c.send(Op::GroupApply, &req).await;
-    if c.record("group_apply", &ex, want()) == Severity::Fail {
+    if c.record("group_apply", &ex, want()) == Severity::Fail && !may_have_applied(ex.state) {
         return;
     }
     let mut group_id = ex.decode::<OrderAck>().and_then(Result::ok).and_then(|a| a.group_id);
@@ -319,7 +327,9 @@ async fn group_sequence(c: &mut Checker<'_>, opts: &CheckOptions) {
     let Some(group_id) = group_id else {
         if let Some(step) = c.steps.last_mut() {
             step.status = Severity::Fail;
-            step.summary = "no group id in the answer nor in order inquiry: check for a group to close by hand".into();
+            let why = if step.summary.is_empty() { String::new() } else { format!("{}; ", step.summary) };
+            step.summary =
+                format!("{why}no group id in the answer nor in order inquiry: check for a group to close by hand");
         }
         c.left_behind.push(format!("a group opened by {r} with {} {cur}, id unknown: close it by hand", opts.amount));
         return;

@@ -640,3 +640,27 @@ async fn with_orders_visible_late_and_no_deduplication_the_gateway_waits_for_the
     assert_eq!(later.json["result"]["balance"], "12.00", "{}", later.text);
     assert_eq!(app.sim.calls(Operation::CardRecharge), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_apply_that_timed_out_after_committing_is_found_and_cancelled() {
+    let s = settings(no_fees);
+    let sim = common::start_simulator(&s).await;
+    sim.inject(
+        Operation::CardApply,
+        card_gateway::simulator::Fault::once(card_gateway::simulator::FaultKind::CommitThenDelay { ms: 1_500 }),
+    );
+    let mut http = s.clone();
+    http.upstream.mode = UpstreamMode::Http;
+    http.upstream.base_url = sim.base_url();
+    http.upstream.timeout_ms = 500;
+    let opts = CheckOptions { allow_writes: true, yes: true, ..fast() };
+    let r = upstream_check::run(&http, &opts, &mut |_| panic!("--yes was given")).await.unwrap();
+    let table = r.to_table();
+    assert_eq!(step(&r, "card_apply").status, Severity::Fail, "{table}");
+    // The card the platform created anyway was found by order inquiry and cancelled.
+    let state = sim.state();
+    assert_eq!(state.cards.len(), 1, "{table}");
+    assert_eq!(format!("{:?}", state.cards[0].status), "Cancelled", "{table}");
+    assert_eq!(state.ledger.merchant, state.ledger.initial, "{table}");
+    assert!(r.left_behind.is_empty(), "{table}");
+}
