@@ -136,7 +136,8 @@ where
 
     let answer = send(&op).await;
     // From here on the platform may have acted: whatever fails leaves the outcome unknown.
-    match settle(state, &mut op, spec.view, answer).await {
+    let attempt = op.attempts;
+    match settle(state, &mut op, spec.view, attempt, answer).await {
         Ok(res) => Ok(res),
         Err(e) => {
             tracing::warn!(operation.id = %op.op.id, code = %e.code, "could not record the platform's answer");
@@ -145,11 +146,14 @@ where
     }
 }
 
-/// The platform answered (or did not): record it and answer the client.
+/// The platform answered (or did not): record it and answer the client. `attempt` numbers this send:
+/// a refusal of an older send says nothing about a newer one, and an unknown outcome of an older send
+/// makes a newer send's refusal inconclusive.
 async fn settle(
     state: &AppState,
     op: &mut StoredOperation,
     view: SuccessView,
+    attempt: u32,
     answer: Result<Sent, UpstreamError>,
 ) -> Result<HttpResponse, ApiError> {
     let e = match answer {
@@ -192,13 +196,20 @@ async fn settle(
             let final_refusal = matches!(e.kind, UpstreamErrorKind::Business { .. });
             let problem = api.to_problem();
             transition(state, op, |op| {
-                if op.is_settled() {
+                if op.is_settled() || op.attempts != attempt {
                     return false;
                 }
                 op.fail(problem.clone(), !final_refusal);
                 true
             })
             .await?;
+            if op.attempts != attempt {
+                // A newer send owns the outcome now.
+                if !op.is_settled() && op.applied != Applied::Yes {
+                    return Ok(still_unknown(state, op));
+                }
+                return Ok(respond_known(op, view));
+            }
             caps::release(state, op).await;
             if op.is_settled() && op.op.status == OperationStatus::Succeeded {
                 // A webhook finished it first: that is the truth.
@@ -210,7 +221,8 @@ async fn settle(
             tracing::warn!(operation.id = %op.op.id, error = %e, "upstream outcome unknown");
             let problem = unknown_problem(state, &e);
             transition(state, op, |op| {
-                if op.is_settled() || op.applied == Applied::Yes {
+                let newer_refused = op.attempts != attempt && op.op.status == OperationStatus::Failed;
+                if (op.is_settled() && !newer_refused) || op.applied == Applied::Yes {
                     return false;
                 }
                 op.unknown(problem.clone());

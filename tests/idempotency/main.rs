@@ -10,4 +10,5 @@ mod failures;
 mod keys;
 mod rate_limits;
 mod redis_outage;
+mod settling;
 mod support;

@@ -58,6 +58,8 @@ impl Stats {
 pub struct Outcome {
     pub told: Option<Told>,
     pub attempts: u32,
+    /// What each attempt was answered, with the time (for a violation's story).
+    pub trail: Vec<String>,
 }
 
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Duration {
@@ -100,7 +102,8 @@ fn classify(
 }
 
 /// One HTTP attempt; `abort_after` drops the request mid-flight, as a client that gives up.
-async fn attempt(world: &World, op: &Logical, stats: &Stats, abort_after: Option<Duration>) -> Answer {
+async fn attempt(world: &World, op: &Logical, stats: &Stats, abort_after: Option<Duration>) -> (Answer, String) {
+    let at = chrono::Utc::now().format("%H:%M:%S%.3f").to_string();
     stats.attempts.fetch_add(1, Ordering::Relaxed);
     let app = world.gateway().await;
     let send = app
@@ -117,7 +120,7 @@ async fn attempt(world: &World, op: &Logical, stats: &Stats, abort_after: Option
             Err(_) => {
                 stats.aborted.fetch_add(1, Ordering::Relaxed);
                 stats.saw("client abort".into());
-                return Answer::Again { wait: Duration::from_millis(20) };
+                return (Answer::Again { wait: Duration::from_millis(20) }, format!("{at} abort"));
             }
         },
         None => send.await,
@@ -127,7 +130,7 @@ async fn attempt(world: &World, op: &Logical, stats: &Stats, abort_after: Option
         Err(_) => {
             stats.transport_errors.fetch_add(1, Ordering::Relaxed);
             stats.saw("connection error".into());
-            return Answer::Again { wait: Duration::from_millis(50) };
+            return (Answer::Again { wait: Duration::from_millis(50) }, format!("{at} connection error"));
         }
     };
     let status = resp.status();
@@ -136,15 +139,17 @@ async fn attempt(world: &World, op: &Logical, stats: &Stats, abort_after: Option
         Ok(b) => serde_json::from_str(&b).unwrap_or(Value::Null),
         Err(_) => {
             stats.saw("body cut".into());
-            return Answer::Again { wait: Duration::from_millis(50) };
+            return (Answer::Again { wait: Duration::from_millis(50) }, format!("{at} body cut"));
         }
     };
-    stats.saw(format!("{} {}", status.as_u16(), body["code"].as_str().or(body["status"].as_str()).unwrap_or("")));
+    let label = format!("{} {}", status.as_u16(), body["code"].as_str().or(body["status"].as_str()).unwrap_or(""));
+    stats.saw(label.clone());
+    let label = format!("{at} {label} {}", body["error"]["code"].as_str().unwrap_or(""));
     match classify(op, status, &headers, &body) {
-        Ok(a) => a,
+        Ok(a) => (a, label),
         Err(v) => {
             stats.violation(v);
-            Answer::Again { wait: Duration::from_millis(100) }
+            (Answer::Again { wait: Duration::from_millis(100) }, label)
         }
     }
 }
@@ -161,14 +166,19 @@ pub async fn drive(
 ) -> Outcome {
     let mut rng = StdRng::seed_from_u64(seed ^ (op.n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let mut attempts = 0;
+    let mut trail = Vec::new();
     while Instant::now() < deadline {
         attempts += 1;
         let answer = if chaos.load(Ordering::Relaxed) && rng.random_bool(0.15) {
-            attempt(&world, &op, &stats, Some(Duration::from_millis(rng.random_range(1..300)))).await
+            let (a, l) = attempt(&world, &op, &stats, Some(Duration::from_millis(rng.random_range(1..300)))).await;
+            trail.push(l);
+            a
         } else if chaos.load(Ordering::Relaxed) && rng.random_bool(0.15) {
             // Two copies of the same request at once: at most one may act, both must agree.
             stats.duplicated.fetch_add(1, Ordering::Relaxed);
-            let (a, b) = tokio::join!(attempt(&world, &op, &stats, None), attempt(&world, &op, &stats, None));
+            let ((a, la), (b, lb)) =
+                tokio::join!(attempt(&world, &op, &stats, None), attempt(&world, &op, &stats, None));
+            trail.push(format!("[{la} | {lb}]"));
             match (a, b) {
                 (Answer::Final(x), Answer::Final(y)) if x != y => {
                     stats.violation(format!("{}: concurrent duplicates were told {x:?} and {y:?}", op.key));
@@ -178,19 +188,21 @@ pub async fn drive(
                 (again, _) => again,
             }
         } else {
-            attempt(&world, &op, &stats, None).await
+            let (a, l) = attempt(&world, &op, &stats, None).await;
+            trail.push(l);
+            a
         };
         match answer {
-            Answer::Final(told) => return Outcome { told: Some(told), attempts },
+            Answer::Final(told) => return Outcome { told: Some(told), attempts, trail },
             Answer::Again { wait } => tokio::time::sleep(wait).await,
         }
     }
-    Outcome { told: None, attempts }
+    Outcome { told: None, attempts, trail }
 }
 
 /// After everything settled: the same request once more must replay the same final answer.
 pub async fn replay_agrees(world: &World, op: &Logical, told: &Told, stats: &Stats) {
-    match attempt(world, op, stats, None).await {
+    match attempt(world, op, stats, None).await.0 {
         Answer::Final(again) if &again == told => {}
         Answer::Final(again) => stats.violation(format!("{}: told {told:?}, then replayed {again:?}", op.key)),
         Answer::Again { .. } => stats.violation(format!("{}: told {told:?}, then the replay was not final", op.key)),

@@ -64,7 +64,17 @@ pub fn judge(
             .collect();
         let done = matches.iter().filter(|o| o.status == OrderStatus::Succeeded).count();
         if matches.len() > 1 {
-            v.push(format!("{} ({:?}): {} orders upstream for one logical operation", op.key, op.kind, matches.len()));
+            let nos: Vec<_> = matches
+                .iter()
+                .map(|o| (o.user_req_no.as_str(), o.created_at.format("%H:%M:%S%.3f").to_string()))
+                .collect();
+            v.push(format!(
+                "{} ({:?}): {} orders upstream for one logical operation: {nos:?}; answers: {}",
+                op.key,
+                op.kind,
+                matches.len(),
+                out.trail.join(", ")
+            ));
         }
         match &out.told {
             None => v.push(format!("{} ({:?}): no final answer after {} attempts", op.key, op.kind, out.attempts)),
@@ -72,8 +82,14 @@ pub fn judge(
                 v.push(format!("{} ({:?}): told succeeded, {done} succeeded orders upstream", op.key, op.kind))
             }
             Some(Told::Failed { code, .. }) if done != 0 => v.push(format!(
-                "{} ({:?}): told failed ({code}), but {done} succeeded orders upstream",
-                op.key, op.kind
+                "{} ({:?}): told failed ({code}), but {done} succeeded orders upstream {:?}; answers: {}",
+                op.key,
+                op.kind,
+                matches
+                    .iter()
+                    .map(|o| (o.user_req_no.as_str(), o.created_at.format("%H:%M:%S%.3f").to_string()))
+                    .collect::<Vec<_>>(),
+                out.trail.join(", ")
             )),
             Some(Told::Unconfirmable) if uninquirable(op.kind) && done == 1 => {
                 unconfirmable_moved += 1;
