@@ -26,7 +26,7 @@ use rust_decimal::Decimal;
 use super::{
     caps,
     ctx::WriteCtx,
-    record::{Created, OpContext, StoredOperation, claim_created, commit, load, transition},
+    record::{Created, OpContext, RefusedResend, StoredOperation, claim_created, commit, load, transition},
     resolve::{self, OrderStatus},
 };
 use crate::{
@@ -199,10 +199,19 @@ async fn settle(
                 if op.is_settled() || op.attempts != attempt {
                     return false;
                 }
-                op.fail(problem.clone(), !final_refusal);
+                if op.resent_after_unknown {
+                    // The first send may still show up: stay unknown, believe this refusal later.
+                    op.unknown(unknown_problem(state, &e));
+                    op.refused_resend = Some(RefusedResend { problem: problem.clone(), retryable: !final_refusal });
+                } else {
+                    op.fail(problem.clone(), !final_refusal);
+                }
                 true
             })
             .await?;
+            if op.attempts == attempt && op.refused_resend.is_some() && !op.is_settled() {
+                return Ok(still_unknown(state, op));
+            }
             if op.attempts != attempt {
                 // A newer send owns the outcome now.
                 if !op.is_settled() && op.applied != Applied::Yes {
@@ -260,7 +269,7 @@ async fn recover(state: &AppState, spec: &WriteSpec, mut op: StoredOperation) ->
     // The outcome is unknown: only the platform can settle it.
     let quiet = quiet_left(state, &op);
     if op.op.kind.is_card_order() {
-        match resolve::query_order(state, &op.op.user_req_no).await {
+        match resolve::query_order(state, &op.op.user_req_no, op.op.created_at).await {
             Ok(Some(order)) => {
                 resolve::apply(state, &mut op, &order).await?;
                 if order.status == OrderStatus::Failed {
@@ -268,8 +277,12 @@ async fn recover(state: &AppState, spec: &WriteSpec, mut op: StoredOperation) ->
                 }
                 return Ok(Recovery::Answer(respond_known(&op, spec.view)));
             }
+            Ok(None) if quiet.is_zero() && op.refused_resend.is_some() => {
+                return Ok(Recovery::Answer(believe_refusal(state, &mut op, spec.view).await?));
+            }
             Ok(None) if quiet.is_zero() && !measured_no_dedupe(state) => {
                 crate::metrics::upstream_resend(op.op.kind.name(), "no_trace_after_quiet_period");
+                op.resent_after_unknown = true;
                 return Ok(Recovery::Send(Box::new(op)));
             }
             Ok(None) if quiet.is_zero() => {
@@ -281,10 +294,14 @@ async fn recover(state: &AppState, spec: &WriteSpec, mut op: StoredOperation) ->
             Err(e) => tracing::warn!(operation.id = %op.op.id, error = %e, "order inquiry failed while recovering"),
         }
     } else if quiet.is_zero() {
+        if op.refused_resend.is_some() {
+            return Ok(Recovery::Answer(believe_refusal(state, &mut op, spec.view).await?));
+        }
         if state.settings.idempotency.platform_dedupes && !measured_no_dedupe(state) {
             // The platform answers a repeated request number with its first answer: asking again is
             // the only inquiry this kind has.
             crate::metrics::upstream_resend(op.op.kind.name(), "platform_dedupes");
+            op.resent_after_unknown = true;
             return Ok(Recovery::Send(Box::new(op)));
         }
         return Ok(Recovery::Answer(unconfirmable(state, &mut op).await?));
@@ -298,6 +315,27 @@ async fn recover(state: &AppState, spec: &WriteSpec, mut op: StoredOperation) ->
 /// `idempotency.platform_dedupes` says.
 fn measured_no_dedupe(state: &AppState) -> bool {
     state.facts.dedupes_requests() == crate::upstream::facts::Verdict::No
+}
+
+/// A resend was refused and, a quiet period later, the platform still shows no trace of the first
+/// send: the refusal is the answer now (final, or retryable — then the next request sends again).
+async fn believe_refusal(
+    state: &AppState,
+    op: &mut StoredOperation,
+    view: SuccessView,
+) -> Result<HttpResponse, ApiError> {
+    transition(state, op, |op| {
+        let Some(refusal) = op.refused_resend.take() else { return false };
+        if op.is_settled() || op.applied == Applied::Yes {
+            return false;
+        }
+        op.fail(refusal.problem, refusal.retryable);
+        op.resent_after_unknown = false;
+        true
+    })
+    .await?;
+    caps::release(state, op).await;
+    Ok(respond_known(op, view))
 }
 
 /// Time left of the quiet period after the last send (zero once over).

@@ -52,9 +52,24 @@ pub struct StoredOperation {
     /// may run again.
     #[serde(default)]
     pub retryable: bool,
+    /// The last send repeated one whose outcome stayed unknown (resent after the quiet period).
+    #[serde(default)]
+    pub resent_after_unknown: bool,
+    /// That resend was refused. The refusal proves nothing about the earlier send, so it becomes the
+    /// answer only once the platform still shows no trace of the order after another quiet period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused_resend: Option<RefusedResend>,
     /// Compare-and-set version: 0 = not stored yet.
     #[serde(default)]
     pub version: u64,
+}
+
+/// A refusal of a resend, kept until it can be believed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefusedResend {
+    pub problem: crate::error::Problem,
+    /// "Retry later" or not reaching the platform, rather than a final refusal.
+    pub retryable: bool,
 }
 
 impl StoredOperation {
@@ -86,6 +101,8 @@ impl StoredOperation {
             sent_at: None,
             cap: None,
             retryable: false,
+            resent_after_unknown: false,
+            refused_resend: None,
             version: 0,
         }
     }
@@ -105,6 +122,7 @@ impl StoredOperation {
         self.attempts += 1;
         self.sent_at = Some(Utc::now());
         self.retryable = false;
+        self.refused_resend = None;
         self.op.status = OperationStatus::Pending;
         self.op.error = None;
         self.op.completed_at = None;

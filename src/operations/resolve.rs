@@ -2,6 +2,8 @@
 //! or a `card_operate` webhook. Success claims what the order created (a card, a group) for the
 //! operation's tenant and stores the resulting resource (masked).
 
+use chrono::{DateTime, Utc};
+
 use crate::{
     domain::{
         card::card_from_wire,
@@ -13,8 +15,7 @@ use crate::{
     state::AppState,
     tenancy::ObjectKind,
     upstream::{
-        Operation, UpstreamError, UpstreamErrorKind,
-        facts::Verdict,
+        UpstreamError,
         wire::{
             card::CardInfoRequest,
             common::PageRequest,
@@ -80,48 +81,48 @@ impl OrderState {
     }
 }
 
-/// Asks the platform about an order by request number. `Ok(None)`: it has no such order.
-pub async fn query_order(state: &AppState, user_req_no: &str) -> Result<Option<OrderState>, UpstreamError> {
-    // The page is always filtered here too; when `upstream-check` measured that the platform ignores
-    // the `userReqNo` filter, the order may sit on any page, so every page is read (up to a bound).
-    let unfiltered = state.facts.order_query_filters() == Verdict::No;
-    let (size, pages) = if unfiltered { (UNFILTERED_PAGE_SIZE, UNFILTERED_MAX_PAGES) } else { (10, 1) };
-    for current_page in 1..=pages {
+/// Orders per inquiry page, and how many pages one settlement may read.
+const ORDER_PAGE: i64 = 50;
+const MAX_ORDER_PAGES: i64 = 10;
+
+/// Asks the platform about an order by request number, sent no earlier than `since`. `Ok(None)`:
+/// it has no such order — said only once the platform's own list ended without it. That the
+/// platform filters by `userReqNo` is INFERRED: rows are matched here, and a platform that ignores
+/// the filter is paged through; when even that is inconclusive the answer is an error ("still
+/// unknown"), never `None`, because `None` may lead to a resend.
+pub async fn query_order(
+    state: &AppState,
+    user_req_no: &str,
+    since: DateTime<Utc>,
+) -> Result<Option<OrderState>, UpstreamError> {
+    // Clock skew between the gateway and the platform: look a little further back.
+    let begin = state.clock.format_datetime(since - chrono::Duration::minutes(10));
+    for current_page in 1..=MAX_ORDER_PAGES {
         let req = OrderQueryRequest {
-            page: PageRequest { current_page, page_size: size },
+            page: PageRequest { current_page, page_size: ORDER_PAGE },
             user_req_no: Some(user_req_no.to_owned()),
             card_id: None,
             group_id: None,
             status: None,
             op_type: None,
-            begin_time: None,
+            begin_time: Some(begin.clone()),
             end_time: None,
         };
-        let page = state.upstream.order_query(&req).await?;
-        let Some(page) = page.result else { return Ok(None) };
-        let n = page.list.len();
-        let exhausted = i64::try_from(n).is_ok_and(|n| n < size)
-            || page.total_count.is_some_and(|t| current_page.saturating_mul(size) >= t);
-        if let Some(o) = page.list.into_iter().find(|o| o.user_req_no == user_req_no) {
+        let list = state.upstream.order_query(&req).await?.result.map(|p| p.list).unwrap_or_default();
+        let rows = list.len();
+        if let Some(o) = list.into_iter().find(|o| o.user_req_no == user_req_no) {
             return Ok(Some(OrderState::from_record(&o, state)));
         }
-        if !unfiltered || exhausted {
+        if (rows as i64) < ORDER_PAGE {
             return Ok(None);
         }
     }
-    // Not found, but not every page was read: "no trace" cannot be concluded (a resend could move
-    // money twice), so this is a failed inquiry.
-    Err(UpstreamError::new(
-        Operation::OrderQuery,
-        UpstreamErrorKind::Decode(format!(
-            "order {user_req_no} not within {UNFILTERED_MAX_PAGES} pages of an order inquiry that ignores its filter"
-        )),
-    ))
+    tracing::warn!(
+        pages = MAX_ORDER_PAGES,
+        "order inquiry inconclusive: the filter seems ignored and the window is long"
+    );
+    Err(UpstreamError::new(crate::upstream::Operation::OrderQuery, crate::upstream::UpstreamErrorKind::BadResponse))
 }
-
-/// Pages read when the platform's order inquiry ignores its `userReqNo` filter.
-const UNFILTERED_PAGE_SIZE: i64 = 50;
-const UNFILTERED_MAX_PAGES: i64 = 20;
 
 /// The resource an operation acts on, as the public API shows it (masked).
 pub async fn fetch_result(state: &AppState, op: &StoredOperation) -> Result<Option<serde_json::Value>, UpstreamError> {
@@ -226,7 +227,7 @@ pub async fn refresh(state: &AppState, op: &mut StoredOperation) -> Result<(), A
     if op.is_settled() || !op.op.kind.is_card_order() {
         return Ok(());
     }
-    match query_order(state, &op.op.user_req_no).await {
+    match query_order(state, &op.op.user_req_no, op.op.created_at).await {
         Ok(Some(order)) => apply(state, op, &order).await,
         Ok(None) => Ok(()),
         Err(e) => {

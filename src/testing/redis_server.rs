@@ -50,17 +50,29 @@ impl RedisServer {
             eprintln!("\n!!! SKIPPING: redis-server binary not found; install Redis to run this test !!!\n");
             return None;
         }
-        let port = free_port();
-        let child = spawn_server(port, &persistence);
-        let server = Self { child: Some(child), port, persistence, dir };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(server);
+        // `free_port` races with every other test process: a port another server took between our
+        // probe and our bind would connect us to *its* Redis. Accept the port only when the server
+        // answering there is our own process.
+        for _ in 0..8 {
+            let port = free_port();
+            let mut child = spawn_server(port, &persistence);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break; // it could not bind: try another port
+                }
+                match server_pid(port) {
+                    Some(pid) if pid == child.id() => {
+                        return Some(Self { child: Some(child), port, persistence, dir });
+                    }
+                    Some(_) => break, // somebody else's server
+                    None => std::thread::sleep(Duration::from_millis(20)),
+                }
             }
-            std::thread::sleep(Duration::from_millis(20));
+            let _ = child.kill();
+            let _ = child.wait();
         }
-        panic!("redis-server on port {port} did not start");
+        panic!("redis-server did not start on any of 8 free ports");
     }
 
     pub fn port(&self) -> u16 {
@@ -130,6 +142,26 @@ fn spawn_server(port: u16, persistence: &[String]) -> Child {
         cmd.args(persistence);
     }
     cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn redis-server")
+}
+
+/// The process id of the Redis server answering on `port` (`INFO server`), if one answers.
+fn server_pid(port: u16) -> Option<u32> {
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    conn.set_read_timeout(Some(Duration::from_millis(500))).ok()?;
+    conn.write_all(b"INFO server\r\n").ok()?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !String::from_utf8_lossy(&buf).contains("process_id:") || !buf.ends_with(b"\r\n") {
+        let n = conn.read(&mut chunk).ok()?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let text = String::from_utf8_lossy(&buf);
+    let line = text.lines().find(|l| l.starts_with("process_id:"))?;
+    line.trim_start_matches("process_id:").trim().parse().ok()
 }
 
 /// A port that was free a moment ago.

@@ -146,8 +146,8 @@ impl UpstreamFacts {
         self.user_req_no_deduplicated
     }
 
-    /// Whether order inquiry can be trusted to filter by `userReqNo` (callers filter pages themselves
-    /// in every case; with anything but `Yes` they must also scan further pages).
+    /// Whether order inquiry honours its `userReqNo` filter. Informational: the gateway matches rows
+    /// and pages through the platform's list in every case (`operations::resolve::query_order`).
     pub fn order_query_filters(&self) -> Verdict {
         self.order_query_filters_by_user_req_no
     }

@@ -219,3 +219,39 @@ async fn a_group_recharge_counts_against_the_money_cap_even_when_its_currency_wa
     let fits = second.post(&format!("/v1/card-groups/{group}/recharges"), &t, json!({"amount": "4.00"})).await;
     assert_eq!(fits.status, StatusCode::OK, "{}", fits.text);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_resend_is_believed_only_after_another_quiet_period_without_a_trace() {
+    for (name, mut settings, _redis) in store_setups() {
+        settings.idempotency.resend_after_no_trace_s = 1;
+        settings.simulator.dedupe_requests = false;
+        let app = spawn_settings(settings).await;
+        let t = app.admin("acme");
+        let card = app.create_card(&t, "10.00").await;
+        let path = format!("/v1/cards/{card}/recharges");
+        let body = json!({"amount": "2.00"});
+        app.sim.inject(Operation::CardRecharge, Fault::once(FaultKind::HttpStatus { status: 502 }));
+        let first = app.post_key(&path, &t, "refused-resend", body.clone()).await;
+        assert_eq!(first.json["status"], "unknown", "[{name}] {}", first.text);
+        tokio::time::sleep(Duration::from_millis(1_100)).await;
+        // No trace after the quiet period: resent — and the resend is refused. The first send could
+        // still appear, so the refusal is not the answer yet.
+        let refusal = FaultKind::Business {
+            code: card_gateway::simulator::codes::INSUFFICIENT_ACCOUNT.into(),
+            message: "insufficient balance".into(),
+        };
+        app.sim.inject(Operation::CardRecharge, Fault::once(refusal));
+        let resent = app.post_key(&path, &t, "refused-resend", body.clone()).await;
+        assert_eq!(resent.status, StatusCode::ACCEPTED, "[{name}] {}", resent.text);
+        assert_eq!(resent.json["status"], "unknown", "[{name}]");
+        assert_eq!(app.sim.calls(Operation::CardRecharge), 2, "[{name}] resent once");
+        let early = app.post_key(&path, &t, "refused-resend", body.clone()).await;
+        assert_eq!(early.json["status"], "unknown", "[{name}] {}", early.text);
+        tokio::time::sleep(Duration::from_millis(1_100)).await;
+        let last = app.post_key(&path, &t, "refused-resend", body.clone()).await;
+        assert_eq!(last.status, StatusCode::CONFLICT, "[{name}] now the refusal is the answer: {}", last.text);
+        assert_eq!(last.code(), "insufficient_merchant_balance", "[{name}]");
+        assert_eq!(app.sim.calls(Operation::CardRecharge), 2, "[{name}] never sent a third time");
+        assert_eq!(app.sim.state().card(&card).map(|c| c.balance), Some("10.00".parse().unwrap()), "[{name}]");
+    }
+}

@@ -89,7 +89,8 @@ fn classify(
             other => return Err(format!("{} answered 202 with {other:?}", op.key)),
         },
         409 if code == "idempotency_key_in_flight" => again,
-        429 | 502 | 503 | 504 => again,
+        // 408: the server gave up reading the request (a starved machine); nothing was done.
+        408 | 429 | 502 | 503 | 504 => again,
         500 => return Err(format!("{} answered 500: {body}", op.key)),
         s @ 400..=499 => {
             if code == "idempotency_key_reused" || code.ends_with("_not_found") || s == 400 {
