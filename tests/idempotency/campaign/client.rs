@@ -31,7 +31,11 @@ pub enum Told {
 
 enum Answer {
     Final(Told),
-    Again { wait: Duration },
+    Again {
+        wait: Duration,
+    },
+    /// 202 pending: accepted, the platform finishes it later — poll the operation.
+    Poll(String),
 }
 
 #[derive(Debug, Default)]
@@ -85,7 +89,10 @@ fn classify(
         },
         202 => match (body["status"].as_str(), body["error"]["code"].as_str()) {
             (Some("unknown"), Some("upstream_outcome_unconfirmable")) => Answer::Final(Told::Unconfirmable),
-            (Some("unknown" | "pending"), _) => again,
+            (Some("pending"), _) if body["id"].is_string() => {
+                Answer::Poll(body["id"].as_str().unwrap_or("").to_owned())
+            }
+            (Some("unknown"), _) => again,
             other => return Err(format!("{} answered 202 with {other:?}", op.key)),
         },
         409 if code == "idempotency_key_in_flight" => again,
@@ -186,6 +193,7 @@ pub async fn drive(
                     Answer::Final(x)
                 }
                 (Answer::Final(x), _) | (_, Answer::Final(x)) => Answer::Final(x),
+                (Answer::Poll(id), _) | (_, Answer::Poll(id)) => Answer::Poll(id),
                 (again, _) => again,
             }
         } else {
@@ -196,15 +204,59 @@ pub async fn drive(
         match answer {
             Answer::Final(told) => return Outcome { told: Some(told), attempts, trail },
             Answer::Again { wait } => tokio::time::sleep(wait).await,
+            Answer::Poll(id) => {
+                if let Some(told) = poll(&world, &id, deadline, &mut trail).await {
+                    return Outcome { told: Some(told), attempts, trail };
+                }
+            }
         }
     }
     Outcome { told: None, attempts, trail }
+}
+
+/// Polls an accepted operation until it is final (each read asks the platform when needed).
+async fn poll(world: &World, id: &str, deadline: Instant, trail: &mut Vec<String>) -> Option<Told> {
+    while Instant::now() < deadline {
+        let app = world.gateway().await;
+        let r = app.client.get(format!("{}/v1/operations/{id}", app.base)).bearer_auth(&world.token).send().await;
+        if let Ok(r) = r {
+            let status = r.status();
+            let body: Value = r.text().await.ok().and_then(|b| serde_json::from_str(&b).ok()).unwrap_or(Value::Null);
+            if status == StatusCode::OK {
+                match body["status"].as_str() {
+                    Some("succeeded") => {
+                        trail.push(format!("poll {id}: succeeded"));
+                        return Some(Told::Succeeded);
+                    }
+                    Some("failed") => {
+                        let code = body["error"]["code"].as_str().unwrap_or("").to_owned();
+                        trail.push(format!("poll {id}: failed {code}"));
+                        return Some(Told::Failed {
+                            status: body["error"]["status"].as_u64().unwrap_or(0) as u16,
+                            code,
+                        });
+                    }
+                    _ => {}
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    None
 }
 
 /// After everything settled: the same request once more must replay the same final answer.
 pub async fn replay_agrees(world: &World, op: &Logical, told: &Told, stats: &Stats) {
     match attempt(world, op, stats, None).await.0 {
         Answer::Final(again) if &again == told => {}
+        // An accepted operation replays its 202; what it became is read from the operation.
+        Answer::Poll(id) => {
+            let mut trail = Vec::new();
+            let now = poll(world, &id, Instant::now() + Duration::from_secs(5), &mut trail).await;
+            if now.as_ref() != Some(told) {
+                stats.violation(format!("{}: told {told:?}, the operation now says {now:?}", op.key));
+            }
+        }
         Answer::Final(again) => stats.violation(format!("{}: told {told:?}, then replayed {again:?}", op.key)),
         Answer::Again { .. } => stats.violation(format!("{}: told {told:?}, then the replay was not final", op.key)),
     }

@@ -2,7 +2,8 @@
 //! own Idempotency-Key until it gets a final answer, while the platform, Redis, the client's
 //! connections and the gateway process fail under them; then the platform's books are compared
 //! with what the clients were told, to the cent. Four set-ups: memory and Redis stores, a platform
-//! that de-duplicates request numbers and one that does not.
+//! that de-duplicates request numbers and one that does not, and (in two of them) a platform that
+//! accepts card orders and finishes them later, racing its webhook against the order inquiry.
 //!
 //! Seeded and reproducible as far as timing allows: `CAMPAIGN_SEED=<n>` replays a seed (printed
 //! at the start and on failure); `CAMPAIGN_OPS` (logical operations per set-up, default 27) and
@@ -38,8 +39,8 @@ fn seed() -> u64 {
     std::env::var("CAMPAIGN_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or_else(rand::random)
 }
 
-async fn campaign(store: Store, dedupe: bool) {
-    let Some(world) = World::start(store, dedupe).await else { return };
+async fn campaign(store: Store, dedupe: bool, asynchronous: bool) {
+    let Some(world) = World::start(store, dedupe, asynchronous).await else { return };
     let world = Arc::new(world);
     let seed = seed();
     let n = env_u64("CAMPAIGN_OPS", 27) as usize;
@@ -129,21 +130,22 @@ async fn campaign(store: Store, dedupe: bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn under_faults_money_moves_at_most_once_and_clients_are_told_the_truth_memory_store_deduplicating_platform() {
-    campaign(Store::Memory, true).await;
+    campaign(Store::Memory, true, false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn under_faults_money_moves_at_most_once_and_clients_are_told_the_truth_memory_store_non_deduplicating_platform()
 {
-    campaign(Store::Memory, false).await;
+    campaign(Store::Memory, false, true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn under_faults_money_moves_at_most_once_and_clients_are_told_the_truth_redis_store_deduplicating_platform() {
-    campaign(Store::Redis, true).await;
+async fn under_faults_money_moves_at_most_once_and_clients_are_told_the_truth_redis_store_deduplicating_asynchronous_platform()
+ {
+    campaign(Store::Redis, true, true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn under_faults_money_moves_at_most_once_and_clients_are_told_the_truth_redis_store_non_deduplicating_platform() {
-    campaign(Store::Redis, false).await;
+    campaign(Store::Redis, false, false).await;
 }

@@ -89,7 +89,7 @@ pub async fn fixtures(world: &World, kinds: &[Kind]) -> Fixtures {
     let t = &world.token;
     let mut cards = Vec::new();
     for _ in 0..3 {
-        cards.push(app.create_card(t, "500.00").await);
+        cards.push(created(&app, t, "/v1/cards", json!({"bin": "222929", "currency": "USD", "limit": "500.00"})).await);
     }
     let group = {
         let r = app.post("/v1/card-groups", t, json!({"currency": "USD", "amount": "500.00"})).await;
@@ -98,9 +98,28 @@ pub async fn fixtures(world: &World, kinds: &[Kind]) -> Fixtures {
     };
     let mut to_cancel = Vec::new();
     for _ in kinds.iter().filter(|k| **k == Kind::CardCancel) {
-        to_cancel.push(app.create_card(t, CANCEL_CARD_LIMIT).await);
+        let body = json!({"bin": "222929", "currency": "USD", "limit": CANCEL_CARD_LIMIT});
+        to_cancel.push(created(&app, t, "/v1/cards", body).await);
     }
     Fixtures { cards, group, to_cancel }
+}
+
+/// Creates a fixture (before any fault) and returns its id, waiting for an asynchronous platform.
+async fn created(app: &crate::common::TestApp, t: &str, path: &str, body: Value) -> String {
+    let r = app.post(path, t, body).await;
+    if r.status == StatusCode::CREATED {
+        return r.json["id"].as_str().unwrap().to_owned();
+    }
+    assert_eq!(r.status, StatusCode::ACCEPTED, "fixture {path}: {}", r.text);
+    let op = r.json["id"].as_str().unwrap().to_owned();
+    for _ in 0..100 {
+        let o = app.get(&format!("/v1/operations/{op}"), t).await;
+        if o.json["status"] == "succeeded" {
+            return o.json["target"]["id"].as_str().or(o.json["result"]["id"].as_str()).unwrap().to_owned();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("fixture {path} did not finish");
 }
 
 pub fn plan(rng: &mut StdRng, seed: u64, kinds: &[Kind], fx: &Fixtures) -> Vec<Logical> {

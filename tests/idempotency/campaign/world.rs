@@ -20,6 +20,7 @@ pub enum Store {
 pub struct World {
     pub store: Store,
     pub dedupe: bool,
+    pub asynchronous: bool,
     pub settings: Settings,
     pub sim: Arc<SimHandle>,
     pub token: String,
@@ -34,13 +35,19 @@ pub const QUIET_S: u64 = 1;
 
 impl World {
     /// `None` when the set-up needs a `redis-server` that is not installed (outside CI).
-    pub async fn start(store: Store, dedupe: bool) -> Option<Self> {
+    /// `asynchronous`: the platform accepts card orders and finishes them later (webhook and order
+    /// inquiry race the answer path).
+    pub async fn start(store: Store, dedupe: bool, asynchronous: bool) -> Option<Self> {
         let mut settings = test_settings();
         settings.upstream.timeout_ms = UPSTREAM_TIMEOUT_MS;
         settings.idempotency.lease_ms = LEASE_MS;
         settings.idempotency.resend_after_no_trace_s = QUIET_S;
         settings.idempotency.retry_after_s = 1;
         settings.simulator.dedupe_requests = dedupe;
+        if asynchronous {
+            settings.simulator.async_operations =
+                ["card_apply", "card_recharge", "card_refund", "card_cancel"].map(str::to_owned).to_vec();
+        }
         // A cap far above the campaign's money, so every reservation and release runs but none refuses.
         settings.rate_limit.money_caps.insert("USD".into(), rust_decimal::Decimal::new(100_000_000, 2));
         let redis = match store {
@@ -56,14 +63,15 @@ impl World {
         let app = Arc::new(spawn_against(settings.clone(), sim.clone()).await);
         sim.set_webhook_url(Some(format!("{}/webhooks/merchant", app.base)));
         let token = app.admin("campaign");
-        Some(Self { store, dedupe, settings, sim, token, redis, gateway: RwLock::new(app) })
+        Some(Self { store, dedupe, asynchronous, settings, sim, token, redis, gateway: RwLock::new(app) })
     }
 
     pub fn name(&self) -> String {
         format!(
-            "{}/{}",
+            "{}/{}{}",
             if self.store == Store::Redis { "redis" } else { "memory" },
-            if self.dedupe { "dedupe" } else { "no-dedupe" }
+            if self.dedupe { "dedupe" } else { "no-dedupe" },
+            if self.asynchronous { "/async" } else { "" }
         )
     }
 
