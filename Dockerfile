@@ -24,5 +24,7 @@ ENV CARD_GATEWAY__ENVIRONMENT=production \
     CARD_GATEWAY__SERVER__LISTEN=0.0.0.0:8080 \
     CARD_GATEWAY__LOG__FORMAT=json
 EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["/usr/local/bin/card-gateway", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/card-gateway"]
 CMD ["serve"]

@@ -31,6 +31,8 @@ pub struct AppState {
     pub webhooks: Arc<crate::webhooks::WebhookHub>,
     /// What `upstream-check` measured about the platform (`upstream.facts_file`; unknown when absent).
     pub facts: Arc<crate::upstream::facts::UpstreamFacts>,
+    /// Readiness, draining and the platform's background health.
+    pub health: Arc<crate::health::Health>,
 }
 
 impl AppState {

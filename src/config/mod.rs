@@ -57,6 +57,13 @@ pub struct ServerSettings {
     pub max_cardholder_body_bytes: usize,
     /// Address printed for Swagger UI and used as the simulator's webhook target; empty = from `listen`.
     pub public_url: String,
+    /// `/readyz` answers from a result at most this old (ms), so probes never hammer the stores.
+    pub readiness_cache_ms: u64,
+    /// On SIGTERM, readiness turns 503 this long (ms) before the listener closes, so load balancers
+    /// stop sending new requests first.
+    pub drain_delay_ms: u64,
+    /// Then in-flight requests get this long (s) to finish before the process exits.
+    pub shutdown_timeout_s: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -81,6 +81,9 @@ pub fn test_settings() -> Settings {
     // Hermetic: an upstream-facts.toml left in the checkout by a real `upstream-check` must not change
     // how the tests' gateways resend (tests that need facts write their own file).
     s.upstream.facts_file = String::new();
+    // No background platform probe: tests count platform calls. Tests of the probe turn it on.
+    s.upstream.health_probe_s = 0;
+    s.server.drain_delay_ms = 0;
     s
 }
 
@@ -158,6 +161,11 @@ pub fn all_scopes() -> Vec<Scope> {
 }
 
 impl TestApp {
+    /// The SIGTERM path: readiness 503, streams told to reconnect, then a graceful stop.
+    pub async fn drain(&self) {
+        card_gateway::startup::drain(&self.state, &self.server).await;
+    }
+
     /// Stops the server abruptly (connections and in-flight requests dropped), as a crash would.
     pub async fn crash(&self) {
         self.server.stop(false).await;
