@@ -174,6 +174,14 @@ impl Settings {
                 "rate_limit.money_caps_store = \"memory\" {refuse} while money caps are configured: use \"redis\""
             ));
         }
+        if self.rate_limit.enabled
+            && self.rate_limit.backend == rate_limit::LimiterBackend::Local
+            && !self.rate_limit.single_replica
+        {
+            p.push(format!(
+                "rate_limit.backend = \"local\" {refuse} with several replicas (each would grant the full limit): use \"redis\", or set rate_limit.single_replica = true"
+            ));
+        }
         if self.auth.jwks_file.is_empty() && self.auth.jwks_url.is_empty() && self.auth.hs256_secret.is_empty() {
             p.push(format!("the development JWKS {refuse}: set auth.jwks_url or auth.jwks_file"));
         }
@@ -235,6 +243,18 @@ mod tests {
         for needle in ["simulator", "tenancy.store", "idempotency.store", "development RSA keys", "development JWKS"] {
             assert!(err.contains(needle), "{needle} missing from: {err}");
         }
+    }
+
+    #[test]
+    fn production_refuses_the_in_process_limiter_unless_it_runs_as_one_replica() {
+        let mut s = Settings::defaults().unwrap();
+        s.environment = Environment::Production;
+        assert!(s.validate().unwrap_err().to_string().contains("rate_limit.backend = \"local\""));
+        s.rate_limit.single_replica = true;
+        assert!(!s.validate().unwrap_err().to_string().contains("rate_limit.backend"));
+        s.rate_limit.single_replica = false;
+        s.rate_limit.backend = rate_limit::LimiterBackend::Redis;
+        assert!(!s.validate().unwrap_err().to_string().contains("rate_limit.backend = \"local\""));
     }
 
     #[test]
