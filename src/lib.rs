@@ -51,5 +51,7 @@ pub mod tenancy;
 pub mod testing;
 /// The typed upstream client.
 pub mod upstream;
+/// `card-gateway upstream-check`: measure the real platform against our configuration.
+pub mod upstream_check;
 /// Platform webhooks in; per-tenant event log, SSE and signed outbound delivery.
 pub mod webhooks;

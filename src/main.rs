@@ -79,6 +79,11 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
+        Command::UpstreamCheck(args) => {
+            settings.validate()?;
+            let code = card_gateway::upstream_check::command::run(&settings, &args).await?;
+            std::process::exit(code);
+        }
         Command::Serve { listen } => {
             if let Some(l) = listen {
                 settings.server.listen = l;

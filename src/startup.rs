@@ -80,6 +80,7 @@ impl Application {
         let tenancy_secret = resolve_text(settings.tenancy.secret.expose())?;
         let cursor_secret =
             tenancy_secret.clone().unwrap_or_else(|| "card-gateway development cursor secret".to_owned());
+        let facts = load_facts(&settings)?;
         let webhooks = WebhookHub::build(&settings, webhook_codec, redis.as_ref(), cursor_secret.as_bytes())?;
         webhooks.start_worker(ownership.clone());
         let state = web::Data::new(AppState {
@@ -94,6 +95,7 @@ impl Application {
             bins: TtlCache::new(Duration::from_secs(settings.upstream.reference_cache_s)),
             scenes: TtlCache::new(Duration::from_secs(settings.upstream.reference_cache_s)),
             webhooks,
+            facts,
             health: Arc::new(crate::health::Health::default()),
         });
         crate::health::spawn_probe(
@@ -268,6 +270,41 @@ pub fn load_codec(settings: &Settings) -> anyhow::Result<EnvelopeCodec> {
         "upstream.platform_public_key",
     )?;
     Ok(EnvelopeCodec::new(merchant_key, platform_key))
+}
+
+/// The verdicts of the last `upstream-check` (`upstream.facts_file`), logged once. A file that exists
+/// but does not parse stops start-up: silently treating it as "unknown" would hide a broken deploy.
+fn load_facts(settings: &Settings) -> anyhow::Result<Arc<crate::upstream::facts::UpstreamFacts>> {
+    let facts = crate::upstream::facts::UpstreamFacts::load(&settings.upstream.facts_file)?;
+    if facts.checked_at.is_empty() {
+        tracing::info!(file = %settings.upstream.facts_file, "upstream facts: none measured (run `card-gateway upstream-check`); every verdict is unknown");
+    } else {
+        tracing::info!(checked_at = %facts.checked_at, "upstream facts: {}", facts.summary());
+        let quiet_ms = settings.idempotency.resend_after_no_trace_s.saturating_mul(1000);
+        if let Some(visible) = facts.order_visible_after_ms
+            && visible >= quiet_ms
+        {
+            tracing::warn!(
+                order_visible_after_ms = visible,
+                resend_after_no_trace_s = settings.idempotency.resend_after_no_trace_s,
+                "orders took longer to show in order inquiry than the quiet period before a resend: raise idempotency.resend_after_no_trace_s"
+            );
+        }
+        if !settings.idempotency.platform_dedupes && facts.dedupes_requests() == crate::upstream::facts::Verdict::Yes {
+            tracing::info!(
+                "upstream-check measured that the platform de-duplicates userReqNo; operations without an order inquiry are still not resent until idempotency.platform_dedupes = true"
+            );
+        }
+        if settings.idempotency.platform_dedupes && facts.dedupes_requests() == crate::upstream::facts::Verdict::No {
+            tracing::warn!(
+                "idempotency.platform_dedupes = true, but upstream-check measured that the platform does not de-duplicate userReqNo: nothing is resent automatically"
+            );
+        }
+        if settings.upstream.mode == UpstreamMode::Http && facts.base_url != settings.upstream.base_url {
+            tracing::warn!(measured = %facts.base_url, configured = %settings.upstream.base_url, "upstream facts were measured against another base URL");
+        }
+    }
+    Ok(Arc::new(facts))
 }
 
 /// The ownership store `tenancy.store` selects (Redis behind an in-process read cache).

@@ -29,6 +29,8 @@ pub struct AppState {
     pub scenes: TtlCache<Vec<crate::domain::card::SceneOut>>,
     /// Inbound platform webhooks, the event log, SSE and outbound delivery.
     pub webhooks: Arc<crate::webhooks::WebhookHub>,
+    /// What `upstream-check` measured about the platform (`upstream.facts_file`; unknown when absent).
+    pub facts: Arc<crate::upstream::facts::UpstreamFacts>,
     /// Readiness, draining and the platform's background health.
     pub health: Arc<crate::health::Health>,
 }

@@ -76,6 +76,37 @@ pub struct SimulatorSettings {
     pub crypto_chains: BTreeMap<String, Vec<String>>,
     /// `transType` codes written into `card_transaction` (the vendor's values are UNKNOWN).
     pub trans_types: SimTransTypes,
+    /// Longest Transaction Inquiry window (days) accepted; longer ones are refused with 110001. 0 = no cap.
+    pub transaction_window_max_days: u32,
+    /// Plausible real-platform differences, to prove `upstream-check` detects them.
+    pub dialect: SimDialect,
+}
+
+/// Switches that make the simulator behave like a platform our configuration does not describe.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SimDialect {
+    /// Operation → the path the simulator serves it on instead of `upstream.paths`.
+    pub paths: BTreeMap<String, String>,
+    /// `errorCode` JSON type: `mixed` (7-digit codes as numbers, as observed), `number` or `string`.
+    pub error_codes: ErrorCodeStyle,
+    /// Date-time format the simulator writes and reads; empty = `upstream.formats.datetime`.
+    pub datetime: String,
+    /// Result fields never sent (at any depth), e.g. optional fields the platform leaves out.
+    pub omit_fields: Vec<String>,
+    /// Order inquiry ignores its `userReqNo` filter (answers every order).
+    pub order_query_ignores_filter: bool,
+    /// Orders appear in order inquiry only this long (ms) after they were created.
+    pub order_visible_after_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ErrorCodeStyle {
+    #[default]
+    Mixed,
+    Number,
+    String,
 }
 
 /// `transType` codes per simulated transaction kind.

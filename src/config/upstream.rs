@@ -51,6 +51,11 @@ pub struct UpstreamSettings {
     pub retry_later_codes: Vec<String>,
     /// Upstream business error code → our HTTP status and problem `code`.
     pub error_map: BTreeMap<String, ErrorMapping>,
+    /// Verdicts written by `card-gateway upstream-check`, read at start-up; empty or missing = unknown.
+    pub facts_file: String,
+    /// Longest transaction inquiry window (days) the platform accepts; longer windows are refused
+    /// before any call. 0 = no cap.
+    pub transaction_window_max_days: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]

@@ -26,6 +26,15 @@ pub struct Readiness {
     pub checks: std::collections::BTreeMap<&'static str, String>,
     /// The platform as the last background probe saw it — information only, it never decides readiness.
     pub upstream: PlatformHealth,
+    /// Information that does not decide readiness.
+    pub info: ReadinessInfo,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReadinessInfo {
+    /// What `card-gateway upstream-check` measured about the platform (`upstream.facts_file`);
+    /// every verdict is `unknown` until it has run.
+    pub upstream_facts: crate::upstream::facts::UpstreamFacts,
 }
 
 impl Readiness {

@@ -277,13 +277,18 @@ async fn recover(state: &AppState, spec: &WriteSpec, mut op: StoredOperation) ->
                 }
                 return Ok(Recovery::Answer(respond_known(&op, spec.view)));
             }
-            Ok(None) if quiet.is_zero() => {
-                if op.refused_resend.is_some() {
-                    return Ok(Recovery::Answer(believe_refusal(state, &mut op, spec.view).await?));
-                }
+            Ok(None) if quiet.is_zero() && op.refused_resend.is_some() => {
+                return Ok(Recovery::Answer(believe_refusal(state, &mut op, spec.view).await?));
+            }
+            Ok(None) if quiet.is_zero() && !measured_no_dedupe(state) => {
                 crate::metrics::upstream_resend(op.op.kind.name(), "no_trace_after_quiet_period");
                 op.resent_after_unknown = true;
                 return Ok(Recovery::Send(Box::new(op)));
+            }
+            Ok(None) if quiet.is_zero() => {
+                // `upstream-check` measured that a repeated userReqNo is a new order: an order that is
+                // merely late to show would be paid twice. Never resent; asked again on every read.
+                tracing::warn!(operation.id = %op.op.id, "no trace of the order, but the platform does not de-duplicate userReqNo (upstream facts): not resent");
             }
             Ok(None) => {}
             Err(e) => tracing::warn!(operation.id = %op.op.id, error = %e, "order inquiry failed while recovering"),
@@ -292,7 +297,7 @@ async fn recover(state: &AppState, spec: &WriteSpec, mut op: StoredOperation) ->
         if op.refused_resend.is_some() {
             return Ok(Recovery::Answer(believe_refusal(state, &mut op, spec.view).await?));
         }
-        if state.settings.idempotency.platform_dedupes {
+        if state.settings.idempotency.platform_dedupes && !measured_no_dedupe(state) {
             // The platform answers a repeated request number with its first answer: asking again is
             // the only inquiry this kind has.
             crate::metrics::upstream_resend(op.op.kind.name(), "platform_dedupes");
@@ -303,6 +308,13 @@ async fn recover(state: &AppState, spec: &WriteSpec, mut op: StoredOperation) ->
     }
     mark_unknown(state, &mut op).await?;
     Ok(Recovery::Answer(still_unknown(state, &op)))
+}
+
+/// `upstream-check` measured that the platform does NOT de-duplicate a repeated `userReqNo`
+/// (`upstream.facts_file`): then nothing is ever resent automatically after an unknown outcome, whatever
+/// `idempotency.platform_dedupes` says.
+fn measured_no_dedupe(state: &AppState) -> bool {
+    state.facts.dedupes_requests() == crate::upstream::facts::Verdict::No
 }
 
 /// A resend was refused and, a quiet period later, the platform still shows no trace of the first

@@ -80,7 +80,7 @@ pub async fn create_card(
         start_date: state.clock.format_date(today),
         end_date: state.clock.format_date(valid_until),
         auth_limit_amount: Some(req.limit.value()),
-        enable_multi_use: i64::from(req.multi_use),
+        enable_multi_use: Some(i64::from(req.multi_use)),
         enable_currency_check: if shared { None } else { Some(i64::from(req.currency_check.unwrap_or(false))) },
         card_alias: req.alias.clone(),
         bin_range_id: Some(req.bin.clone()),

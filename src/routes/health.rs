@@ -5,7 +5,10 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::{health::Readiness, state::AppState};
+use crate::{
+    health::{Readiness, ReadinessInfo},
+    state::AppState,
+};
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
@@ -81,7 +84,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             } else {
                 "not_ready"
             };
-            let r = Readiness { status, checks, upstream: health.platform.read().clone() };
+            let info = ReadinessInfo { upstream_facts: (*state.facts).clone() };
+            let r = Readiness { status, checks, upstream: health.platform.read().clone(), info };
             health.remember(&r);
             r
         }

@@ -33,10 +33,20 @@ struct TxCursor {
     offset: usize,
 }
 
-fn first_cursor(q: &TransactionQuery) -> TxCursor {
+/// The first page's window; refused when longer than `upstream.transaction_window_max_days` (the
+/// platform caps it; refusing beats answering a silently truncated history).
+fn first_cursor(state: &AppState, q: &TransactionQuery) -> Result<TxCursor, ApiError> {
     let today = Utc::now().date_naive();
     let to = q.to.unwrap_or(today);
-    TxCursor { from: q.from.unwrap_or(to - Duration::days(30)), to, page: 1, offset: 0 }
+    let cap = i64::from(state.settings.upstream.transaction_window_max_days);
+    // Both days are included (00:00:00 of `from` to 23:59:59 of `to`), so from..to spans
+    // (to - from) + 1 days; the default window (to - 30 days) is shortened to fit a smaller cap.
+    let default_back = if cap > 0 { (cap - 1).min(30) } else { 30 };
+    let from = q.from.unwrap_or(to - Duration::days(default_back));
+    if cap > 0 && (to - from).num_days() >= cap {
+        return Err(ApiError::field("/from", format!("from..to may span at most {cap} days, both included")));
+    }
+    Ok(TxCursor { from, to, page: 1, offset: 0 })
 }
 
 async fn scan(
@@ -104,7 +114,8 @@ pub async fn list_card_transactions(
 ) -> Result<HttpResponse, ApiError> {
     owned(&state, &who.tenant, ObjectKind::Card, &id, "card_not_found").await?;
     let list = format!("tx:{}", id.as_str());
-    let cur = decode_cursor(&state, &who.tenant, &list, q.0.cursor.as_deref())?.unwrap_or_else(|| first_cursor(&q.0));
+    let cur = decode_cursor(&state, &who.tenant, &list, q.0.cursor.as_deref())?
+        .map_or_else(|| first_cursor(&state, &q.0), Ok)?;
     let (data, next) = scan(&state, &who.tenant, Some(id.to_string()), cur, q.0.limit.unwrap_or(20)).await?;
     Ok(page(data, encode_cursor(&state, &who.tenant, &list, next)))
 }
@@ -119,7 +130,8 @@ pub async fn list_transactions(
     who: Principal,
     q: ValidQuery<TransactionQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let cur = decode_cursor(&state, &who.tenant, "tx", q.0.cursor.as_deref())?.unwrap_or_else(|| first_cursor(&q.0));
+    let cur = decode_cursor(&state, &who.tenant, "tx", q.0.cursor.as_deref())?
+        .map_or_else(|| first_cursor(&state, &q.0), Ok)?;
     let (data, next) = scan(&state, &who.tenant, None, cur, q.0.limit.unwrap_or(20)).await?;
     Ok(page(data, encode_cursor(&state, &who.tenant, "tx", next)))
 }

@@ -80,10 +80,20 @@ impl SimulatorConfig {
     ) -> Result<Self, ConfigError> {
         let invalid = |m: String| ConfigError::Invalid(m);
         let sim = s.simulator.clone();
-        let clock = WireClock::new(&s.upstream.formats).map_err(invalid)?;
+        let mut formats = s.upstream.formats.clone();
+        if !sim.dialect.datetime.is_empty() {
+            formats.datetime = sim.dialect.datetime.clone();
+        }
+        let clock = WireClock::new(&formats).map_err(invalid)?;
+        for name in sim.dialect.paths.keys() {
+            if Operation::from_name(name).is_none() {
+                return Err(invalid(format!("simulator.dialect.paths: unknown operation {name:?}")));
+            }
+        }
         let mut routes = HashMap::new();
         for op in Operation::ALL {
-            if let Some(other) = routes.insert(s.upstream.path(*op).to_owned(), *op) {
+            let path = sim.dialect.paths.get(op.name()).map_or_else(|| s.upstream.path(*op), String::as_str);
+            if let Some(other) = routes.insert(path.to_owned(), *op) {
                 return Err(invalid(format!("upstream.paths: {other} and {op} share a path")));
             }
         }

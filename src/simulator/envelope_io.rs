@@ -9,6 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use serde_json::json;
 
 use super::{core::Sim, errors::SimError, faults::FaultKind, handlers, state::StoredAnswer};
+use crate::config::simulator::ErrorCodeStyle;
 use crate::{envelope::EnvelopeCodec, upstream::wire::common::RequestEnvelope};
 
 /// Payloads above this size are sealed/opened on the blocking pool (RSA is per 117-byte block).
@@ -20,17 +21,19 @@ fn non_standard() -> HttpResponse {
 
 /// `errorCode` as a JSON number for the 7-digit codes (as C2 observed) and a string for 6-digit ones
 /// (as documented), so clients must accept both.
-fn error_code(code: &str) -> serde_json::Value {
-    match code.parse::<u64>() {
-        Ok(n) if code.len() == 7 => json!(n),
+/// `simulator.dialect.error_codes` switches to all numbers or all strings.
+fn error_code(style: ErrorCodeStyle, code: &str) -> serde_json::Value {
+    match (style, code.parse::<u64>()) {
+        (ErrorCodeStyle::Mixed, Ok(n)) if code.len() == 7 => json!(n),
+        (ErrorCodeStyle::Number, Ok(n)) => json!(n),
         _ => json!(code),
     }
 }
 
-fn refusal(user_no: &str, e: &SimError) -> HttpResponse {
+fn refusal(sim: &Sim, user_no: &str, e: &SimError) -> HttpResponse {
     HttpResponse::Ok().json(json!({
         "success": false,
-        "errorCode": error_code(&e.code),
+        "errorCode": error_code(sim.cfg.sim.dialect.error_codes, &e.code),
         "errorMsg": e.message,
         "userNo": user_no,
     }))
@@ -75,6 +78,30 @@ fn garble(hex_text: &str) -> String {
     hex::encode(bytes)
 }
 
+/// `simulator.dialect.omit_fields`: drops those keys at any depth of the result.
+fn omit_fields(omit: &[String], result: Arc<[u8]>) -> Arc<[u8]> {
+    fn strip(v: &mut serde_json::Value, omit: &[String]) {
+        match v {
+            serde_json::Value::Object(map) => {
+                map.retain(|k, _| !omit.contains(k));
+                map.values_mut().for_each(|x| strip(x, omit));
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|x| strip(x, omit)),
+            _ => {}
+        }
+    }
+    if omit.is_empty() {
+        return result;
+    }
+    match serde_json::from_slice::<serde_json::Value>(&result) {
+        Ok(mut v) => {
+            strip(&mut v, omit);
+            serde_json::to_vec(&v).map_or(result, Arc::from)
+        }
+        Err(_) => result,
+    }
+}
+
 /// Every path outside `/_sim`.
 pub(crate) async fn handle(req: HttpRequest, body: web::Bytes, sim: web::Data<Sim>) -> HttpResponse {
     let sim = sim.into_inner();
@@ -110,7 +137,7 @@ async fn answer(
     }
     let user_no = envelope.user_no.trim().to_owned();
     if user_no != sim.cfg.merchant_no {
-        return refusal(&user_no, &SimError::forbidden());
+        return refusal(sim, &user_no, &SimError::forbidden());
     }
     let mut fail_with = None;
     match &fault {
@@ -123,12 +150,12 @@ async fn answer(
             let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY);
             return HttpResponse::build(status).content_type("text/plain").body("simulated upstream failure");
         }
-        Some(FaultKind::Business { code, message }) => return refusal(&user_no, &SimError::new(code, message)),
+        Some(FaultKind::Business { code, message }) => return refusal(sim, &user_no, &SimError::new(code, message)),
         Some(FaultKind::NonStandard) => return non_standard(),
         Some(FaultKind::FailAsync { code, message }) => {
             let e = SimError::new(code, message);
             if !sim.cfg.is_async(op) {
-                return refusal(&user_no, &e);
+                return refusal(sim, &user_no, &e);
             }
             fail_with = Some(e);
         }
@@ -143,12 +170,13 @@ async fn answer(
     sim.run_effects(outcome.effects);
     let StoredAnswer { is_async, result } = match outcome.reply {
         Ok(a) => a,
-        Err(e) => return refusal(&user_no, &e),
+        Err(e) => return refusal(sim, &user_no, &e),
     };
+    let result = omit_fields(&sim.cfg.sim.dialect.omit_fields, result);
     let sealed = match &fault {
         Some(FaultKind::StatusUnknown) => {
             let e = SimError::new(sim.cfg.status_unknown_code.clone(), "order status unknown, query later");
-            return refusal(&user_no, &e);
+            return refusal(sim, &user_no, &e);
         }
         Some(FaultKind::CommitThenDelay { ms }) => {
             tokio::time::sleep(Duration::from_millis(*ms)).await;
@@ -163,6 +191,6 @@ async fn answer(
     };
     match sealed {
         Some(hex) => success(&user_no, is_async, &hex),
-        None => refusal(&user_no, &SimError::new("130001", "operation failed, retry later")),
+        None => refusal(sim, &user_no, &SimError::new("130001", "operation failed, retry later")),
     }
 }

@@ -17,6 +17,8 @@ pub mod codes {
     pub const HOLDER_NOT_REGISTERED: &str = "110007";
     /// Limit below the amount already used.
     pub const LIMIT_BELOW_USED: &str = "110008";
+    /// Card apply without a cardholder where one is required (SEEN-CLIENT+RESULT).
+    pub const HOLDER_REQUIRED: &str = "1200011";
     /// Query result set is empty.
     pub const NOT_FOUND: &str = "120001";
     /// Order status unknown (the configured first `status_unknown_codes` entry is used on the wire).
@@ -51,6 +53,11 @@ impl SimError {
 
     pub fn insufficient_card(what: &str) -> Self {
         Self::new(codes::INSUFFICIENT_CARD, format!("insufficient {what} balance"))
+    }
+
+    /// A card apply without `cardUserId` where one is required (§0a: 1200011 on production).
+    pub fn holder_required() -> Self {
+        Self::new(codes::HOLDER_REQUIRED, "cardUserId is required for this card")
     }
 
     pub fn holder_not_registered() -> Self {

@@ -35,7 +35,7 @@ impl<T> Reply<T> {
 #[derive(Clone)]
 pub struct MerchantClient {
     http: reqwest::Client,
-    codec: EnvelopeCodec,
+    pub(super) codec: EnvelopeCodec,
     settings: Arc<UpstreamSettings>,
     base_url: String,
 }
@@ -154,7 +154,7 @@ impl MerchantClient {
         .await
     }
 
-    async fn seal(&self, op: Operation, json: Vec<u8>) -> Result<RequestEnvelope, UpstreamError> {
+    pub(super) async fn seal(&self, op: Operation, json: Vec<u8>) -> Result<RequestEnvelope, UpstreamError> {
         let data_content = if json.len() > self.settings.crypto_offload_bytes {
             let codec = self.codec.clone();
             tokio::task::spawn_blocking(move || codec.seal_bytes(&json))
@@ -177,24 +177,7 @@ impl MerchantClient {
         Resp: DeserializeOwned + Send + 'static,
     {
         let err = |kind| UpstreamError::new(op, kind);
-        let url = format!("{}{}", self.base_url, self.settings.path(op));
-        let response = self
-            .http
-            .post(url)
-            .header(reqwest::header::ACCEPT_LANGUAGE, &self.settings.accept_language)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(
-                serde_json::to_vec(envelope)
-                    .map_err(|e| err(K::Seal(crate::envelope::EnvelopeError::Json(e.to_string()))))?,
-            )
-            .send()
-            .await
-            .map_err(|e| err(classify_send_error(&e)))?;
-        let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| err(if e.is_timeout() { K::Timeout { sent: true } } else { K::Transport { sent: true } }))?;
+        let (status, body) = self.post(op, envelope).await?;
         if !status.is_success() {
             return Err(err(K::HttpStatus(status.as_u16())));
         }
@@ -219,6 +202,34 @@ impl MerchantClient {
             Some(hex) => Some(self.open::<Resp>(op, hex).await?),
         };
         Ok(Reply { is_async, result })
+    }
+
+    /// POSTs a sealed envelope to the operation's configured path: the HTTP status and the body.
+    pub(super) async fn post(
+        &self,
+        op: Operation,
+        envelope: &RequestEnvelope,
+    ) -> Result<(reqwest::StatusCode, Vec<u8>), UpstreamError> {
+        let err = |kind| UpstreamError::new(op, kind);
+        let url = format!("{}{}", self.base_url, self.settings.path(op));
+        let response = self
+            .http
+            .post(url)
+            .header(reqwest::header::ACCEPT_LANGUAGE, &self.settings.accept_language)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(
+                serde_json::to_vec(envelope)
+                    .map_err(|e| err(K::Seal(crate::envelope::EnvelopeError::Json(e.to_string()))))?,
+            )
+            .send()
+            .await
+            .map_err(|e| err(classify_send_error(&e)))?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| err(if e.is_timeout() { K::Timeout { sent: true } } else { K::Transport { sent: true } }))?;
+        Ok((status, body.to_vec()))
     }
 
     async fn open<Resp>(&self, op: Operation, hex: String) -> Result<Resp, UpstreamError>

@@ -3,8 +3,10 @@
 pub mod api;
 pub mod client;
 pub mod error;
+pub mod facts;
 pub mod formats;
 pub mod ops;
+pub mod probe;
 pub mod wire;
 
 pub use client::{MerchantClient, Reply};

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "UPPERCASE")]
 pub enum Confidence {
     Seen,
+    /// In an integrator's client for the target hosts (MERCHANT-API §0a).
+    #[serde(rename = "SEEN-CLIENT")]
+    SeenClient,
     Partial,
     Inferred,
     Unknown,
@@ -56,11 +59,11 @@ operations! {
     SceneList         => "scene_list",         true,  Unknown,  "/openapi/vcc/scene/list";
     CardBin           => "card_bin",           true,  Seen,     "/openapi/vcc/cardBin";
     CardApply         => "card_apply",         false, Seen,     "/openapi/vcc/card/apply";
-    CardCancel        => "card_cancel",        false, Inferred, "/openapi/vcc/card/close";
-    CardRecharge      => "card_recharge",      false, Inferred, "/openapi/vcc/card/recharge";
+    CardCancel        => "card_cancel",        false, SeenClient, "/openapi/vcc/card/close";
+    CardRecharge      => "card_recharge",      false, SeenClient, "/openapi/vcc/card/recharge";
     CardInfo          => "card_info",          true,  Seen,     "/openapi/vcc/card/info";
-    TransactionQuery  => "transaction_query",  true,  Unknown,  "/openapi/vcc/trans/query";
-    CardRefund        => "card_refund",        false, Inferred, "/openapi/vcc/card/refund";
+    TransactionQuery  => "transaction_query",  true,  SeenClient,  "/openapi/vcc/trans/query";
+    CardRefund        => "card_refund",        false, SeenClient, "/openapi/vcc/card/refund";
     GroupApply        => "group_apply",        false, Inferred, "/openapi/vcc/cardGroup/apply";
     GroupPage         => "group_page",         true,  Inferred, "/openapi/vcc/cardGroup/page";
     GroupInfo         => "group_info",         true,  Inferred, "/openapi/vcc/cardGroup/info";

@@ -15,4 +15,5 @@ mod physical_and_crypto;
 mod rebuild;
 mod reference;
 mod startup;
+mod transaction_window;
 mod treasury;

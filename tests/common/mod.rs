@@ -78,6 +78,9 @@ pub fn test_settings() -> Settings {
     s.rate_limit.classes.sensitive.rate_per_s = 10_000.0;
     s.rate_limit.classes.sensitive.burst = 10_000;
     s.simulator.webhook_retry_ms = vec![50, 100];
+    // Hermetic: an upstream-facts.toml left in the checkout by a real `upstream-check` must not change
+    // how the tests' gateways resend (tests that need facts write their own file).
+    s.upstream.facts_file = String::new();
     // No background platform probe: tests count platform calls. Tests of the probe turn it on.
     s.upstream.health_probe_s = 0;
     s.server.drain_delay_ms = 0;

@@ -139,7 +139,7 @@ async fn card_apply_refuses_what_a_strict_platform_refuses() {
                 r.bin_range_id = Some("485932".into());
                 r
             },
-            "110007",
+            "1200011",
         ),
         ("more than the balance", env.apply("999999.50"), "110005"),
     ];
@@ -214,7 +214,7 @@ async fn card_info_reveals_pan_cvv_status_and_balance() {
     assert_eq!(info.card_verify_no.unwrap().expose(), card.cvv.expose());
     assert_eq!(info.card_status.as_deref(), Some("1"));
     assert_eq!(info.balance_amt, Some(dec("42.00")));
-    assert_eq!(info.card_type.as_deref(), Some("0"));
+    assert_eq!(info.card_type.as_deref(), Some("1"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

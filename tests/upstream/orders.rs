@@ -39,7 +39,7 @@ async fn transaction_query_lists_the_card_transactions_in_order() {
     let req = TransactionQueryRequest {
         page: page(10),
         card_id: Some(card.clone()),
-        card_type: Some("0".into()),
+        card_type: Some("1".into()),
         begin_time: None,
         end_time: None,
     };

@@ -69,7 +69,7 @@ async fn declined_authorizations_are_recorded_and_move_nothing() {
     let declined = env.sim.authorize(&card, &AuthorizationSpec { amount: dec("10.01"), ..Default::default() }).unwrap();
     assert_eq!((declined.trans_status.as_deref(), declined.resp_code.as_deref()), (Some("2"), Some("200002")));
     let mut single = env.apply("10");
-    single.enable_multi_use = 0;
+    single.enable_multi_use = Some(0);
     single.enable_currency_check = Some(1);
     let single = env.client.card_apply(&single).await.unwrap().result.unwrap().card_id.unwrap();
     let eur = AuthorizationSpec { amount: dec("1"), currency: Some("EUR".into()), ..Default::default() };

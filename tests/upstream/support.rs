@@ -88,7 +88,7 @@ impl Env {
             start_date: self.date(today),
             end_date: self.date(today.checked_add_months(Months::new(24)).unwrap()),
             auth_limit_amount: Some(dec(limit)),
-            enable_multi_use: 1,
+            enable_multi_use: Some(1),
             enable_currency_check: Some(0),
             card_alias: Some("test".into()),
             bin_range_id: Some("222929".into()),

@@ -32,6 +32,15 @@ pub(super) fn transactions(st: &State, req: TransactionQueryRequest) -> Result<P
     };
     let begin = bound(st, "beginTime", req.begin_time.as_deref(), false)?;
     let end = bound(st, "endTime", req.end_time.as_deref(), true)?;
+    let cap = i64::from(st.cfg.sim.transaction_window_max_days);
+    if cap > 0 {
+        // Open windows are answered (the sibling caps explicit windows only, as far as is known).
+        if let (Some(b), Some(e)) = (begin, end)
+            && e - b > Duration::days(cap) + Duration::seconds(1)
+        {
+            return Err(SimError::validation(format!("the time window must not exceed {cap} days")));
+        }
+    }
     let card_filter = req.card_id.as_ref().filter(|_| !st.cfg.sim.transactions_ignore_card_filter);
     let items = st
         .transactions
@@ -134,11 +143,16 @@ pub(super) fn orders(st: &State, req: OrderQueryRequest) -> Result<Page<OrderRec
     };
     let begin = bound(st, "beginTime", req.begin_time.as_deref(), false)?;
     let end = bound(st, "endTime", req.end_time.as_deref(), true)?;
+    let dialect = &st.cfg.sim.dialect;
+    let ignore_filter = dialect.order_query_ignores_filter;
+    let visible_before =
+        Utc::now() - Duration::milliseconds(i64::try_from(dialect.order_visible_after_ms).unwrap_or(i64::MAX / 2));
     let items = st
         .orders
         .iter()
         .filter(|o| o.is_card_operation())
-        .filter(|o| req.user_req_no.as_ref().is_none_or(|n| n == &o.user_req_no))
+        .filter(|o| o.created_at <= visible_before)
+        .filter(|o| ignore_filter || req.user_req_no.as_ref().is_none_or(|n| n == &o.user_req_no))
         .filter(|o| req.card_id.is_none() || o.card_id == req.card_id)
         .filter(|o| req.group_id.is_none() || o.group_id == req.group_id)
         .filter(|o| req.status.as_deref().is_none_or(|s| s == order_status_code(st, o.status)))

@@ -144,7 +144,8 @@ impl State {
         if today.checked_add_months(Months::new(120)).is_none_or(|max| end > max) {
             return Err(SimError::validation("endDate is more than 10 years away"));
         }
-        let multi_use = flag("enableMultiUse", req.enable_multi_use)?;
+        // Optional on the platform (§0a): absent means multi-use.
+        let multi_use = flag("enableMultiUse", req.enable_multi_use.unwrap_or(1))?;
         let (limit, group_id, currency_check) = if shared {
             let gid = req.group_id.as_deref().ok_or_else(|| SimError::validation("groupId is required"))?;
             let group = self.groups.get(gid).ok_or_else(|| SimError::not_found("card group"))?;
@@ -171,7 +172,7 @@ impl State {
                 self.usable_holder(id)?;
                 Some(id.to_owned())
             }
-            None if spec.holder_required => return Err(SimError::holder_not_registered()),
+            None if spec.holder_required => return Err(SimError::holder_required()),
             None => None,
         };
         validate::opt_text("cardAlias", req.card_alias.as_deref(), 64)?;

@@ -55,8 +55,9 @@ pub struct CardApplyRequest {
     )]
     pub auth_limit_amount: Option<Decimal>,
     /// `1` multi-use, `0` single-use.
-    #[serde(deserialize_with = "lenient::int")]
-    pub enable_multi_use: i64,
+    /// Optional on the platform (§0a: applies succeed without it); sent only when set.
+    #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
+    pub enable_multi_use: Option<i64>,
     #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
     pub enable_currency_check: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -293,7 +294,8 @@ pub struct TransactionRecord {
     pub record_no: String,
     #[serde(deserialize_with = "lenient::string")]
     pub card_id: String,
-    #[serde(default, alias = "occurTime")]
+    /// Webhooks say `transactionTime`; sibling inquiries `transTime` (§0a), older ones `occurTime`.
+    #[serde(default, alias = "occurTime", alias = "transTime")]
     pub transaction_time: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trans_currency: Option<String>,
