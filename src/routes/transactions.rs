@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::support::{decode_cursor, encode_cursor, owned, page};
@@ -36,7 +36,9 @@ struct TxCursor {
 fn first_cursor(q: &TransactionQuery) -> TxCursor {
     let today = Utc::now().date_naive();
     let to = q.to.unwrap_or(today);
-    TxCursor { from: q.from.unwrap_or(to - Duration::days(30)), to, page: 1, offset: 0 }
+    // Checked: `to` is validated to a sane range, but a default must never be the thing that panics.
+    let from = q.from.or_else(|| to.checked_sub_days(Days::new(30))).unwrap_or(to);
+    TxCursor { from, to, page: 1, offset: 0 }
 }
 
 async fn scan(
