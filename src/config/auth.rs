@@ -18,8 +18,6 @@ pub struct AuthSettings {
     pub jwks_url: String,
     pub jwks_cache_s: u64,
     pub jwks_refetch_cooldown_s: u64,
-    /// Largest JWKS document read, in bytes.
-    pub jwks_max_bytes: usize,
     /// Algorithms accepted for JWKS keys; a key's own `alg` must also be in this list.
     pub algorithms: Vec<String>,
     /// Optional HS256 secret for service tokens (≥ 32 bytes); empty = HS256 disabled.
