@@ -14,7 +14,6 @@ use utoipa::ToSchema;
 
 use crate::{
     config::upstream::ErrorMapping,
-    operations::IdemOutcome,
     storage::StoreError,
     upstream::{ErrorSource, UpstreamError},
 };
@@ -103,8 +102,6 @@ pub struct ApiErrorInner {
     pub www_authenticate: Option<String>,
     pub allow: Option<String>,
     pub extra_headers: Vec<(String, String)>,
-    /// How the idempotency layer must treat this answer (none = not stored, key released).
-    pub outcome: Option<IdemOutcome>,
 }
 
 impl std::fmt::Display for ApiError {
@@ -126,18 +123,12 @@ impl ApiError {
             www_authenticate: None,
             allow: None,
             extra_headers: Vec::new(),
-            outcome: None,
         }))
     }
 
     /// Adds a located input error to a 400/422 problem.
     pub fn with_field(mut self, pointer: &str, detail: &str) -> Self {
         self.errors.push(FieldError { pointer: pointer.to_owned(), detail: detail.to_owned() });
-        self
-    }
-
-    pub fn with_outcome(mut self, outcome: IdemOutcome) -> Self {
-        self.outcome = Some(outcome);
         self
     }
 
@@ -234,7 +225,7 @@ impl ApiError {
                 "upstream_outcome_unknown",
                 "the card platform has not confirmed the outcome yet; retry with the same Idempotency-Key",
             ),
-            (K::Business { code, .. }, _) => match map.get(code) {
+            (K::Business { code, .. } | K::RetryLater { code, .. }, _) => match map.get(code) {
                 Some(m) => Self::new(
                     StatusCode::from_u16(m.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
                     m.code.clone(),
@@ -299,11 +290,7 @@ impl ResponseError for ApiError {
             res.append_header((k.as_str(), v.as_str()));
         }
         let body = serde_json::to_vec(&self.to_problem()).unwrap_or_else(|_| b"{}".to_vec());
-        let mut res = res.body(body);
-        if let Some(o) = self.outcome {
-            res.extensions_mut().insert(o);
-        }
-        res
+        res.body(body)
     }
 }
 

@@ -165,6 +165,17 @@ pub fn upstream_call(op: &'static str, outcome: &str, d: Duration) {
     r.observe("card_gateway_upstream_call_duration_seconds", vec![("operation", op.to_owned())], d);
 }
 
+/// A state-changing request sent to the platform again (same `userReqNo`), and why.
+pub fn upstream_resend(op: &'static str, reason: &'static str) {
+    global()
+        .inc("card_gateway_upstream_resends_total", vec![("operation", op.to_owned()), ("reason", reason.to_owned())]);
+}
+
+/// A settled operation whose outcome the platform cannot confirm (needs reconciliation).
+pub fn operation_unconfirmable(kind: &'static str) {
+    global().inc("card_gateway_operations_unconfirmable_total", vec![("kind", kind.to_owned())]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

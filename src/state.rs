@@ -38,7 +38,11 @@ impl AppState {
 
     /// Maps an upstream failure through the configured error table.
     pub fn up(&self, e: &UpstreamError) -> ApiError {
-        ApiError::upstream(e, &self.settings.upstream.error_map)
+        let mut out = ApiError::upstream(e, &self.settings.upstream.error_map);
+        if e.is_retry_later() {
+            out.retry_after = Some(self.settings.idempotency.retry_after_s.max(1));
+        }
+        out
     }
 }
 

@@ -60,6 +60,12 @@ pub struct SimulatorSettings {
     pub max_body_bytes: usize,
     /// Synchronous card operations also POST a `card_operate` webhook, as the platform reports every order.
     pub sync_operation_webhooks: bool,
+    /// `true`: a repeated `userReqNo`/`serialNumber` answers the first answer (the platform's
+    /// de-duplication, INFERRED); `false`: it is a new order that moves money again.
+    pub dedupe_requests: bool,
+    /// `true`: transaction query ignores its `cardId` filter and answers every card's rows (a platform
+    /// the gateway must not trust to filter).
+    pub transactions_ignore_card_filter: bool,
     /// Deadline of one webhook POST attempt, in milliseconds.
     pub webhook_timeout_ms: u64,
     /// Fee on cross-border authorisations as a fraction of the amount (`trade_fee` type 97).

@@ -50,6 +50,13 @@ pub struct IdempotencySettings {
     pub lease_ms: u64,
     /// `Retry-After` sent with 409 (key in flight) and 503 (store unavailable).
     pub retry_after_s: u64,
+    /// After an unknown outcome, how long the platform must show no trace of the order (order inquiry
+    /// by `userReqNo`) before the request is sent again with the same `userReqNo`.
+    pub resend_after_no_trace_s: u64,
+    /// Whether the platform is known to de-duplicate a repeated `userReqNo`/`serialNumber` (INFERRED,
+    /// so `false` until `upstream-check` measured it). Only then are operations the platform offers no
+    /// inquiry for resent after an unknown outcome; otherwise they stay `unknown` for reconciliation.
+    pub platform_dedupes: bool,
 }
 
 fn enabled() -> bool {

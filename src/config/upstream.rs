@@ -47,6 +47,9 @@ pub struct UpstreamSettings {
     pub codes: UpstreamCodes,
     /// Business error codes that mean "order status unknown — query later".
     pub status_unknown_codes: Vec<String>,
+    /// Business error codes meaning "failed, retry later": nothing was applied, and the answer is not
+    /// final (the idempotency key is released with `Retry-After`).
+    pub retry_later_codes: Vec<String>,
     /// Upstream business error code → our HTTP status and problem `code`.
     pub error_map: BTreeMap<String, ErrorMapping>,
 }

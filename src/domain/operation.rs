@@ -47,6 +47,30 @@ pub enum OperationKind {
 }
 
 impl OperationKind {
+    /// The public name (`card.recharge`), for logs and metric labels.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::CardCreate => "card.create",
+            Self::CardUpdate => "card.update",
+            Self::CardCancel => "card.cancel",
+            Self::CardRecharge => "card.recharge",
+            Self::CardRefund => "card.refund",
+            Self::CardGroupCreate => "card_group.create",
+            Self::CardGroupUpdate => "card_group.update",
+            Self::CardGroupRecharge => "card_group.recharge",
+            Self::CardGroupRefund => "card_group.refund",
+            Self::CardholderCreate => "cardholder.create",
+            Self::CardholderDelete => "cardholder.delete",
+            Self::PhysicalCardAssign => "physical_card.assign",
+            Self::PhysicalCardActivate => "physical_card.activate",
+            Self::PhysicalCardPinReset => "physical_card.pin_reset",
+            Self::CryptoDeposit => "crypto.deposit",
+            Self::CryptoWithdrawal => "crypto.withdrawal",
+            Self::TreasuryExchange => "treasury.exchange",
+            Self::TreasuryCryptoTransfer => "treasury.crypto_transfer",
+        }
+    }
+
     /// Card operation orders the platform reports by `card_operate` and finds by order inquiry.
     pub fn is_card_order(self) -> bool {
         matches!(

@@ -22,12 +22,14 @@ use actix_web::{
 };
 use futures_util::{Stream, StreamExt as _};
 
-use super::{Begin, Fingerprinter, IdempotencyKey, IdempotencyStore, Lease, StoredResponse};
+use super::{
+    Begin, Fingerprinter, IdemOutcome, IdempotencyGrant, IdempotencyKey, IdempotencyStore, Lease, StoredResponse,
+    bad_key, missing_key,
+};
 use crate::{
     auth::{Principal, middleware::reject},
     error::ApiError,
     http::extract::BodyLimits,
-    operations::{IdemOutcome, write::IdempotencyGrant},
     routes::table::RoutePolicy,
 };
 
@@ -58,19 +60,19 @@ pub async fn middleware(
     let (Some(policy), Some(tenant), Some(cfg)) = (policy, tenant, cfg) else {
         return next.call(req).await.map(|r| r.map_body(|_, b| b.boxed()).map_into_left_body());
     };
-    if !policy.idempotent || !cfg.enabled {
+    if !policy.idempotent {
         return next.call(req).await.map(|r| r.map_body(|_, b| b.boxed()).map_into_left_body());
     }
 
     // 1. The key.
     let raw = match req.headers().get("idempotency-key").map(|v| v.to_str()) {
-        None => return Ok(reject(req, crate::operations::write::missing_key())),
-        Some(Err(_)) => return Ok(reject(req, crate::operations::write::bad_key("must be visible ASCII"))),
+        None => return Ok(reject(req, missing_key())),
+        Some(Err(_)) => return Ok(reject(req, bad_key("must be visible ASCII"))),
         Some(Ok(v)) => v.to_owned(),
     };
     let key = match IdempotencyKey::parse(&raw) {
         Ok(k) => k,
-        Err(e) => return Ok(reject(req, crate::operations::write::bad_key(&e.to_string()))),
+        Err(e) => return Ok(reject(req, bad_key(&e.to_string()))),
     };
 
     // 2. The body (re-injected for the handler) and the fingerprint.
@@ -98,6 +100,13 @@ pub async fn middleware(
     let replay_body = body.clone();
     let stream: BoxedStream = Box::pin(futures_util::stream::once(async move { Ok::<_, PayloadError>(replay_body) }));
     req.set_payload(Payload::from(stream));
+
+    let grant = |recovering| IdempotencyGrant { key: key.as_str().to_owned(), fingerprint: fp.to_hex(), recovering };
+    if !cfg.enabled {
+        // Benchmark-only switch: no store, same operation identity.
+        req.extensions_mut().insert(grant(false));
+        return next.call(req).await.map(|r| r.map_body(|_, b| b.boxed()).map_into_left_body());
+    }
 
     // 3. The state machine.
     let begin = match cfg.store.begin(&tenant, &key, &fp, cfg.lease).await {
@@ -128,16 +137,36 @@ pub async fn middleware(
         Begin::Acquired { lease, recovering } => (lease, recovering),
     };
     tracing::Span::current().record("idempotency.recovering", recovering);
-    req.extensions_mut().insert(IdempotencyGrant { key: key.as_str().to_owned(), recovering });
+    req.extensions_mut().insert(grant(recovering));
 
-    // 4. Run the handler, keeping the lease alive.
-    let renewer = spawn_renewal(cfg.store.clone(), lease.clone(), cfg.lease);
+    // 4. Run the handler and record its outcome in a task of its own: a client that goes away
+    // mid-request cancels neither (the platform may already be acting), and the lease renewal ends
+    // with the task whatever happens.
+    // The task keeps the request's id and span (error bodies and log lines name the request).
+    let request_id = crate::error::REQUEST_ID.try_with(Clone::clone).unwrap_or_else(|_| "-".to_owned());
+    let work = tracing::Instrument::instrument(run_holding(cfg, lease, req, next), tracing::Span::current());
+    let task = actix_web::rt::spawn(crate::error::REQUEST_ID.scope(request_id, work));
+    match task.await {
+        Ok(res) => res,
+        Err(_) => Err(actix_web::error::ErrorInternalServerError("the request task failed")),
+    }
+}
+
+/// Runs the handler while holding `lease`, then completes, marks unknown or releases the key as the
+/// handler's `IdemOutcome` says.
+async fn run_holding<B: MessageBody + 'static>(
+    cfg: web::Data<Idempotency>,
+    lease: Lease,
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<BoxBody>>, Error> {
+    let renewer = Renewal(spawn_renewal(cfg.store.clone(), lease.clone(), cfg.lease));
     let result = next.call(req).await;
-    renewer.abort();
     let res = match result {
         Ok(r) => r,
         Err(e) => {
             // Errors raised before the handler ran (extractors): nothing reached the platform.
+            drop(renewer);
             release(&cfg, &lease).await;
             return Err(e);
         }
@@ -148,6 +177,7 @@ pub async fn middleware(
     let bytes = match actix_web::body::to_bytes(body).await {
         Ok(b) => b,
         Err(_) => {
+            drop(renewer);
             let _ = cfg.store.mark_unknown(&lease).await;
             let e = ApiError::internal("response body could not be collected");
             return Ok(
@@ -155,6 +185,7 @@ pub async fn middleware(
             );
         }
     };
+    drop(renewer);
     match outcome {
         Some(IdemOutcome::Final) => {
             let stored = StoredResponse {
@@ -180,10 +211,21 @@ pub async fn middleware(
                 tracing::warn!(error = %e, "could not mark the idempotency key unknown");
             }
         }
+        // Handlers mark every answer given after a platform call; an unmarked one was decided
+        // before anything was sent (validation, ownership, money cap).
         Some(IdemOutcome::NotApplied) | None => release(&cfg, &lease).await,
     }
     let res = head.set_body(BoxBody::new(bytes));
     Ok(ServiceResponse::new(http_req, res).map_into_right_body())
+}
+
+/// Aborts the lease renewal when dropped (on every path, including a panic unwinding the task).
+struct Renewal(tokio::task::JoinHandle<()>);
+
+impl Drop for Renewal {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 async fn release(cfg: &Idempotency, lease: &Lease) {

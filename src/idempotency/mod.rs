@@ -11,17 +11,21 @@
 #[cfg(test)]
 mod contract_tests;
 pub mod fingerprint;
+pub mod grant;
 pub mod key;
 pub mod memory;
 pub mod middleware;
+pub mod outcome;
 pub mod redis;
 pub mod store;
 
 use std::sync::Arc;
 
 pub use fingerprint::{Fingerprint, Fingerprinter};
+pub use grant::{IdempotencyGrant, bad_key, missing_key};
 pub use key::{IdempotencyKey, KeyError};
 pub use memory::MemoryIdempotencyStore;
+pub use outcome::{IdemOutcome, mark};
 pub use redis::RedisIdempotencyStore;
 pub use store::{Begin, IdempotencyStore, Lease, StoreOptions, StoredResponse};
 

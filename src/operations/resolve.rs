@@ -2,6 +2,8 @@
 //! or a `card_operate` webhook. Success claims what the order created (a card, a group) for the
 //! operation's tenant and stores the resulting resource (masked).
 
+use chrono::{DateTime, Utc};
+
 use crate::{
     domain::{
         card::card_from_wire,
@@ -9,7 +11,7 @@ use crate::{
         operation::{OperationKind, OperationStatus},
     },
     error::ApiError,
-    operations::record::{StoredOperation, save},
+    operations::record::{Created, StoredOperation, claim_created, transition},
     state::AppState,
     tenancy::ObjectKind,
     upstream::{
@@ -79,23 +81,47 @@ impl OrderState {
     }
 }
 
-/// Asks the platform about an order by request number. `Ok(None)`: it has no such order.
-pub async fn query_order(state: &AppState, user_req_no: &str) -> Result<Option<OrderState>, UpstreamError> {
-    let req = OrderQueryRequest {
-        page: PageRequest { current_page: 1, page_size: 10 },
-        user_req_no: Some(user_req_no.to_owned()),
-        card_id: None,
-        group_id: None,
-        status: None,
-        op_type: None,
-        begin_time: None,
-        end_time: None,
-    };
-    let page = state.upstream.order_query(&req).await?;
-    Ok(page
-        .result
-        .and_then(|p| p.list.into_iter().find(|o| o.user_req_no == user_req_no))
-        .map(|o| OrderState::from_record(&o, state)))
+/// Orders per inquiry page, and how many pages one settlement may read.
+const ORDER_PAGE: i64 = 50;
+const MAX_ORDER_PAGES: i64 = 10;
+
+/// Asks the platform about an order by request number, sent no earlier than `since`. `Ok(None)`:
+/// it has no such order — said only once the platform's own list ended without it. That the
+/// platform filters by `userReqNo` is INFERRED: rows are matched here, and a platform that ignores
+/// the filter is paged through; when even that is inconclusive the answer is an error ("still
+/// unknown"), never `None`, because `None` may lead to a resend.
+pub async fn query_order(
+    state: &AppState,
+    user_req_no: &str,
+    since: DateTime<Utc>,
+) -> Result<Option<OrderState>, UpstreamError> {
+    // Clock skew between the gateway and the platform: look a little further back.
+    let begin = state.clock.format_datetime(since - chrono::Duration::minutes(10));
+    for current_page in 1..=MAX_ORDER_PAGES {
+        let req = OrderQueryRequest {
+            page: PageRequest { current_page, page_size: ORDER_PAGE },
+            user_req_no: Some(user_req_no.to_owned()),
+            card_id: None,
+            group_id: None,
+            status: None,
+            op_type: None,
+            begin_time: Some(begin.clone()),
+            end_time: None,
+        };
+        let list = state.upstream.order_query(&req).await?.result.map(|p| p.list).unwrap_or_default();
+        let rows = list.len();
+        if let Some(o) = list.into_iter().find(|o| o.user_req_no == user_req_no) {
+            return Ok(Some(OrderState::from_record(&o, state)));
+        }
+        if (rows as i64) < ORDER_PAGE {
+            return Ok(None);
+        }
+    }
+    tracing::warn!(
+        pages = MAX_ORDER_PAGES,
+        "order inquiry inconclusive: the filter seems ignored and the window is long"
+    );
+    Err(UpstreamError::new(crate::upstream::Operation::OrderQuery, crate::upstream::UpstreamErrorKind::BadResponse))
 }
 
 /// The resource an operation acts on, as the public API shows it (masked).
@@ -119,45 +145,61 @@ pub async fn fetch_result(state: &AppState, op: &StoredOperation) -> Result<Opti
     }
 }
 
-/// Applies the platform's order state to an operation and saves it. Idempotent: a final operation
-/// is never changed again (duplicate or out-of-order webhooks converge on the first final state).
+/// Applies the platform's order state to an operation (compare-and-set). Idempotent: a settled
+/// operation is never changed again (duplicate or out-of-order webhooks converge on the first final
+/// state, and an answer arriving after its webhook cannot undo it).
 pub async fn apply(state: &AppState, op: &mut StoredOperation, order: &OrderState) -> Result<(), ApiError> {
-    if op.op.status.is_final() {
+    if op.is_settled() {
         return Ok(());
     }
-    if op.op.upstream_order_id.is_none() {
-        op.op.upstream_order_id = order.order_id.clone();
+    let mut result = None;
+    if order.status == OrderStatus::Succeeded {
+        claim_created_from_order(state, op, order).await?;
+        result = match fetch_result(state, op).await {
+            Ok(r) => r,
+            Err(e) => {
+                // The order succeeded; the resource view can be refreshed later.
+                tracing::warn!(error = %e, operation.id = %op.op.id, "could not fetch the result of a finished order");
+                None
+            }
+        };
     }
-    match order.status {
-        OrderStatus::Pending => {
-            if op.op.status == OperationStatus::Unknown {
-                op.op.status = OperationStatus::Pending;
+    let failure = {
+        let mut e = ApiError::new(
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "upstream_order_failed",
+            "the card platform reported the order as failed",
+        );
+        e.upstream_code = order.error_code.clone();
+        e.upstream_message = order.error_msg.as_deref().map(crate::upstream::client::sanitize_message);
+        e.to_problem()
+    };
+    let target = op.op.target.clone();
+    transition(state, op, |op| {
+        if op.is_settled() {
+            return false;
+        }
+        let before = (op.op.status, op.applied, op.op.upstream_order_id.clone());
+        if op.op.upstream_order_id.is_none() {
+            op.op.upstream_order_id = order.order_id.clone();
+        }
+        match order.status {
+            OrderStatus::Pending => op.accept(None),
+            OrderStatus::Failed => op.fail(failure.clone(), false),
+            OrderStatus::Succeeded => {
+                if op.op.target.as_ref().is_none_or(|t| t.id.is_none()) {
+                    op.op.target = target.clone();
+                }
+                op.succeed(result.clone());
             }
         }
-        OrderStatus::Failed => {
-            let mut e = ApiError::new(
-                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "upstream_order_failed",
-                "the card platform reported the order as failed",
-            );
-            e.upstream_code = order.error_code.clone();
-            e.upstream_message = order.error_msg.as_deref().map(crate::upstream::client::sanitize_message);
-            op.fail(e.to_problem());
-        }
-        OrderStatus::Succeeded => {
-            claim_created_from_order(state, op, order).await?;
-            let result = match fetch_result(state, op).await {
-                Ok(r) => r,
-                Err(e) => {
-                    // The order succeeded; the resource view can be refreshed later.
-                    tracing::warn!(error = %e, operation.id = %op.op.id, "could not fetch the result of a finished order");
-                    None
-                }
-            };
-            op.succeed(result);
-        }
+        before != (op.op.status, op.applied, op.op.upstream_order_id.clone())
+    })
+    .await?;
+    if op.op.status == OperationStatus::Failed {
+        super::caps::release(state, op).await;
     }
-    save(state, op).await
+    Ok(())
 }
 
 /// A successful create records the new card or group as the operation's tenant's.
@@ -173,20 +215,19 @@ async fn claim_created_from_order(
     };
     let Some(id) = id else { return Ok(()) };
     let ctx = op.context.clone();
-    let attrs = [
-        ("group_id", ctx.group_id.as_deref()),
-        ("cardholder_id", ctx.cardholder_id.as_deref()),
-        ("currency", ctx.currency.as_deref()),
-    ];
-    super::record::claim_created(state, op, kind, &id, &attrs).await
+    let created = Created::new(kind, id)
+        .attr("group_id", ctx.group_id.as_deref())
+        .attr("cardholder_id", ctx.cardholder_id.as_deref())
+        .attr("currency", ctx.currency.as_deref());
+    claim_created(state, op, &created).await
 }
 
-/// Brings a non-final card-order operation up to date by asking the platform.
+/// Brings an unsettled card-order operation up to date by asking the platform.
 pub async fn refresh(state: &AppState, op: &mut StoredOperation) -> Result<(), ApiError> {
-    if op.op.status.is_final() || !op.op.kind.is_card_order() {
+    if op.is_settled() || !op.op.kind.is_card_order() {
         return Ok(());
     }
-    match query_order(state, &op.op.user_req_no).await {
+    match query_order(state, &op.op.user_req_no, op.op.created_at).await {
         Ok(Some(order)) => apply(state, op, &order).await,
         Ok(None) => Ok(()),
         Err(e) => {

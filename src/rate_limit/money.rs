@@ -54,7 +54,7 @@ static RESERVE_SCRIPT: std::sync::LazyLock<Script> = std::sync::LazyLock::new(||
 static RELEASE_SCRIPT: std::sync::LazyLock<Script> = std::sync::LazyLock::new(|| Script::new(RELEASE));
 
 /// An accepted reservation: hand it back to `release` if the upstream refused the operation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Reservation {
     pub tenant: String,
     /// Upper-case.

@@ -3,7 +3,6 @@
 use actix_web::{HttpResponse, web};
 
 use super::support::{list_owned, owned};
-use crate::operations::record::claim_created;
 use crate::{
     auth::Principal,
     domain::{
@@ -11,29 +10,20 @@ use crate::{
         check_amount,
         group::{CardGroup, CreateCardGroup, SettableGroupStatus, UpdateCardGroup, group_from_wire},
         list::ListQuery,
-        operation::{Operation, OperationKind, OperationTarget},
+        operation::{Operation, OperationKind},
     },
     error::ApiError,
     http::{
         extract::{ValidJson, ValidQuery},
         validate::Violations,
     },
-    operations::{
-        StoredOperation, WriteCtx, caps,
-        record::OpContext,
-        resolve::fetch_result,
-        write::{Next, SuccessView, fail_not_applied, settle_accepted, settle_err, settle_succeeded},
-    },
+    operations::{self, Created, Sent, StoredOperation, SuccessView, WriteCtx, WriteSpec, record::OpContext},
     state::AppState,
     tenancy::ObjectKind,
     upstream::wire::group::{GroupApplyRequest, GroupInfoRequest, GroupUpdateRequest},
 };
 
 const NOT_FOUND: &str = "card_group_not_found";
-
-fn target(id: Option<String>) -> Option<OperationTarget> {
-    Some(OperationTarget { kind: "card_group".into(), id })
-}
 
 /// Open a shared card group with an initial balance.
 #[utoipa::path(post, path = "/v1/card-groups", tag = "card-groups", operation_id = "create_card_group",
@@ -55,49 +45,36 @@ pub async fn create_card_group(
     v.finish()?;
     let context =
         OpContext { amount: Some(req.amount.to_string()), currency: Some(req.currency.clone()), ..Default::default() };
-    let mut op =
-        match ctx.start(&state, OperationKind::CardGroupCreate, target(None), context, SuccessView::Created).await? {
-            Next::Respond(r) => return Ok(r),
-            Next::Send(op) => *op,
-        };
-    let reservation = match caps::reserve(&state, &ctx.tenant, &req.currency, req.amount.value()).await {
-        Ok(r) => r,
-        Err(e) => return Ok(fail_not_applied(&state, &mut op, e).await),
-    };
-    let out = apply_group(&state, &ctx, &req, &mut op).await;
-    if let Ok(r) = &out {
-        caps::settle(&state, reservation, r).await;
-    }
-    out
-}
-
-async fn apply_group(
-    state: &AppState,
-    ctx: &WriteCtx,
-    req: &CreateCardGroup,
-    op: &mut StoredOperation,
-) -> Result<HttpResponse, ApiError> {
+    let spec = WriteSpec::new(OperationKind::CardGroupCreate, SuccessView::Created)
+        .target("card_group", None)
+        .context(context)
+        .capped(&req.currency, req.amount.value());
     let wire = GroupApplyRequest {
         user_req_no: ctx.user_req_no.clone(),
         local_currency: req.currency.clone(),
         auth_limit_amount: req.amount.value(),
         group_alias: req.alias.clone(),
     };
-    match state.upstream.group_apply(&wire).await {
-        Err(e) => Ok(settle_err(state, op, &e).await),
-        Ok(reply) => {
-            let ack = reply.result.unwrap_or_default();
-            match (&ack.group_id, reply.is_async) {
-                (Some(group_id), false) => {
-                    claim_created(state, op, ObjectKind::CardGroup, group_id, &[("currency", Some(&req.currency))])
-                        .await?;
-                    let result = fetch_result(state, op).await.ok().flatten();
-                    settle_succeeded(state, op, ack.order_id.clone(), result, SuccessView::Created).await
-                }
-                _ => settle_accepted(state, op, ack.order_id.clone()).await,
+    operations::run(&state, &ctx, spec, async |_: &StoredOperation| {
+        let reply = state.upstream.group_apply(&wire).await?;
+        let ack = reply.result.unwrap_or_default();
+        Ok(match (&ack.group_id, reply.is_async) {
+            (Some(group_id), false) => {
+                let created =
+                    Created::new(ObjectKind::CardGroup, group_id.clone()).attr("currency", Some(&req.currency));
+                let result = group_info(&state, group_id).await;
+                Sent::Done { order_id: ack.order_id.clone(), result, created: Some(created) }
             }
-        }
-    }
+            _ => Sent::Accepted { order_id: ack.order_id.clone() },
+        })
+    })
+    .await
+}
+
+/// The group as the platform shows it now (masked view), if it can be read.
+async fn group_info(state: &AppState, id: &str) -> Option<serde_json::Value> {
+    let reply = state.upstream.group_info(&GroupInfoRequest { group_id: id.to_owned() }).await.ok()?;
+    reply.result.and_then(|g| serde_json::to_value(group_from_wire(&g, state.codes(), &state.clock)).ok())
 }
 
 /// The tenant's card groups, newest first.
@@ -150,13 +127,9 @@ pub async fn update_card_group(
 ) -> Result<HttpResponse, ApiError> {
     owned(&state, &ctx.tenant, ObjectKind::CardGroup, &id, NOT_FOUND).await?;
     let context = OpContext { group_id: Some(id.to_string()), ..Default::default() };
-    let mut op = match ctx
-        .start(&state, OperationKind::CardGroupUpdate, target(Some(id.to_string())), context, SuccessView::Resource)
-        .await?
-    {
-        Next::Respond(r) => return Ok(r),
-        Next::Send(op) => *op,
-    };
+    let spec = WriteSpec::new(OperationKind::CardGroupUpdate, SuccessView::Resource)
+        .target("card_group", Some(&id))
+        .context(context);
     let c = state.codes();
     let code = match body.0.status {
         SettableGroupStatus::Active => &c.group_status_active,
@@ -166,7 +139,10 @@ pub async fn update_card_group(
     let status =
         code.parse::<i64>().map_err(|_| ApiError::internal("upstream.codes.group_status_* must be numeric"))?;
     let wire = GroupUpdateRequest { user_req_no: ctx.user_req_no.clone(), group_id: id.to_string(), status };
-    super::funds::finish_order(&state, &mut op, state.upstream.group_update(&wire).await, SuccessView::Resource).await
+    operations::run(&state, &ctx, spec, async |op: &StoredOperation| {
+        super::funds::order_answer(&state, op, state.upstream.group_update(&wire).await).await
+    })
+    .await
 }
 
 /// Add money to the group's shared balance.

@@ -3,35 +3,26 @@
 use actix_web::{HttpResponse, web};
 
 use super::support::{list_owned, owned};
-use crate::operations::record::claim_created;
 use crate::upstream::Operation;
 use crate::{
     auth::Principal,
     domain::{
         cardholder::{Cardholder, CardholderStatus, CreateCardholder, DocumentType, Gender, cardholder_from_wire},
         list::ListQuery,
-        operation::{OperationKind, OperationTarget},
+        operation::OperationKind,
     },
     error::ApiError,
     http::{
         extract::{ValidJson, ValidQuery},
         validate::Violations,
     },
-    operations::{
-        WriteCtx,
-        record::OpContext,
-        write::{Next, SuccessView, settle_err, settle_succeeded},
-    },
+    operations::{self, Created, Sent, StoredOperation, SuccessView, WriteCtx, WriteSpec, record::OpContext},
     state::AppState,
     tenancy::ObjectKind,
     upstream::wire::cardholder::{CardholderApplyRequest, CardholderRef},
 };
 
 const NOT_FOUND: &str = "cardholder_not_found";
-
-fn target(id: Option<String>) -> Option<OperationTarget> {
-    Some(OperationTarget { kind: "cardholder".into(), id })
-}
 
 /// Register a cardholder (email and mobile must be unique; at least 18 years old).
 #[utoipa::path(post, path = "/v1/cardholders", tag = "cardholders", operation_id = "create_cardholder",
@@ -48,13 +39,7 @@ pub async fn create_cardholder(
     let mut v = Violations::default();
     req.validate_reference(&state.reference, state.clock.today(), &mut v);
     v.finish()?;
-    let mut op = match ctx
-        .start(&state, OperationKind::CardholderCreate, target(None), OpContext::default(), SuccessView::Created)
-        .await?
-    {
-        Next::Respond(r) => return Ok(r),
-        Next::Send(op) => *op,
-    };
+    let spec = WriteSpec::new(OperationKind::CardholderCreate, SuccessView::Created).target("cardholder", None);
     let doc = req.id_document.as_ref();
     let wire = CardholderApplyRequest {
         user_req_no: ctx.user_req_no.clone(),
@@ -85,35 +70,33 @@ pub async fn create_cardholder(
         certificate_back_image_base64: doc.and_then(|d| d.back_image_base64.clone()),
         certificate_hold_image_base64: doc.and_then(|d| d.selfie_image_base64.clone()),
     };
-    match state.upstream.cardholder_apply(&wire).await.and_then(|r| r.require(Operation::CardholderApply)) {
-        Err(e) => Ok(settle_err(&state, &mut op, &e).await),
-        Ok(res) => {
-            claim_created(&state, &mut op, ObjectKind::Cardholder, &res.card_user_id, &[]).await?;
-            let c = state.codes();
-            let status = match res.status.as_deref() {
-                Some(s) if s == c.cardholder_status_enabled => CardholderStatus::Active,
-                Some(s) if s == c.cardholder_status_disabled => CardholderStatus::Disabled,
-                Some(s) if s == c.cardholder_status_deleted => CardholderStatus::Deleted,
-                _ => CardholderStatus::Pending,
-            };
-            let out = Cardholder {
-                id: res.card_user_id.clone(),
-                status,
-                first_name: req.first_name,
-                middle_name: req.middle_name,
-                last_name: req.last_name,
-                email: req.email,
-                mobile_prefix: Some(req.mobile_prefix),
-                mobile: Some(req.mobile),
-                birth_date: Some(req.birth_date),
-                country: Some(req.country),
-                billing: Some(req.billing),
-                created_at: Some(op.op.created_at),
-            };
-            let json = serde_json::to_value(&out).map_err(ApiError::internal)?;
-            settle_succeeded(&state, &mut op, None, Some(json), SuccessView::Created).await
-        }
-    }
+    operations::run(&state, &ctx, spec, async |op: &StoredOperation| {
+        let res = state.upstream.cardholder_apply(&wire).await?.require(Operation::CardholderApply)?;
+        let c = state.codes();
+        let status = match res.status.as_deref() {
+            Some(s) if s == c.cardholder_status_enabled => CardholderStatus::Active,
+            Some(s) if s == c.cardholder_status_disabled => CardholderStatus::Disabled,
+            Some(s) if s == c.cardholder_status_deleted => CardholderStatus::Deleted,
+            _ => CardholderStatus::Pending,
+        };
+        let out = Cardholder {
+            id: res.card_user_id.clone(),
+            status,
+            first_name: req.first_name.clone(),
+            middle_name: req.middle_name.clone(),
+            last_name: req.last_name.clone(),
+            email: req.email.clone(),
+            mobile_prefix: Some(req.mobile_prefix.clone()),
+            mobile: Some(req.mobile.clone()),
+            birth_date: Some(req.birth_date),
+            country: Some(req.country.clone()),
+            billing: Some(req.billing.clone()),
+            created_at: Some(op.op.created_at),
+        };
+        let created = Created::new(ObjectKind::Cardholder, res.card_user_id);
+        Ok(Sent::Done { order_id: None, result: serde_json::to_value(&out).ok(), created: Some(created) })
+    })
+    .await
 }
 
 /// The tenant's cardholders, newest first.
@@ -167,16 +150,13 @@ pub async fn delete_cardholder(
 ) -> Result<HttpResponse, ApiError> {
     owned(&state, &ctx.tenant, ObjectKind::Cardholder, &id, NOT_FOUND).await?;
     let context = OpContext { cardholder_id: Some(id.to_string()), ..Default::default() };
-    let mut op = match ctx
-        .start(&state, OperationKind::CardholderDelete, target(Some(id.to_string())), context, SuccessView::Operation)
-        .await?
-    {
-        Next::Respond(r) => return Ok(r),
-        Next::Send(op) => *op,
-    };
+    let spec = WriteSpec::new(OperationKind::CardholderDelete, SuccessView::Operation)
+        .target("cardholder", Some(&id))
+        .context(context);
     let wire = CardholderRef { card_user_id: id.to_string(), user_req_no: Some(ctx.user_req_no.clone()) };
-    match state.upstream.cardholder_delete(&wire).await {
-        Err(e) => Ok(settle_err(&state, &mut op, &e).await),
-        Ok(_) => settle_succeeded(&state, &mut op, None, None, SuccessView::Operation).await,
-    }
+    operations::run(&state, &ctx, spec, async |_: &StoredOperation| {
+        state.upstream.cardholder_delete(&wire).await?;
+        Ok(Sent::Done { order_id: None, result: None, created: None })
+    })
+    .await
 }

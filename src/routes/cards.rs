@@ -4,7 +4,6 @@ use actix_web::{HttpResponse, web};
 use chrono::{Datelike, Months, Utc};
 
 use super::support::{list_owned, owned};
-use crate::operations::record::claim_created;
 use crate::{
     auth::Principal,
     domain::{
@@ -14,28 +13,20 @@ use crate::{
         check_amount,
         list::ListQuery,
         money::Amount,
-        operation::{OperationKind, OperationTarget},
+        operation::OperationKind,
     },
     error::ApiError,
     http::{
         extract::{ValidJson, ValidQuery},
         validate::Violations,
     },
-    operations::{
-        WriteCtx, caps,
-        record::OpContext,
-        write::{Next, SuccessView, fail_not_applied, settle_accepted, settle_err, settle_succeeded},
-    },
+    operations::{self, Created, Sent, StoredOperation, SuccessView, WriteCtx, WriteSpec, record::OpContext},
     state::AppState,
     tenancy::ObjectKind,
     upstream::wire::card::{CardApplyRequest, CardCancelRequest, CardInfoRequest, CardModifyRequest},
 };
 
 const NOT_FOUND: &str = "card_not_found";
-
-fn target(id: Option<String>) -> Option<OperationTarget> {
-    Some(OperationTarget { kind: "card".into(), id })
-}
 
 /// Issue a card (regular, or a shared sub-card with `group_id`).
 #[utoipa::path(post, path = "/v1/cards", tag = "cards", operation_id = "create_card",
@@ -75,22 +66,14 @@ pub async fn create_card(
         currency: Some(req.currency.clone()),
         ..Default::default()
     };
-    let mut op = match ctx.start(&state, OperationKind::CardCreate, target(None), context, SuccessView::Created).await?
-    {
-        Next::Respond(r) => return Ok(r),
-        Next::Send(op) => *op,
-    };
     let c = state.codes();
     let shared = req.group_id.is_some();
+    let mut spec =
+        WriteSpec::new(OperationKind::CardCreate, SuccessView::Created).target("card", None).context(context);
     // A shared sub-card's limit moves no money (it spends the group's balance); a regular card's does.
-    let reservation = if shared {
-        None
-    } else {
-        match caps::reserve(&state, &ctx.tenant, &req.currency, req.limit.value()).await {
-            Ok(r) => r,
-            Err(e) => return Ok(fail_not_applied(&state, &mut op, e).await),
-        }
-    };
+    if !shared {
+        spec = spec.capped(&req.currency, req.limit.value());
+    }
     let wire = CardApplyRequest {
         user_req_no: ctx.user_req_no.clone(),
         local_currency: req.currency.clone(),
@@ -107,42 +90,25 @@ pub async fn create_card(
         scene_code: req.scene_code.as_deref().and_then(|s| s.parse().ok()),
         air_line_code: None,
     };
-    let res = apply_card(&state, &ctx, &req, &mut op, wire).await;
-    if let Ok(r) = &res {
-        caps::settle(&state, reservation, r).await;
-    }
-    res
-}
-
-async fn apply_card(
-    state: &AppState,
-    _ctx: &WriteCtx,
-    req: &CreateCard,
-    op: &mut crate::operations::StoredOperation,
-    wire: CardApplyRequest,
-) -> Result<HttpResponse, ApiError> {
-    match state.upstream.card_apply(&wire).await {
-        Err(e) => Ok(settle_err(state, op, &e).await),
-        Ok(reply) => {
-            let result = reply.result.unwrap_or_default();
-            match (&result.card_id, reply.is_async) {
-                (Some(card_id), false) => {
-                    // The currency is recorded so money caps need no card re-read on recharge.
-                    let attrs = [
-                        ("currency", Some(req.currency.as_str())),
-                        ("group_id", req.group_id.as_deref()),
-                        ("cardholder_id", req.cardholder_id.as_deref()),
-                    ];
-                    claim_created(state, op, ObjectKind::Card, card_id, &attrs).await?;
-                    let card = composed_card(state, card_id, &result, req, &op.op.created_at);
-                    let json = serde_json::to_value(&card).map_err(ApiError::internal)?;
-                    settle_succeeded(state, op, result.order_id.clone(), Some(json), SuccessView::Created).await
-                }
-                // Accepted, or succeeded with card elements still missing: finish via inquiry/webhook.
-                _ => settle_accepted(state, op, result.order_id.clone()).await,
+    operations::run(&state, &ctx, spec, async |op: &StoredOperation| {
+        let reply = state.upstream.card_apply(&wire).await?;
+        let result = reply.result.unwrap_or_default();
+        Ok(match (&result.card_id, reply.is_async) {
+            (Some(card_id), false) => {
+                // The currency is recorded so money caps need no card re-read on recharge.
+                let created = Created::new(ObjectKind::Card, card_id.clone())
+                    .attr("currency", Some(req.currency.as_str()))
+                    .attr("group_id", req.group_id.as_deref())
+                    .attr("cardholder_id", req.cardholder_id.as_deref());
+                let card = composed_card(&state, card_id, &result, &req, &op.op.created_at);
+                let json = serde_json::to_value(&card).ok();
+                Sent::Done { order_id: result.order_id.clone(), result: json, created: Some(created) }
             }
-        }
-    }
+            // Accepted, or succeeded with card elements still missing: finish via inquiry/webhook.
+            _ => Sent::Accepted { order_id: result.order_id.clone() },
+        })
+    })
+    .await
 }
 
 /// The card as the synchronous apply answer describes it (PAN reduced to bin/last4 here).
@@ -270,13 +236,8 @@ pub async fn update_card(
         ));
     }
     let context = OpContext { card_id: Some(id.to_string()), ..Default::default() };
-    let mut op = match ctx
-        .start(&state, OperationKind::CardUpdate, target(Some(id.to_string())), context, SuccessView::Resource)
-        .await?
-    {
-        Next::Respond(r) => return Ok(r),
-        Next::Send(op) => *op,
-    };
+    let spec =
+        WriteSpec::new(OperationKind::CardUpdate, SuccessView::Resource).target("card", Some(&id)).context(context);
     let c = state.codes();
     let wire = CardModifyRequest {
         user_req_no: ctx.user_req_no.clone(),
@@ -289,7 +250,10 @@ pub async fn update_card(
         }),
         auth_limit_amount: req.limit.map(Amount::value),
     };
-    super::funds::finish_order(&state, &mut op, state.upstream.card_modify(&wire).await, SuccessView::Resource).await
+    operations::run(&state, &ctx, spec, async |op: &StoredOperation| {
+        super::funds::order_answer(&state, op, state.upstream.card_modify(&wire).await).await
+    })
+    .await
 }
 
 /// Cancel the card; its remaining balance returns to the merchant account.
@@ -305,15 +269,13 @@ pub async fn cancel_card(
 ) -> Result<HttpResponse, ApiError> {
     owned(&state, &ctx.tenant, ObjectKind::Card, &id, NOT_FOUND).await?;
     let context = OpContext { card_id: Some(id.to_string()), ..Default::default() };
-    let mut op = match ctx
-        .start(&state, OperationKind::CardCancel, target(Some(id.to_string())), context, SuccessView::Operation)
-        .await?
-    {
-        Next::Respond(r) => return Ok(r),
-        Next::Send(op) => *op,
-    };
+    let spec =
+        WriteSpec::new(OperationKind::CardCancel, SuccessView::Operation).target("card", Some(&id)).context(context);
     let wire = CardCancelRequest { user_req_no: ctx.user_req_no.clone(), card_id: id.to_string() };
-    super::funds::finish_order(&state, &mut op, state.upstream.card_cancel(&wire).await, SuccessView::Operation).await
+    operations::run(&state, &ctx, spec, async |op: &StoredOperation| {
+        super::funds::order_answer(&state, op, state.upstream.card_cancel(&wire).await).await
+    })
+    .await
 }
 
 /// Move money from the merchant account onto the card.

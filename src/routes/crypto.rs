@@ -2,29 +2,22 @@
 
 use actix_web::{HttpResponse, web};
 
-use crate::operations::record::claim_created;
 use crate::upstream::Operation as UpstreamOp;
 use crate::{
     domain::{
         crypto::{CreateDeposit, CreateWithdrawal, CryptoDeposit, CryptoWithdrawal},
         money::Amount,
-        operation::{Operation, OperationKind, OperationTarget},
+        operation::{Operation, OperationKind},
     },
     error::ApiError,
     http::extract::ValidJson,
-    operations::{
-        WriteCtx,
-        record::OpContext,
-        write::{Next, SuccessView, settle_err, settle_succeeded},
-    },
+    operations::{self, Created, Sent, StoredOperation, SuccessView, WriteCtx, WriteSpec, record::OpContext},
     state::AppState,
     tenancy::ObjectKind,
     upstream::wire::dpt::{DptAcquireRequest, DptWithdrawRequest},
 };
 
-fn target(id: Option<String>) -> Option<OperationTarget> {
-    Some(OperationTarget { kind: "crypto_order".into(), id })
-}
+const TARGET: &str = "crypto_order";
 
 /// Open a digital-currency deposit: the platform answers with an address to pay.
 #[utoipa::path(post, path = "/v1/crypto/deposits", tag = "crypto", operation_id = "create_crypto_deposit",
@@ -40,34 +33,28 @@ pub async fn create_crypto_deposit(
     let req = body.0;
     let context =
         OpContext { amount: Some(req.amount.to_string()), currency: Some(req.currency.clone()), ..Default::default() };
-    let mut op =
-        match ctx.start(&state, OperationKind::CryptoDeposit, target(None), context, SuccessView::Created).await? {
-            Next::Respond(r) => return Ok(r),
-            Next::Send(op) => *op,
-        };
+    let spec = WriteSpec::new(OperationKind::CryptoDeposit, SuccessView::Created).target(TARGET, None).context(context);
     let wire = DptAcquireRequest {
         amount: req.amount.value(),
         currency: req.currency.clone(),
         chain: req.chain.clone(),
         serial_number: ctx.user_req_no.clone(),
     };
-    match state.upstream.dpt_acquire(&wire).await.and_then(|r| r.require(UpstreamOp::DptAcquire)) {
-        Err(e) => Ok(settle_err(&state, &mut op, &e).await),
-        Ok(res) => {
-            claim_created(&state, &mut op, ObjectKind::CryptoOrder, &res.order_no, &[]).await?;
-            let out = CryptoDeposit {
-                id: res.order_no.clone(),
-                status: "pending".into(),
-                amount: req.amount,
-                currency: req.currency,
-                chain: req.chain,
-                deposit_address: res.to_address,
-                expires_at: res.expire_time.as_deref().and_then(|t| state.clock.parse_datetime(t)),
-            };
-            let json = serde_json::to_value(&out).map_err(ApiError::internal)?;
-            settle_succeeded(&state, &mut op, Some(res.order_no), Some(json), SuccessView::Created).await
-        }
-    }
+    operations::run(&state, &ctx, spec, async |_: &StoredOperation| {
+        let res = state.upstream.dpt_acquire(&wire).await?.require(UpstreamOp::DptAcquire)?;
+        let out = CryptoDeposit {
+            id: res.order_no.clone(),
+            status: "pending".into(),
+            amount: req.amount,
+            currency: req.currency.clone(),
+            chain: req.chain.clone(),
+            deposit_address: res.to_address,
+            expires_at: res.expire_time.as_deref().and_then(|t| state.clock.parse_datetime(t)),
+        };
+        let created = Created::new(ObjectKind::CryptoOrder, res.order_no.clone());
+        Ok(Sent::Done { order_id: Some(res.order_no), result: serde_json::to_value(&out).ok(), created: Some(created) })
+    })
+    .await
 }
 
 /// Withdraw digital currency to an on-chain address.
@@ -84,11 +71,8 @@ pub async fn create_crypto_withdrawal(
     let req = body.0;
     let context =
         OpContext { amount: Some(req.amount.to_string()), currency: Some(req.currency.clone()), ..Default::default() };
-    let mut op =
-        match ctx.start(&state, OperationKind::CryptoWithdrawal, target(None), context, SuccessView::Created).await? {
-            Next::Respond(r) => return Ok(r),
-            Next::Send(op) => *op,
-        };
+    let spec =
+        WriteSpec::new(OperationKind::CryptoWithdrawal, SuccessView::Created).target(TARGET, None).context(context);
     let wire = DptWithdrawRequest {
         amount: req.amount.value(),
         currency: req.currency.clone(),
@@ -96,27 +80,25 @@ pub async fn create_crypto_withdrawal(
         to_address: req.to_address.clone(),
         serial_number: ctx.user_req_no.clone(),
     };
-    match state.upstream.dpt_withdraw(&wire).await.and_then(|r| r.require(UpstreamOp::DptWithdraw)) {
-        Err(e) => Ok(settle_err(&state, &mut op, &e).await),
-        Ok(res) => {
-            claim_created(&state, &mut op, ObjectKind::CryptoOrder, &res.order_no, &[]).await?;
-            let status = match res.status.as_deref() {
-                Some("1") => "succeeded",
-                Some("2") => "failed",
-                _ => "processing",
-            };
-            let out = CryptoWithdrawal {
-                id: res.order_no.clone(),
-                status: status.into(),
-                amount: req.amount,
-                fee: res.fee.map(Amount),
-                currency: req.currency,
-                chain: req.chain,
-                to_address: req.to_address,
-                tx_id: res.tx_id,
-            };
-            let json = serde_json::to_value(&out).map_err(ApiError::internal)?;
-            settle_succeeded(&state, &mut op, Some(res.order_no), Some(json), SuccessView::Created).await
-        }
-    }
+    operations::run(&state, &ctx, spec, async |_: &StoredOperation| {
+        let res = state.upstream.dpt_withdraw(&wire).await?.require(UpstreamOp::DptWithdraw)?;
+        let status = match res.status.as_deref() {
+            Some("1") => "succeeded",
+            Some("2") => "failed",
+            _ => "processing",
+        };
+        let out = CryptoWithdrawal {
+            id: res.order_no.clone(),
+            status: status.into(),
+            amount: req.amount,
+            fee: res.fee.map(Amount),
+            currency: req.currency.clone(),
+            chain: req.chain.clone(),
+            to_address: req.to_address.clone(),
+            tx_id: res.tx_id,
+        };
+        let created = Created::new(ObjectKind::CryptoOrder, res.order_no.clone());
+        Ok(Sent::Done { order_id: Some(res.order_no), result: serde_json::to_value(&out).ok(), created: Some(created) })
+    })
+    .await
 }

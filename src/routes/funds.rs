@@ -1,20 +1,14 @@
 //! Money movements shared by cards and card groups: recharge (merchant account → card or group) and
-//! refund (back), plus settling any `{orderId}`-answering operation whose result is the resource.
+//! refund (back), plus mapping any `{orderId}`-answering operation whose result is the resource.
 
 use actix_web::{HttpResponse, web};
 
 use super::support::owned;
 use crate::{
-    domain::{
-        card::AmountBody,
-        operation::{OperationKind, OperationTarget},
-    },
+    domain::{card::AmountBody, operation::OperationKind},
     error::ApiError,
     operations::{
-        StoredOperation, WriteCtx, caps,
-        record::OpContext,
-        resolve::fetch_result,
-        write::{Next, SuccessView, fail_not_applied, settle_accepted, settle_err, settle_succeeded},
+        self, Sent, StoredOperation, SuccessView, WriteCtx, WriteSpec, caps, record::OpContext, resolve::fetch_result,
     },
     state::AppState,
     tenancy::ObjectKind,
@@ -73,70 +67,55 @@ pub async fn move_funds(
         Holder::Card => context.card_id = Some(id.clone()),
         Holder::Group => context.group_id = Some(id.clone()),
     }
-    let target = Some(OperationTarget { kind: holder.kind().as_str().to_owned(), id: Some(id.clone()) });
-    let mut op = match ctx.start(&state, holder.operation(recharge), target, context, SuccessView::Operation).await? {
-        Next::Respond(r) => return Ok(r),
-        Next::Send(op) => *op,
-    };
+    let mut spec = WriteSpec::new(holder.operation(recharge), SuccessView::Operation)
+        .target(holder.kind().as_str(), Some(&id))
+        .context(context);
+    if recharge {
+        let currency = match holder {
+            Holder::Card => caps::card_currency(&state, &meta, &id).await?,
+            Holder::Group => caps::group_currency(&state, &meta, &id).await?,
+        };
+        spec = spec.capped(&currency, body.amount.value());
+    }
     let codes = state.codes();
     let (card_id, group_id, channel) = match holder {
         Holder::Card => (Some(id.clone()), None, codes.channel_type_regular),
         Holder::Group => (None, Some(id.clone()), codes.channel_type_shared),
     };
-    let mut reservation = None;
-    let res = if recharge {
-        let currency = match holder {
-            Holder::Card => Some(caps::card_currency(&state, &meta, &id).await?),
-            Holder::Group => meta.attrs.get("currency").cloned(),
-        };
-        if let Some(currency) = currency {
-            reservation = match caps::reserve(&state, &ctx.tenant, &currency, body.amount.value()).await {
-                Ok(r) => r,
-                Err(e) => return Ok(fail_not_applied(&state, &mut op, e).await),
+    let amount = body.amount.value();
+    operations::run(&state, &ctx, spec, async |op: &StoredOperation| {
+        let user_req_no = op.op.user_req_no.clone();
+        let res = if recharge {
+            let wire = RechargeRequest {
+                user_req_no,
+                card_id,
+                auth_limit_amount: amount,
+                channel_type: Some(channel),
+                group_id,
             };
-        }
-        let wire = RechargeRequest {
-            user_req_no: ctx.user_req_no.clone(),
-            card_id,
-            auth_limit_amount: body.amount.value(),
-            channel_type: Some(channel),
-            group_id,
+            state.upstream.card_recharge(&wire).await
+        } else {
+            let wire =
+                RefundRequest { user_req_no, card_id, refund_amount: amount, channel_type: Some(channel), group_id };
+            state.upstream.card_refund(&wire).await
         };
-        state.upstream.card_recharge(&wire).await
-    } else {
-        let wire = RefundRequest {
-            user_req_no: ctx.user_req_no.clone(),
-            card_id,
-            refund_amount: body.amount.value(),
-            channel_type: Some(channel),
-            group_id,
-        };
-        state.upstream.card_refund(&wire).await
-    };
-    let out = finish_order(&state, &mut op, res, SuccessView::Operation).await;
-    if let Ok(r) = &out {
-        caps::settle(&state, reservation, r).await;
-    }
-    out
+        order_answer(&state, op, res).await
+    })
+    .await
 }
 
-/// Settles an operation the platform answers with `{orderId}`: accepted → 202; done → the resource
-/// it acted on (card or group, re-read) as the result.
-pub async fn finish_order(
+/// Maps an answer of `{orderId}` shape: accepted → pending; done → the resource it acted on (card or
+/// group, re-read) as the result.
+pub async fn order_answer(
     state: &AppState,
-    op: &mut StoredOperation,
+    op: &StoredOperation,
     res: Result<Reply<OrderAck>, UpstreamError>,
-    view: SuccessView,
-) -> Result<HttpResponse, ApiError> {
-    match res {
-        Err(e) => Ok(settle_err(state, op, &e).await),
-        Ok(reply) => {
-            let order_id = reply.result.as_ref().and_then(|a| a.order_id.clone());
-            if reply.is_async {
-                return settle_accepted(state, op, order_id).await;
-            }
-            let result = fetch_result(state, op).await.ok().flatten();
-            settle_succeeded(state, op, order_id, result, view).await
-        }
+) -> Result<Sent, UpstreamError> {
+    let reply = res?;
+    let order_id = reply.result.as_ref().and_then(|a| a.order_id.clone());
+    if reply.is_async {
+        return Ok(Sent::Accepted { order_id });
     }
+    let result = fetch_result(state, op).await.ok().flatten();
+    Ok(Sent::Done { order_id, result, created: None })
 }

@@ -3,29 +3,20 @@
 use actix_web::{HttpResponse, web};
 
 use super::support::owned;
-use crate::operations::record::claim_created;
 use crate::{
     domain::{
-        operation::{Operation, OperationKind, OperationTarget},
+        operation::{Operation, OperationKind},
         physical::{ActivatePhysicalCard, AssignPhysicalCard, PhysicalCard, PinReset},
     },
     error::ApiError,
     http::extract::ValidJson,
-    operations::{
-        WriteCtx,
-        record::OpContext,
-        write::{Next, SuccessView, settle_accepted, settle_err, settle_succeeded},
-    },
+    operations::{self, Created, Sent, StoredOperation, SuccessView, WriteCtx, WriteSpec, record::OpContext},
     state::AppState,
     tenancy::{ObjectKind, ObjectMeta, TenantId},
     upstream::wire::pcc::{CardActiveRequest, CardAssignRequest, PinResetRequest},
 };
 
 const NOT_FOUND: &str = "physical_card_not_found";
-
-fn target(id: Option<String>) -> Option<OperationTarget> {
-    Some(OperationTarget { kind: "card".into(), id })
-}
 
 /// A card id the tenant owns *as a physical card*; anything else is 404.
 async fn owned_physical(state: &AppState, tenant: &TenantId, id: &str) -> Result<ObjectMeta, ApiError> {
@@ -54,45 +45,33 @@ pub async fn assign_physical_card(
         currency: Some(req.currency.clone()),
         ..Default::default()
     };
-    let mut op = match ctx
-        .start(&state, OperationKind::PhysicalCardAssign, target(None), context, SuccessView::Created)
-        .await?
-    {
-        Next::Respond(r) => return Ok(r),
-        Next::Send(op) => *op,
-    };
+    let spec =
+        WriteSpec::new(OperationKind::PhysicalCardAssign, SuccessView::Created).target("card", None).context(context);
     let wire = CardAssignRequest {
         user_req_no: ctx.user_req_no.clone(),
         card_user_id: req.cardholder_id.clone(),
         kit_no: req.kit_number.clone(),
         local_currency: req.currency.clone(),
     };
-    match state.upstream.card_assign(&wire).await {
-        Err(e) => Ok(settle_err(&state, &mut op, &e).await),
-        Ok(reply) if reply.is_async => {
-            let order = reply.result.and_then(|r| r.order_id);
-            settle_accepted(&state, &mut op, order).await
+    operations::run(&state, &ctx, spec, async |_: &StoredOperation| {
+        let reply = state.upstream.card_assign(&wire).await?;
+        if reply.is_async {
+            return Ok(Sent::Accepted { order_id: reply.result.and_then(|r| r.order_id) });
         }
-        Ok(reply) => {
-            let Some(res) = reply.result else {
-                return settle_accepted(&state, &mut op, None).await;
-            };
-            let attrs = [
-                ("kind", Some("physical")),
-                ("cardholder_id", Some(req.cardholder_id.as_str())),
-                ("currency", Some(req.currency.as_str())),
-            ];
-            claim_created(&state, &mut op, ObjectKind::Card, &res.card_id, &attrs).await?;
-            let out = PhysicalCard {
-                id: res.card_id.clone(),
-                status: "pending_activation".into(),
-                cardholder_id: Some(req.cardholder_id),
-                currency: Some(req.currency),
-            };
-            let json = serde_json::to_value(&out).map_err(ApiError::internal)?;
-            settle_succeeded(&state, &mut op, res.order_id, Some(json), SuccessView::Created).await
-        }
-    }
+        let Some(res) = reply.result else { return Ok(Sent::Accepted { order_id: None }) };
+        let created = Created::new(ObjectKind::Card, res.card_id.clone())
+            .attr("kind", Some("physical"))
+            .attr("cardholder_id", Some(req.cardholder_id.as_str()))
+            .attr("currency", Some(req.currency.as_str()));
+        let out = PhysicalCard {
+            id: res.card_id.clone(),
+            status: "pending_activation".into(),
+            cardholder_id: Some(req.cardholder_id.clone()),
+            currency: Some(req.currency.clone()),
+        };
+        Ok(Sent::Done { order_id: res.order_id, result: serde_json::to_value(&out).ok(), created: Some(created) })
+    })
+    .await
 }
 
 /// Activate a physical card with the code delivered by the `physical_card.activation_code` event.
@@ -109,39 +88,29 @@ pub async fn activate_physical_card(
 ) -> Result<HttpResponse, ApiError> {
     let meta = owned_physical(&state, &ctx.tenant, &id).await?;
     let context = OpContext { card_id: Some(id.to_string()), ..Default::default() };
-    let mut op = match ctx
-        .start(
-            &state,
-            OperationKind::PhysicalCardActivate,
-            target(Some(id.to_string())),
-            context,
-            SuccessView::Resource,
-        )
-        .await?
-    {
-        Next::Respond(r) => return Ok(r),
-        Next::Send(op) => *op,
-    };
+    let spec = WriteSpec::new(OperationKind::PhysicalCardActivate, SuccessView::Resource)
+        .target("card", Some(&id))
+        .context(context);
     let wire = CardActiveRequest {
         user_req_no: ctx.user_req_no.clone(),
         card_id: id.to_string(),
         active_code: body.0.activation_code,
     };
-    match state.upstream.card_active(&wire).await {
-        Err(e) => Ok(settle_err(&state, &mut op, &e).await),
-        Ok(reply) if reply.is_async => settle_accepted(&state, &mut op, reply.result.and_then(|r| r.order_id)).await,
-        Ok(reply) => {
-            let out = PhysicalCard {
-                id: id.to_string(),
-                status: "active".into(),
-                cardholder_id: meta.attrs.get("cardholder_id").cloned(),
-                currency: None,
-            };
-            let json = serde_json::to_value(&out).map_err(ApiError::internal)?;
-            settle_succeeded(&state, &mut op, reply.result.and_then(|r| r.order_id), Some(json), SuccessView::Resource)
-                .await
+    operations::run(&state, &ctx, spec, async |_: &StoredOperation| {
+        let reply = state.upstream.card_active(&wire).await?;
+        let order_id = reply.result.and_then(|r| r.order_id);
+        if reply.is_async {
+            return Ok(Sent::Accepted { order_id });
         }
-    }
+        let out = PhysicalCard {
+            id: id.to_string(),
+            status: "active".into(),
+            cardholder_id: meta.attrs.get("cardholder_id").cloned(),
+            currency: None,
+        };
+        Ok(Sent::Done { order_id, result: serde_json::to_value(&out).ok(), created: None })
+    })
+    .await
 }
 
 /// Reset the PIN; the platform delivers the new PIN to the cardholder directly.
@@ -157,25 +126,18 @@ pub async fn reset_physical_card_pin(
 ) -> Result<HttpResponse, ApiError> {
     owned_physical(&state, &ctx.tenant, &id).await?;
     let context = OpContext { card_id: Some(id.to_string()), ..Default::default() };
-    let mut op = match ctx
-        .start(
-            &state,
-            OperationKind::PhysicalCardPinReset,
-            target(Some(id.to_string())),
-            context,
-            SuccessView::Operation,
-        )
-        .await?
-    {
-        Next::Respond(r) => return Ok(r),
-        Next::Send(op) => *op,
-    };
+    let spec = WriteSpec::new(OperationKind::PhysicalCardPinReset, SuccessView::Operation)
+        .target("card", Some(&id))
+        .context(context);
     let wire = PinResetRequest { user_req_no: ctx.user_req_no.clone(), card_id: id.to_string() };
-    match state.upstream.pin_reset(&wire).await {
-        Err(e) => Ok(settle_err(&state, &mut op, &e).await),
-        Ok(reply) if reply.is_async => settle_accepted(&state, &mut op, reply.result.and_then(|r| r.order_id)).await,
-        Ok(reply) => {
-            settle_succeeded(&state, &mut op, reply.result.and_then(|r| r.order_id), None, SuccessView::Operation).await
-        }
-    }
+    operations::run(&state, &ctx, spec, async |_: &StoredOperation| {
+        let reply = state.upstream.pin_reset(&wire).await?;
+        let order_id = reply.result.and_then(|r| r.order_id);
+        Ok(if reply.is_async {
+            Sent::Accepted { order_id }
+        } else {
+            Sent::Done { order_id, result: None, created: None }
+        })
+    })
+    .await
 }

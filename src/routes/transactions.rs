@@ -64,8 +64,10 @@ async fn scan(
         let items = reply.result.map(|p| p.list).unwrap_or_default();
         let n = items.len();
         for (i, item) in items.into_iter().enumerate().skip(cur.offset) {
+            // The platform's cardId filter is not trusted: a platform that ignored it would hand us
+            // every card's rows, other tenants' included.
             let mine = match (&card_id, owned_cache.get(&item.card_id)) {
-                (Some(_), _) => true,
+                (Some(id), _) => *id == item.card_id,
                 (None, Some(m)) => *m,
                 (None, None) => {
                     let m = state.ownership.get(tenant, ObjectKind::Card, &item.card_id).await?.is_some();

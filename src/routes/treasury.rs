@@ -12,14 +12,11 @@ use crate::{
     },
     error::ApiError,
     http::extract::{ValidJson, ValidQuery},
-    operations::{
-        WriteCtx,
-        record::OpContext,
-        write::{Next, SuccessView, settle_accepted, settle_err, settle_succeeded},
-    },
+    operations::{self, Sent, StoredOperation, SuccessView, WriteCtx, WriteSpec, record::OpContext},
     state::AppState,
-    upstream::wire::account::{
-        BalanceRequest, ConversionResult, DptTransferRequest, ExchangeRateRequest, ExchangeRequest,
+    upstream::{
+        Reply,
+        wire::account::{BalanceRequest, ConversionResult, DptTransferRequest, ExchangeRateRequest, ExchangeRequest},
     },
 };
 
@@ -99,26 +96,18 @@ pub async fn create_exchange(
         currency: Some(req.from_currency.clone()),
         ..Default::default()
     };
-    let mut op = match ctx.start(&state, OperationKind::TreasuryExchange, None, context, SuccessView::Created).await? {
-        Next::Respond(r) => return Ok(r),
-        Next::Send(op) => *op,
-    };
+    let spec = WriteSpec::new(OperationKind::TreasuryExchange, SuccessView::Created).context(context);
     let wire = ExchangeRequest {
         user_req_no: ctx.user_req_no.clone(),
         source_currency: req.from_currency.clone(),
         target_currency: req.to_currency.clone(),
         amount: req.amount.value(),
     };
-    match state.upstream.account_exchange(&wire).await {
-        Err(e) => Ok(settle_err(&state, &mut op, &e).await),
-        Ok(reply) if reply.is_async => settle_accepted(&state, &mut op, reply.result.and_then(|r| r.order_id)).await,
-        Ok(reply) => {
-            let r = reply.result.unwrap_or_default();
-            let json = serde_json::to_value(conversion(&r, &req.from_currency, &req.to_currency, req.amount))
-                .map_err(ApiError::internal)?;
-            settle_succeeded(&state, &mut op, r.order_id.clone(), Some(json), SuccessView::Created).await
-        }
-    }
+    operations::run(&state, &ctx, spec, async |_: &StoredOperation| {
+        let reply = state.upstream.account_exchange(&wire).await?;
+        Ok(conversion_answer(reply, &req.from_currency, &req.to_currency, req.amount))
+    })
+    .await
 }
 
 /// Move digital currency into a card (fiat) account.
@@ -135,25 +124,26 @@ pub async fn create_crypto_transfer(
     let req = body.0;
     let context =
         OpContext { amount: Some(req.amount.to_string()), currency: Some(req.currency.clone()), ..Default::default() };
-    let mut op =
-        match ctx.start(&state, OperationKind::TreasuryCryptoTransfer, None, context, SuccessView::Created).await? {
-            Next::Respond(r) => return Ok(r),
-            Next::Send(op) => *op,
-        };
+    let spec = WriteSpec::new(OperationKind::TreasuryCryptoTransfer, SuccessView::Created).context(context);
     let wire = DptTransferRequest {
         user_req_no: ctx.user_req_no.clone(),
         currency: req.currency.clone(),
         target_currency: req.to_currency.clone(),
         amount: req.amount.value(),
     };
-    match state.upstream.dpt_transfer(&wire).await {
-        Err(e) => Ok(settle_err(&state, &mut op, &e).await),
-        Ok(reply) if reply.is_async => settle_accepted(&state, &mut op, reply.result.and_then(|r| r.order_id)).await,
-        Ok(reply) => {
-            let r = reply.result.unwrap_or_default();
-            let json = serde_json::to_value(conversion(&r, &req.currency, &req.to_currency, req.amount))
-                .map_err(ApiError::internal)?;
-            settle_succeeded(&state, &mut op, r.order_id.clone(), Some(json), SuccessView::Created).await
-        }
+    operations::run(&state, &ctx, spec, async |_: &StoredOperation| {
+        let reply = state.upstream.dpt_transfer(&wire).await?;
+        Ok(conversion_answer(reply, &req.currency, &req.to_currency, req.amount))
+    })
+    .await
+}
+
+/// A conversion's answer: accepted → pending; done → the conversion as the result.
+fn conversion_answer(reply: Reply<ConversionResult>, from: &str, to: &str, amount: Amount) -> Sent {
+    if reply.is_async {
+        return Sent::Accepted { order_id: reply.result.and_then(|r| r.order_id) };
     }
+    let r = reply.result.unwrap_or_default();
+    let result = serde_json::to_value(conversion(&r, from, to, amount)).ok();
+    Sent::Done { order_id: r.order_id.clone(), result, created: None }
 }

@@ -92,6 +92,11 @@ impl Sim {
         self.calls.get(Self::slot(op)).map(|c| c.load(Ordering::Relaxed)).unwrap_or(0)
     }
 
+    /// Requests for `op` that repeated an earlier request number (de-duplicated or not).
+    pub fn repeats(&self, op: Operation) -> u64 {
+        self.state.lock().orders.repeats().get(op.name()).copied().unwrap_or(0)
+    }
+
     pub fn snapshot(&self) -> SimSnapshot {
         let mut s = self.state.lock().snapshot();
         s.webhooks = self.webhooks.log();

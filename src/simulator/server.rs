@@ -88,6 +88,11 @@ impl SimHandle {
         self.sim.calls(op)
     }
 
+    /// Requests for `op` that repeated an earlier `userReqNo`/`serialNumber`.
+    pub fn repeats(&self, op: Operation) -> u64 {
+        self.sim.repeats(op)
+    }
+
     pub fn inject(&self, op: Operation, fault: Fault) {
         self.sim.faults.inject(op, fault);
     }

@@ -110,6 +110,17 @@ impl OwnershipStore for CachedOwnership {
         self.inner.get_doc(tenant, kind, id).await
     }
 
+    async fn swap_doc(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        id: &str,
+        expect: u64,
+        doc: &serde_json::Value,
+    ) -> Result<bool, StoreError> {
+        self.inner.swap_doc(tenant, kind, id, expect, doc).await
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
     }
@@ -172,6 +183,17 @@ mod tests {
         ) -> Result<Option<serde_json::Value>, StoreError> {
             self.check()?;
             self.inner.get_doc(t, k, id).await
+        }
+        async fn swap_doc(
+            &self,
+            t: &TenantId,
+            k: ObjectKind,
+            id: &str,
+            v: u64,
+            d: &serde_json::Value,
+        ) -> Result<bool, StoreError> {
+            self.check()?;
+            self.inner.swap_doc(t, k, id, v, d).await
         }
         async fn ping(&self) -> Result<(), StoreError> {
             self.check()

@@ -111,7 +111,30 @@ impl OwnershipStore for MemoryOwnershipStore {
         Ok(self.inner.read().docs.get(&(tenant.clone(), kind, id.to_owned())).cloned())
     }
 
+    async fn swap_doc(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        id: &str,
+        expect: u64,
+        doc: &serde_json::Value,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.inner.write();
+        let key = (tenant.clone(), kind, id.to_owned());
+        let current = inner.docs.get(&key).map_or(0, doc_version);
+        if current != expect {
+            return Ok(false);
+        }
+        inner.docs.insert(key, doc.clone());
+        Ok(true)
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
     }
+}
+
+/// The `version` of a stored versioned document (0 when it has none).
+fn doc_version(doc: &serde_json::Value) -> u64 {
+    doc.get("version").and_then(serde_json::Value::as_u64).unwrap_or(0)
 }

@@ -95,6 +95,16 @@ pub trait OwnershipStore: Send + Sync + 'static {
         kind: ObjectKind,
         id: &str,
     ) -> Result<Option<serde_json::Value>, StoreError>;
+    /// Compare-and-set of a versioned document: writes `doc` only if the stored one's `version`
+    /// field is `expect` (0 = no document yet). `false`: it was changed first; nothing written.
+    async fn swap_doc(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        id: &str,
+        expect: u64,
+        doc: &serde_json::Value,
+    ) -> Result<bool, StoreError>;
 
     /// Liveness of the backing store (readiness probe).
     async fn ping(&self) -> Result<(), StoreError>;
@@ -152,6 +162,19 @@ pub mod contract {
         assert_eq!(seen[0], "h24", "newest first");
     }
 
+    pub async fn versioned_documents_change_only_by_compare_and_set(s: &dyn OwnershipStore) {
+        let (a, k) = (t("cas-a"), ObjectKind::Operation);
+        let v1 = serde_json::json!({"version": 1, "status": "pending"});
+        assert!(s.swap_doc(&a, k, "op1", 0, &v1).await.unwrap(), "created from nothing");
+        assert!(!s.swap_doc(&a, k, "op1", 0, &v1).await.unwrap(), "a second create loses");
+        let v2 = serde_json::json!({"version": 2, "status": "succeeded"});
+        assert!(s.swap_doc(&a, k, "op1", 1, &v2).await.unwrap());
+        let stale = serde_json::json!({"version": 2, "status": "pending"});
+        assert!(!s.swap_doc(&a, k, "op1", 1, &stale).await.unwrap(), "a stale writer never goes backwards");
+        assert_eq!(s.get_doc(&a, k, "op1").await.unwrap(), Some(v2));
+        assert!(s.get_doc(&t("cas-b"), k, "op1").await.unwrap().is_none());
+    }
+
     pub async fn documents_are_per_tenant(s: &dyn OwnershipStore) {
         let doc = serde_json::json!({"status": "pending"});
         s.put_doc(&t("a"), ObjectKind::Operation, "op1", &doc).await.unwrap();
@@ -181,6 +204,7 @@ mod tests {
         first_claim_wins_and_other_tenants_see_nothing(&MemoryOwnershipStore::new()).await;
         lists_page_newest_first_without_gaps_or_leaks(&MemoryOwnershipStore::new()).await;
         documents_are_per_tenant(&MemoryOwnershipStore::new()).await;
+        versioned_documents_change_only_by_compare_and_set(&MemoryOwnershipStore::new()).await;
     }
 
     #[tokio::test]
@@ -192,5 +216,6 @@ mod tests {
         first_claim_wins_and_other_tenants_see_nothing(&store("t1")).await;
         lists_page_newest_first_without_gaps_or_leaks(&store("t2")).await;
         documents_are_per_tenant(&store("t3")).await;
+        versioned_documents_change_only_by_compare_and_set(&store("t4")).await;
     }
 }

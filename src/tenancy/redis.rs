@@ -30,6 +30,19 @@ impl RedisOwnershipStore {
     }
 }
 
+/// KEYS[1] doc · ARGV[1] new JSON · ARGV[2] expected version (0 = absent). 1 = written.
+const SWAP_DOC: &str = r"
+local cur = redis.call('GET', KEYS[1])
+local v = 0
+if cur then
+  local ok, d = pcall(cjson.decode, cur)
+  if ok and type(d) == 'table' and tonumber(d['version']) then v = tonumber(d['version']) end
+end
+if v ~= tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+";
+
 fn corrupt(e: serde_json::Error) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
@@ -139,6 +152,25 @@ impl OwnershipStore for RedisOwnershipStore {
         let key = self.pool.tenant_key(tenant.as_str(), &["doc", kind.as_str(), id]);
         let raw: Option<String> = self.pool.run(|mut c| async move { c.get(&key).await }).await?;
         raw.map(|s| serde_json::from_str(&s).map_err(corrupt)).transpose()
+    }
+
+    async fn swap_doc(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        id: &str,
+        expect: u64,
+        doc: &serde_json::Value,
+    ) -> Result<bool, StoreError> {
+        let key = self.pool.tenant_key(tenant.as_str(), &["doc", kind.as_str(), id]);
+        let json = serde_json::to_string(doc).map_err(corrupt)?;
+        let swapped: i64 = self
+            .pool
+            .run(|mut c| async move {
+                redis::Script::new(SWAP_DOC).key(&key).arg(&json).arg(expect).invoke_async(&mut c).await
+            })
+            .await?;
+        Ok(swapped == 1)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -214,6 +214,8 @@ impl MerchantClient {
             let message = sanitize_message(env.error_msg.as_deref().unwrap_or(""));
             return Err(if self.settings.status_unknown_codes.contains(&code) {
                 err(K::StatusUnknown { code, message })
+            } else if self.settings.retry_later_codes.contains(&code) {
+                err(K::RetryLater { code, message })
             } else {
                 err(K::Business { code, message })
             });

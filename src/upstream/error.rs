@@ -43,8 +43,24 @@ pub enum UpstreamErrorKind {
     Business { code: String, message: String },
     #[error("order status unknown ({code})")]
     StatusUnknown { code: String, message: String },
+    /// The platform refused for now and asked to be called again later (nothing was applied).
+    #[error("retry later ({code})")]
+    RetryLater { code: String, message: String },
     #[error("could not seal request: {0}")]
     Seal(EnvelopeError),
+}
+
+/// Did the platform act on a state-changing request? Decided here, once, from what the call saw;
+/// the write pipeline, the idempotency layer and the money caps all follow it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Applied {
+    /// Certainly not: nothing reached the platform, or it refused the request.
+    No,
+    /// It did (it answered success, or accepted the order).
+    Yes,
+    /// It may have: no definitive answer. Settled only by asking the platform.
+    Unknown,
 }
 
 /// A failed upstream call.
@@ -66,7 +82,7 @@ impl UpstreamError {
             Connect | Transport { .. } => ErrorSource::Transport,
             Timeout { .. } => ErrorSource::Timeout,
             HttpStatus(_) | NonStandard { .. } | BadResponse | Envelope(_) | Decode(_) => ErrorSource::Envelope,
-            Business { .. } | StatusUnknown { .. } => ErrorSource::Business,
+            Business { .. } | StatusUnknown { .. } | RetryLater { .. } => ErrorSource::Business,
             Seal(_) => ErrorSource::Internal,
         }
     }
@@ -78,43 +94,55 @@ impl UpstreamError {
         match &self.kind {
             Connect => true,
             Timeout { .. } | Transport { .. } | HttpStatus(_) | NonStandard { .. } | BadResponse => self.op.is_read(),
-            Business { code, .. } => self.op.is_read() && code == "130001",
-            StatusUnknown { .. } => self.op.is_read(),
+            RetryLater { .. } | StatusUnknown { .. } => self.op.is_read(),
+            Business { .. } => false,
             Envelope(_) | Decode(_) | Seal(_) => false,
         }
     }
 
-    /// A write may have committed upstream although we have no definitive answer: the idempotency
-    /// layer must ask (order inquiry by `userReqNo`) before it may send again.
-    pub fn outcome_unknown(&self) -> bool {
+    /// Whether the platform may have acted on this (write) request. Reads never act.
+    pub fn applied(&self) -> Applied {
         use UpstreamErrorKind::*;
         if self.op.is_read() {
-            return false;
+            return Applied::No;
         }
         match &self.kind {
-            Timeout { sent } | Transport { sent } => *sent,
-            // A 5xx may come from a proxy after the platform committed; we cannot tell.
-            HttpStatus(s) => *s >= 500,
-            StatusUnknown { .. } => true,
-            // success:true but an unreadable result: the order exists, we just cannot read it.
-            Envelope(_) | Decode(_) => true,
-            Connect | NonStandard { .. } | BadResponse | Business { .. } | Seal(_) => false,
+            // Never left this process, or never reached the platform.
+            Connect | Seal(_) | Timeout { sent: false } | Transport { sent: false } => Applied::No,
+            // The platform's own refusal, definitive or "retry later".
+            Business { .. } | RetryLater { .. } => Applied::No,
+            // An HTTP 4xx comes from the edge before any business logic runs (wrong path, auth,
+            // throttling); a 5xx may come from a proxy after the platform committed.
+            HttpStatus(s) if *s < 500 => Applied::No,
+            HttpStatus(_) => Applied::Unknown,
+            // Sent, and no definitive answer: an answer lost on the way, the gateway layer's bare
+            // `{"statusCode":500}`, a 2xx that is not an envelope, or `success:true` with a result we
+            // cannot read (the order exists; we just cannot read it).
+            Timeout { sent: true } | Transport { sent: true } | NonStandard { .. } | BadResponse => Applied::Unknown,
+            StatusUnknown { .. } | Envelope(_) | Decode(_) => Applied::Unknown,
         }
+    }
+
+    /// The platform asked to be called again later: a refusal that is not a final answer.
+    pub fn is_retry_later(&self) -> bool {
+        matches!(self.kind, UpstreamErrorKind::RetryLater { .. })
     }
 
     /// The vendor's error code, when it gave one.
     pub fn upstream_code(&self) -> Option<&str> {
         match &self.kind {
-            UpstreamErrorKind::Business { code, .. } | UpstreamErrorKind::StatusUnknown { code, .. } => Some(code),
+            UpstreamErrorKind::Business { code, .. }
+            | UpstreamErrorKind::StatusUnknown { code, .. }
+            | UpstreamErrorKind::RetryLater { code, .. } => Some(code),
             _ => None,
         }
     }
 
     pub fn upstream_message(&self) -> Option<&str> {
         match &self.kind {
-            UpstreamErrorKind::Business { message, .. } | UpstreamErrorKind::StatusUnknown { message, .. } => {
-                Some(message)
-            }
+            UpstreamErrorKind::Business { message, .. }
+            | UpstreamErrorKind::StatusUnknown { message, .. }
+            | UpstreamErrorKind::RetryLater { message, .. } => Some(message),
             _ => None,
         }
     }
@@ -137,14 +165,30 @@ mod tests {
     }
 
     #[test]
-    fn unknown_outcomes_are_flagged_for_writes_only() {
-        let w = |kind| UpstreamError::new(Operation::CardApply, kind);
-        assert!(w(UpstreamErrorKind::Timeout { sent: true }).outcome_unknown());
-        assert!(!w(UpstreamErrorKind::Timeout { sent: false }).outcome_unknown());
-        assert!(
-            w(UpstreamErrorKind::StatusUnknown { code: "140001".into(), message: String::new() }).outcome_unknown()
+    fn a_write_counts_as_applied_unless_the_platform_certainly_did_not_act() {
+        let w = |kind| UpstreamError::new(Operation::CardApply, kind).applied();
+        assert_eq!(w(UpstreamErrorKind::Timeout { sent: true }), Applied::Unknown);
+        assert_eq!(w(UpstreamErrorKind::Timeout { sent: false }), Applied::No);
+        assert_eq!(w(UpstreamErrorKind::Connect), Applied::No);
+        assert_eq!(
+            w(UpstreamErrorKind::StatusUnknown { code: "140001".into(), message: String::new() }),
+            Applied::Unknown
         );
-        assert!(!w(UpstreamErrorKind::Business { code: "110005".into(), message: String::new() }).outcome_unknown());
-        assert!(!UpstreamError::new(Operation::CardInfo, UpstreamErrorKind::Timeout { sent: true }).outcome_unknown());
+        assert_eq!(w(UpstreamErrorKind::Business { code: "110005".into(), message: String::new() }), Applied::No);
+        assert_eq!(w(UpstreamErrorKind::RetryLater { code: "130001".into(), message: String::new() }), Applied::No);
+        assert_eq!(w(UpstreamErrorKind::HttpStatus(404)), Applied::No);
+        assert_eq!(w(UpstreamErrorKind::HttpStatus(502)), Applied::Unknown);
+        assert_eq!(w(UpstreamErrorKind::Decode("x".into())), Applied::Unknown);
+        assert_eq!(
+            UpstreamError::new(Operation::CardInfo, UpstreamErrorKind::Timeout { sent: true }).applied(),
+            Applied::No
+        );
+    }
+
+    #[test]
+    fn a_bare_status_code_answer_or_a_non_envelope_2xx_may_have_been_applied() {
+        let w = |kind| UpstreamError::new(Operation::DptWithdraw, kind).applied();
+        assert_eq!(w(UpstreamErrorKind::NonStandard { status_code: Some(500) }), Applied::Unknown);
+        assert_eq!(w(UpstreamErrorKind::BadResponse), Applied::Unknown);
     }
 }

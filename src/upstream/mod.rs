@@ -8,5 +8,5 @@ pub mod ops;
 pub mod wire;
 
 pub use client::{MerchantClient, Reply};
-pub use error::{ErrorSource, UpstreamError, UpstreamErrorKind};
+pub use error::{Applied, ErrorSource, UpstreamError, UpstreamErrorKind};
 pub use ops::Operation;

@@ -190,7 +190,6 @@ pub async fn process(state: &AppState, mut n: Normalized) -> Result<(), ApiError
             }
             tracing::error!(operation.id = %op.op.id, code = %e.code, "order result could not be applied");
         }
-        reassert_final(state, &tenant, &op, &order).await?;
         // A result contradicting an already final operation (a late, out-of-order notification) is not
         // announced: the operation keeps its first final state and tenants see one outcome.
         let contradicts = before.is_final()
@@ -215,28 +214,6 @@ pub async fn process(state: &AppState, mut n: Normalized) -> Result<(), ApiError
         webhook.type = %n.webhook_type, event.id = %n.event.id, event.type = %n.event.kind,
         tenant = %tenant, duplicate = !appended.new, "webhook recorded"
     );
-    Ok(())
-}
-
-/// The request handler that placed the order may save its own (pending) view of the operation just
-/// after we finished it — the platform's answer and its webhook race. Read it back once and finish it
-/// again if it was overwritten (reading the operation also asks the platform, so it converges anyway).
-async fn reassert_final(
-    state: &AppState,
-    tenant: &TenantId,
-    op: &crate::operations::StoredOperation,
-    order: &OrderState,
-) -> Result<(), ApiError> {
-    if !op.op.status.is_final() {
-        return Ok(());
-    }
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    if let Some(mut current) = crate::operations::record::load(state, tenant, &op.op.id).await?
-        && !current.op.status.is_final()
-    {
-        tracing::info!(operation.id = %op.op.id, "operation was overwritten by a concurrent answer; finishing it again");
-        apply(state, &mut current, order).await?;
-    }
     Ok(())
 }
 

@@ -46,6 +46,8 @@ async fn an_upstream_slower_than_the_lease_still_gets_one_call() {
 async fn a_commit_then_timeout_is_answered_by_asking_the_platform() {
     for (name, mut settings, _redis) in store_setups() {
         settings.upstream.timeout_ms = 700;
+        // No card_operate for synchronous orders: only the inquiry can settle it here.
+        settings.simulator.sync_operation_webhooks = false;
         let app = spawn_settings(settings).await;
         let t = app.admin("acme");
         let card = app.create_card(&t, "10.00").await;
@@ -85,8 +87,9 @@ async fn status_unknown_after_commit_resolves_to_the_committed_card() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_unknown_outcome_with_no_order_upstream_is_resent_with_the_same_request_number() {
-    for (name, settings, _redis) in store_setups() {
+async fn an_unknown_outcome_with_no_order_upstream_is_resent_only_after_the_quiet_period() {
+    for (name, mut settings, _redis) in store_setups() {
+        settings.idempotency.resend_after_no_trace_s = 2;
         let app = spawn_settings(settings).await;
         let t = app.admin("acme");
         let card = app.create_card(&t, "10.00").await;
@@ -96,6 +99,13 @@ async fn an_unknown_outcome_with_no_order_upstream_is_resent_with_the_same_reque
         let first = app.post_key(&path, &t, "proxy-502", json!({"amount": "2.00"})).await;
         assert_eq!(first.status, StatusCode::ACCEPTED, "[{name}] {}", first.text);
         assert_eq!(first.json["status"], "unknown");
+        // No trace yet: the platform may still show the order (it advises asking again later).
+        let early = app.post_key(&path, &t, "proxy-502", json!({"amount": "2.00"})).await;
+        assert_eq!(early.status, StatusCode::ACCEPTED, "[{name}] {}", early.text);
+        assert_eq!(early.json["status"], "unknown", "[{name}]");
+        assert!(early.headers.get("retry-after").is_some(), "[{name}] told when to ask again");
+        assert_eq!(app.sim.calls(Operation::CardRecharge), 1, "[{name}] not resent within the quiet period");
+        tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
         let retry = app.post_key(&path, &t, "proxy-502", json!({"amount": "2.00"})).await;
         assert_eq!(retry.status, StatusCode::OK, "[{name}] {}", retry.text);
         assert_eq!(retry.json["user_req_no"], first.json["user_req_no"], "[{name}] same userReqNo");

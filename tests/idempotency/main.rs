@@ -5,8 +5,10 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod campaign;
 mod failures;
 mod keys;
 mod rate_limits;
 mod redis_outage;
+mod settling;
 mod support;

@@ -451,3 +451,24 @@ async fn an_idempotency_key_never_replays_across_tenants() {
     assert_eq!(a_reuse.status, StatusCode::CREATED, "A's key space is its own: {}", a_reuse.text);
     assert_ne!(a_reuse.json["id"], different.json["id"]);
 }
+
+/// The platform's `cardId` filter is not trusted: with a simulator that ignores it, a card's
+/// transaction list still holds only that card's rows (the other tenant's purchase is dropped).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_card_transaction_list_keeps_only_that_cards_rows_when_the_platform_ignores_the_filter() {
+    let app = crate::support::spawn_configured(|s| s.simulator.transactions_ignore_card_filter = true).await;
+    let a = app.admin("tenant-a");
+    let b = app.admin("tenant-b");
+    let card_a = app.create_card(&a, "20.00").await;
+    let card_b = app.create_card(&b, "20.00").await;
+    let spend =
+        AuthorizationSpec { amount: Decimal::new(150, 2), merchant_name: Some("Shop".into()), ..Default::default() };
+    app.sim.authorize(&card_a, &spend).unwrap();
+    app.sim.authorize(&card_b, &spend).unwrap();
+
+    let b_tx = app.get(&format!("/v1/cards/{card_b}/transactions?limit=100"), &b).await;
+    let cards = ids_in(&b_tx, "card_id");
+    assert!(!cards.is_empty(), "control: B sees its own card's purchase: {}", b_tx.text);
+    assert!(cards.iter().all(|c| c == &card_b), "B's card list holds only B's card: {cards:?}");
+    assert!(!b_tx.text.contains(&card_a), "B's card transactions mention A's card: {}", b_tx.text);
+}

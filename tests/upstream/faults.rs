@@ -57,7 +57,7 @@ async fn business_fault_surfaces_its_code_and_message() {
     let env = start().await;
     let fault = FaultKind::Business { code: "130001".into(), message: "busy".into() };
     let (r, n) = apply_with(&env, fault, None).await;
-    assert_eq!(r.unwrap_err().kind, K::Business { code: "130001".into(), message: "busy".into() });
+    assert_eq!(r.unwrap_err().kind, K::RetryLater { code: "130001".into(), message: "busy".into() });
     assert!(!committed(&env, &n));
 }
 
@@ -68,7 +68,7 @@ async fn status_unknown_commits_and_a_resend_returns_the_committed_order() {
     let req = env.apply("10");
     let err = env.client.card_apply(&req).await.unwrap_err();
     assert!(matches!(err.kind, K::StatusUnknown { ref code, .. } if code == "140001"), "{err:?}");
-    assert!(err.outcome_unknown());
+    assert_eq!(err.applied(), card_gateway::upstream::Applied::Unknown);
     let card = env.client.card_apply(&req).await.unwrap().result.unwrap().card_id.unwrap();
     let s = env.sim.state();
     assert_eq!(s.orders_with(&req.user_req_no), 1);

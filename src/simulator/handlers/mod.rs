@@ -1,7 +1,9 @@
 //! One function per operation: decode the business parameters, apply the platform's rules to the
 //! state, encode the result. Every write is idempotent by its request number (`userReqNo`, or
-//! `serialNumber` for DPT): a repeat gets the first answer and creates nothing; a repeat under another
-//! operation is refused with 110001. Refused requests leave no trace, so they may be sent again.
+//! `serialNumber` for DPT): a repeat gets the first answer (the order, or the same refusal) and creates
+//! nothing; a repeat under another operation is refused with 110001. With `simulator.dedupe_requests =
+//! false` it behaves like a platform that does not de-duplicate: a repeat is a new order. Faults injected
+//! before the rules run (HTTP errors, retry-later codes) leave no trace, so such requests may be sent again.
 
 mod account;
 mod cardholders;
@@ -19,7 +21,7 @@ use super::{
     core::{Effect, Sim},
     errors::SimError,
     events,
-    state::{Order, State, StoredAnswer},
+    state::{Order, Seen, State, StoredAnswer},
     validate,
 };
 use crate::upstream::{
@@ -183,11 +185,33 @@ fn write<Req: DeserializeOwned + Keyed>(
         if let Err(e) = validate::req_no(field, n) {
             return refuse(e);
         }
-        if let Some(existing) = st.orders.get(n) {
-            return match (&existing.answer, existing.op == op) {
-                (Some(answer), true) => Outcome { reply: Ok(answer.clone()), effects: Vec::new() },
-                _ => refuse(SimError::validation(format!("{field} was already used by another operation"))),
+        // `Some(answer)`: the platform answers the repeat itself; `Some(None)`: it runs it again.
+        let repeat = st.orders.seen(n).map(|seen| {
+            let same_op = match &seen {
+                Seen::Answered(o) => o.op == op,
+                Seen::Refused(o, _) => *o == op,
             };
+            if !same_op {
+                return Some(refuse(SimError::validation(format!("{field} was already used by another operation"))));
+            }
+            // A platform that de-duplicates answers a repeat exactly as it answered the first request;
+            // one that does not (`simulator.dedupe_requests = false`) runs it again as a new order.
+            if !st.cfg.sim.dedupe_requests {
+                return None;
+            }
+            Some(match seen {
+                Seen::Answered(Order { answer: Some(answer), .. }) => {
+                    Outcome { reply: Ok(answer.clone()), effects: Vec::new() }
+                }
+                Seen::Answered(_) => refuse(SimError::validation(format!("{field} was already used"))),
+                Seen::Refused(_, e) => refuse(e.clone()),
+            })
+        });
+        if let Some(answer) = repeat {
+            st.orders.count_repeat(op);
+            if let Some(answer) = answer {
+                return answer;
+            }
         }
     }
     let ctx = WriteCtx { op, req_no: req_no.clone().unwrap_or_default(), is_async: st.cfg.is_async(op), fail_with };
@@ -200,7 +224,12 @@ fn write<Req: DeserializeOwned + Keyed>(
             }
             Outcome { reply: Ok(answer), effects }
         }
-        Err(e) => refuse(e),
+        Err(e) => {
+            if let Some(n) = &req_no {
+                st.orders.refuse(n, op, &e);
+            }
+            refuse(e)
+        }
     }
 }
 

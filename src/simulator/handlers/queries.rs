@@ -32,10 +32,11 @@ pub(super) fn transactions(st: &State, req: TransactionQueryRequest) -> Result<P
     };
     let begin = bound(st, "beginTime", req.begin_time.as_deref(), false)?;
     let end = bound(st, "endTime", req.end_time.as_deref(), true)?;
+    let card_filter = req.card_id.as_ref().filter(|_| !st.cfg.sim.transactions_ignore_card_filter);
     let items = st
         .transactions
         .values()
-        .filter(|t| req.card_id.as_ref().is_none_or(|c| c == &t.card_id))
+        .filter(|t| card_filter.is_none_or(|c| c == &t.card_id))
         .filter(|t| shared.is_none_or(|s| s == t.shared))
         .filter(|t| begin.is_none_or(|b| t.time >= b) && end.is_none_or(|e| t.time < e))
         .map(|t| st.transaction_record(t))

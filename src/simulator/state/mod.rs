@@ -23,7 +23,7 @@ pub use crypto::{Deposit, DepositPayment, Withdrawal};
 pub(crate) use funding::{MovePlan, Target};
 pub use groups::{Group, GroupStatus};
 pub use orders::{Order, OrderStatus};
-pub(crate) use orders::{Orders, Pending, StoredAnswer};
+pub(crate) use orders::{Orders, Pending, Seen, StoredAnswer};
 pub use snapshot::{CurrencyTotals, SimSnapshot};
 pub(crate) use transactions::FeeCharge;
 pub use transactions::{Transaction, TxnKind};

@@ -114,6 +114,17 @@ impl Order {
 pub(crate) struct Orders {
     by_id: BTreeMap<String, Order>,
     by_req_no: HashMap<String, String>,
+    /// Request numbers the platform's rules refused (no order), with the operation and the refusal:
+    /// a repeat answers the same refusal, whatever the state has become since.
+    refused: HashMap<String, (Operation, SimError)>,
+    /// Requests that repeated an earlier request number, per operation name.
+    repeats: BTreeMap<&'static str, u64>,
+}
+
+/// What the platform remembers of a request number.
+pub(crate) enum Seen<'a> {
+    Answered(&'a Order),
+    Refused(Operation, &'a SimError),
 }
 
 impl Orders {
@@ -126,9 +137,34 @@ impl Orders {
         self.by_id.get_mut(id)
     }
 
+    /// The latest order or refusal of a request number.
+    pub fn seen(&self, req_no: &str) -> Option<Seen<'_>> {
+        if let Some(order) = self.get(req_no) {
+            return Some(Seen::Answered(order));
+        }
+        self.refused.get(req_no).map(|(op, e)| Seen::Refused(*op, e))
+    }
+
+    /// Records an order; with de-duplication off a repeated number points at its newest order.
     pub fn insert(&mut self, order: Order) {
+        self.refused.remove(&order.user_req_no);
         self.by_req_no.insert(order.user_req_no.clone(), order.order_id.clone());
         self.by_id.insert(order.order_id.clone(), order);
+    }
+
+    /// Records a refusal by the platform's rules (never over an existing order).
+    pub fn refuse(&mut self, req_no: &str, op: Operation, e: &SimError) {
+        if !self.by_req_no.contains_key(req_no) {
+            self.refused.insert(req_no.to_owned(), (op, e.clone()));
+        }
+    }
+
+    pub fn count_repeat(&mut self, op: Operation) {
+        *self.repeats.entry(op.name()).or_default() += 1;
+    }
+
+    pub fn repeats(&self) -> &BTreeMap<&'static str, u64> {
+        &self.repeats
     }
 
     /// In creation order.
