@@ -12,6 +12,10 @@ use jsonwebtoken::{
 };
 use parking_lot::RwLock;
 
+/// Largest JWKS document read from `auth.jwks_url` (a key set is a few KiB; a larger answer is an
+/// identity-provider fault, never buffered whole).
+pub const MAX_JWKS_BYTES: usize = 1024 * 1024;
+
 /// Where the JWKS comes from.
 #[derive(Debug, Clone)]
 pub enum JwksSource {
@@ -132,7 +136,13 @@ impl KeyStore {
                 if !res.status().is_success() {
                     return Err(format!("JWKS {u}: HTTP {}", res.status()));
                 }
-                res.text().await.map_err(|e| format!("JWKS {u}: {e}"))?
+                let body = crate::http::capped_body::read_capped(res, MAX_JWKS_BYTES).await.map_err(|e| match e {
+                    crate::http::capped_body::CappedError::TooLarge => {
+                        format!("JWKS {u}: document larger than {MAX_JWKS_BYTES} bytes")
+                    }
+                    crate::http::capped_body::CappedError::Transport { .. } => format!("JWKS {u}: body not read"),
+                })?;
+                String::from_utf8(body).map_err(|_| format!("JWKS {u}: not UTF-8"))?
             }
         };
         Ok(parse_jwks(&text, &self.allowed))
@@ -199,5 +209,46 @@ pub fn parse_algorithm(name: &str) -> Option<Algorithm> {
         "ES384" => Some(Algorithm::ES384),
         "EdDSA" => Some(Algorithm::EdDSA),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Serves `body` once per connection as an HTTP/1.1 answer on a loopback port.
+    async fn serve(body: Vec<u8>) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let body = body.clone();
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    let _ = sock.read(&mut buf).await;
+                    // No Content-Length: the cap must hold on an undeclared length too.
+                    let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n";
+                    let _ = sock.write_all(head.as_bytes()).await;
+                    let _ = sock.write_all(&body).await;
+                });
+            }
+        });
+        format!("http://{addr}/jwks.json")
+    }
+
+    fn store(url: String) -> KeyStore {
+        KeyStore::new(JwksSource::Url(url), vec![Algorithm::RS256], Duration::from_secs(60), Duration::from_secs(1))
+    }
+
+    #[tokio::test]
+    async fn a_jwks_document_larger_than_the_cap_is_refused_not_buffered() {
+        let url = serve(crate::dev_keys::JWKS_JSON.as_bytes().to_vec()).await;
+        assert!(store(url).prime().await.unwrap() >= 1, "control: the development JWKS loads over HTTP");
+        let mut huge = br#"{"keys":[],"pad":""#.to_vec();
+        huge.resize(MAX_JWKS_BYTES + 10, b'a');
+        huge.extend_from_slice(br#""}"#);
+        let e = store(serve(huge).await).prime().await.unwrap_err();
+        assert!(e.contains("larger than"), "{e}");
     }
 }

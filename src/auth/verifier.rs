@@ -110,6 +110,7 @@ impl JwtVerifier {
             .ok_or("missing or invalid tenant claim")?;
         let scopes = claims.get(&self.scope_claim).map(ScopeSet::from_claim).unwrap_or_default();
         let subject = claims.get("sub").and_then(|v| v.as_str()).unwrap_or("").chars().take(128).collect();
-        Ok(Principal { tenant, subject, scopes })
+        let expires_at = claims.get("exp").and_then(|v| v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)));
+        Ok(Principal { tenant, subject, scopes, expires_at })
     }
 }

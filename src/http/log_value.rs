@@ -5,7 +5,7 @@
 use actix_web::http::Method;
 
 /// Most characters of one request-controlled value kept in a log field.
-pub const MAX_LOGGED_CHARS: usize = 64;
+pub const MAX_LOGGED_CHARS: usize = 128;
 
 /// `value`, at most [`MAX_LOGGED_CHARS`] characters (a cut value ends in `…`), control characters as
 /// `?`, card numbers masked.

@@ -27,7 +27,10 @@ use std::fmt;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::{config::stores::IdempotencySettings, sensitive::Reveal};
+use crate::{
+    config::{ConfigError, resolve_text, stores::IdempotencySettings},
+    sensitive::Reveal,
+};
 
 /// Used when `idempotency.fingerprint_secret` is empty (development only; production refuses it).
 pub const DEV_FINGERPRINT_SECRET: &str = "card-gateway development fingerprint secret";
@@ -89,8 +92,11 @@ impl Fingerprinter {
         }
     }
 
-    pub fn from_settings(settings: &IdempotencySettings) -> Self {
-        Self::new(settings.fingerprint_secret.expose().as_bytes())
+    /// The configured secret, resolved like every other secret: the value itself or `file:PATH`
+    /// (whose contents are the key, never the literal `file:…` text).
+    pub fn from_settings(settings: &IdempotencySettings) -> Result<Self, ConfigError> {
+        let secret = resolve_text(settings.fingerprint_secret.expose())?;
+        Ok(Self::new(secret.as_deref().unwrap_or_default().as_bytes()))
     }
 
     /// Fingerprint of one request. `path_params` may come in any order.
@@ -321,6 +327,26 @@ mod tests {
     }
 
     const ROUTE: &str = "/v1/cards/{id}/recharges";
+
+    #[test]
+    fn a_file_fingerprint_secret_keys_with_the_files_contents_not_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fingerprint.key");
+        let key = "f".repeat(40);
+        std::fs::write(&path, &key).unwrap();
+        let settings = |secret: String| IdempotencySettings {
+            fingerprint_secret: crate::sensitive::SecretString::new(secret),
+            ..crate::config::Settings::defaults().unwrap().idempotency
+        };
+        let from_file = Fingerprinter::from_settings(&settings(format!("file:{}", path.display()))).unwrap();
+        let literal_path = Fingerprinter::new(format!("file:{}", path.display()).as_bytes());
+        let fp = |f: &Fingerprinter| f.fingerprint("POST", ROUTE, &[("id", "c1")], b"{}");
+        assert_eq!(fp(&from_file), fp(&Fingerprinter::new(key.as_bytes())));
+        assert_ne!(fp(&from_file), fp(&literal_path), "the path text must not be the key");
+        // The same key given inline is the same fingerprinter; an unreadable file is a start-up error.
+        assert_eq!(fp(&Fingerprinter::from_settings(&settings(key)).unwrap()), fp(&from_file));
+        assert!(Fingerprinter::from_settings(&settings("file:/nonexistent/fp.key".into())).is_err());
+    }
 
     #[test]
     fn canonical_json_sorts_keys_and_drops_whitespace() {
