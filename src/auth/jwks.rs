@@ -47,6 +47,8 @@ pub struct KeyStore {
     http: reqwest::Client,
     cache: RwLock<Cached>,
     refresh: tokio::sync::Mutex<()>,
+    /// Production: a document carrying the committed development JWT key is refused (issue 10 item 9).
+    refuse_dev_keys: bool,
 }
 
 impl KeyStore {
@@ -64,7 +66,15 @@ impl KeyStore {
                 last_attempt: None,
             }),
             refresh: tokio::sync::Mutex::new(()),
+            refuse_dev_keys: false,
         }
+    }
+
+    /// Refuses (at start-up, and on every refetch) a JWKS that publishes the committed development
+    /// key, recognised by its modulus whatever its `kid`: anyone with this repository can sign for it.
+    pub fn refusing_dev_keys(mut self) -> Self {
+        self.refuse_dev_keys = true;
+        self
     }
 
     /// Loads the keys once (startup fails early on an unreadable source).
@@ -145,8 +155,26 @@ impl KeyStore {
                 String::from_utf8(body).map_err(|_| format!("JWKS {u}: not UTF-8"))?
             }
         };
+        if self.refuse_dev_keys && publishes_dev_key(&text) {
+            return Err("the JWKS publishes the committed development JWT key (refused in production)".into());
+        }
         Ok(parse_jwks(&text, &self.allowed))
     }
+}
+
+/// Whether `text` (a JWKS) contains a key of the committed development JWKS (same RSA modulus).
+pub fn publishes_dev_key(text: &str) -> bool {
+    fn moduli(text: &str) -> Vec<String> {
+        serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .and_then(|v| v.get("keys").and_then(|k| k.as_array()).cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|k| k.get("n").and_then(|n| n.as_str()).map(str::to_owned))
+            .collect()
+    }
+    let dev = moduli(crate::dev_keys::JWKS_JSON);
+    moduli(text).iter().any(|n| dev.contains(n))
 }
 
 /// Parses each key on its own (one unsupported key must not hide the others) and keeps only keys
@@ -239,6 +267,18 @@ mod tests {
 
     fn store(url: String) -> KeyStore {
         KeyStore::new(JwksSource::Url(url), vec![Algorithm::RS256], Duration::from_secs(60), Duration::from_secs(1))
+    }
+
+    #[tokio::test]
+    async fn a_jwks_with_the_committed_development_key_is_refused_when_asked_whatever_its_kid() {
+        let renamed = crate::dev_keys::JWKS_JSON.replace("dev-fe316a07197c9dba", "prod-2026");
+        let inline = |text: &str| {
+            KeyStore::new(JwksSource::Inline(text.to_owned()), vec![Algorithm::RS256], Duration::ZERO, Duration::ZERO)
+        };
+        let e = inline(&renamed).refusing_dev_keys().prime().await.unwrap_err();
+        assert!(e.contains("development JWT key"), "{e}");
+        assert!(inline(&renamed).prime().await.is_ok(), "development keeps the development JWKS");
+        assert!(!publishes_dev_key(r#"{"keys":[{"kty":"RSA","n":"other","e":"AQAB"}]}"#));
     }
 
     #[tokio::test]

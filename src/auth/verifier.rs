@@ -47,13 +47,14 @@ impl JwtVerifier {
             allowed.push(alg);
         }
         let hs256 = resolve_text(s.hs256_secret.expose())?.map(|secret| DecodingKey::from_secret(secret.as_bytes()));
+        let keys = KeyStore::new(
+            source,
+            allowed,
+            Duration::from_secs(s.jwks_cache_s),
+            Duration::from_secs(s.jwks_refetch_cooldown_s),
+        );
         Ok(Self {
-            keys: KeyStore::new(
-                source,
-                allowed,
-                Duration::from_secs(s.jwks_cache_s),
-                Duration::from_secs(s.jwks_refetch_cooldown_s),
-            ),
+            keys: if production { keys.refusing_dev_keys() } else { keys },
             hs256,
             issuer: s.issuer.clone(),
             audience: s.audience.clone(),

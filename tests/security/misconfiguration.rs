@@ -2,6 +2,7 @@
 //! problem — checked through `Application::build`, exactly as the binary starts.
 
 use card_gateway::{
+    auth::JwtVerifier,
     config::{Environment, Settings, upstream::UpstreamMode},
     sensitive::SecretString,
     startup::Application,
@@ -70,4 +71,18 @@ async fn production_refuses_a_plain_http_jwks_url() {
     s.auth.jwks_url = "http://idp.internal/jwks.json".into();
     let e = refusal(s).await;
     assert!(e.contains("auth.jwks_url must be https:// in production"), "{e}");
+}
+
+#[tokio::test]
+async fn production_refuses_a_jwks_publishing_the_committed_development_key_under_any_kid() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jwks.json");
+    std::fs::write(&path, card_gateway::dev_keys::JWKS_JSON.replace("dev-fe316a07197c9dba", "prod-key-1")).unwrap();
+    let mut auth = test_settings().auth;
+    auth.jwks_file = path.display().to_string();
+    let verifier = JwtVerifier::from_settings(&auth, true).unwrap();
+    let e = verifier.prime().await.unwrap_err();
+    assert!(e.contains("development JWT key"), "{e}");
+    // Outside production the same file loads (development set-ups use it on purpose).
+    assert!(JwtVerifier::from_settings(&auth, false).unwrap().prime().await.is_ok());
 }
