@@ -13,11 +13,28 @@ pub enum StoreKind {
     Redis,
 }
 
+/// How the gateway reaches Redis.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RedisMode {
+    /// One Redis (or a managed endpoint that proxies a cluster).
+    Standalone,
+    /// Redis Cluster: `url` lists seed nodes, comma-separated; slots are discovered and followed.
+    Cluster,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedisSettings {
-    /// `redis://host:port/db`; empty = no Redis.
+    /// `redis://host:port/db` or `rediss://` (TLS); in cluster mode a comma-separated list of seed
+    /// nodes; empty = no Redis.
     pub url: SecretString,
+    pub mode: RedisMode,
+    /// PEM CA bundle that verifies a `rediss://` server; empty = the system trust store.
+    pub tls_ca_file: String,
+    /// PEM client certificate (chain) and private key for mutual TLS; both or neither.
+    pub tls_cert_file: String,
+    pub tls_key_file: String,
     pub pool_size: usize,
     /// Per-command deadline; a stalled Redis fails state-changing routes closed within it.
     pub timeout_ms: u64,

@@ -9,7 +9,7 @@
 //! anywhere fails the request closed (503 + `Retry-After`).
 
 #[cfg(test)]
-mod contract_tests;
+pub(crate) mod contract_tests;
 pub mod fingerprint;
 pub mod grant;
 pub mod key;

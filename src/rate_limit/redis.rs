@@ -134,7 +134,10 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::{config::Settings, testing::redis_server::RedisServer};
+    use crate::{
+        config::Settings,
+        testing::redis_server::{RedisCluster, RedisServer},
+    };
 
     const DEADLINE: Duration = Duration::from_millis(200);
 
@@ -158,10 +161,27 @@ mod tests {
         assert_eq!(interval_us(Quota { rate_per_s: 1_000_000.0, burst: 1 }), 1);
     }
 
+    const BUCKET: Quota = Quota { rate_per_s: 10.0, burst: 3 };
+
     #[tokio::test]
     async fn decisions_follow_the_bucket() {
         let Some(server) = RedisServer::start() else { return };
-        let l = limiter(&server, Quota { rate_per_s: 10.0, burst: 3 });
+        bucket_decisions(&limiter(&server, BUCKET)).await;
+    }
+
+    #[tokio::test]
+    async fn decisions_follow_the_bucket_on_a_redis_cluster() {
+        let Some(cluster) = RedisCluster::start() else { return };
+        bucket_decisions(&RedisLimiter::new(&settings(BUCKET), cluster.pool("test")).unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn decisions_follow_the_bucket_over_tls() {
+        let Some(server) = RedisServer::start_tls() else { return };
+        bucket_decisions(&RedisLimiter::new(&settings(BUCKET), server.pool("test")).unwrap()).await;
+    }
+
+    async fn bucket_decisions(l: &RedisLimiter) {
         let d = l.check_redis("acme", RouteClass::Write).await.unwrap();
         assert!(d.allowed);
         assert_eq!((d.limit, d.remaining, d.retry_after), (3, 2, None));

@@ -1,46 +1,107 @@
-//! A deadpool-redis pool whose every operation runs under the configured deadline, and the key
-//! scheme: `<prefix>:{t:<tenant>}:<kind>:...` so one tenant's keys share a Redis Cluster slot.
+//! The Redis client every store shares, whatever the deployment: one Redis (`redis://`, or `rediss://`
+//! with an optional CA bundle and client certificate) through a deadpool pool, or a Redis Cluster
+//! through redis-rs' multiplexed cluster connection. Every operation runs under the configured
+//! deadline. Key scheme: `<prefix>:{t:<tenant>}:<kind>:...`, so one tenant's keys — and so every
+//! script's keys — share a cluster slot.
+
+mod conn;
+mod tls;
+#[cfg(test)]
+mod topology_tests;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
-use deadpool_redis::{Config, Connection, Pool, PoolConfig, Runtime, Timeouts};
+pub use conn::RedisConn;
+use deadpool_redis::{Manager, Pool, Runtime};
+use redis::{
+    TlsCertificates,
+    cluster::{ClusterClient, ClusterClientBuilder},
+    cluster_async::ClusterConnection,
+};
+use tokio::sync::OnceCell;
 
 use super::StoreError;
-use crate::{config::stores::RedisSettings, sensitive::Reveal};
+use crate::{
+    config::stores::{RedisMode, RedisSettings},
+    sensitive::Reveal,
+};
 
 #[derive(Clone)]
 pub struct RedisPool {
-    pool: Pool,
+    backend: Backend,
     timeout: Duration,
     prefix: Arc<str>,
 }
 
+#[derive(Clone)]
+enum Backend {
+    Single(Pool),
+    Cluster(Arc<Cluster>),
+}
+
+/// The cluster connection is made on first use (like the pool's), and again after a failed attempt.
+struct Cluster {
+    client: ClusterClient,
+    conn: OnceCell<ClusterConnection>,
+}
+
 impl std::fmt::Debug for RedisPool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisPool").field("prefix", &self.prefix).field("timeout", &self.timeout).finish()
+        let mode = match self.backend {
+            Backend::Single(_) => "single",
+            Backend::Cluster(_) => "cluster",
+        };
+        f.debug_struct("RedisPool")
+            .field("mode", &mode)
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .finish()
     }
 }
 
+fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
 impl RedisPool {
+    /// Builds the client from `[redis]` (no connection is made until first use). Fails on an
+    /// unreadable certificate file, a certificate without a `rediss://` URL, or an unparsable URL.
     pub fn new(settings: &RedisSettings) -> Result<Self, StoreError> {
-        Self::connect(
-            settings.url.expose(),
-            settings.pool_size,
-            Duration::from_millis(settings.timeout_ms),
-            &settings.key_prefix,
-        )
+        let timeout = Duration::from_millis(settings.timeout_ms);
+        let urls: Vec<&str> = settings.url.expose().split(',').map(str::trim).filter(|u| !u.is_empty()).collect();
+        if urls.is_empty() {
+            return Err(unavailable("redis.url is empty"));
+        }
+        let certs = tls::certificates(settings).map_err(StoreError::Unavailable)?;
+        if certs.is_some() && !urls.iter().all(|u| u.starts_with("rediss://")) {
+            return Err(unavailable("redis.tls_* files need rediss:// URLs"));
+        }
+        if urls.iter().any(|u| u.starts_with("rediss://")) {
+            tls::install_crypto_provider();
+        }
+        let backend = match settings.mode {
+            RedisMode::Standalone => {
+                let [url] = urls[..] else {
+                    return Err(unavailable("redis.url lists several nodes: set redis.mode = \"cluster\""));
+                };
+                Backend::Single(single_pool(url, certs, settings.pool_size, timeout)?)
+            }
+            RedisMode::Cluster => {
+                let mut builder = ClusterClientBuilder::new(urls).connection_timeout(timeout).response_timeout(timeout);
+                if let Some(certs) = certs {
+                    builder = builder.certs(certs);
+                }
+                let client = builder.build().map_err(unavailable)?;
+                Backend::Cluster(Arc::new(Cluster { client, conn: OnceCell::new() }))
+            }
+        };
+        Ok(Self { backend, timeout, prefix: settings.key_prefix.as_str().into() })
     }
 
-    /// Builds the pool (no connection is made until first use).
+    /// A single-node pool from a URL (tests and tools).
     pub fn connect(url: &str, pool_size: usize, timeout: Duration, prefix: &str) -> Result<Self, StoreError> {
-        let mut cfg = Config::from_url(url);
-        cfg.pool = Some(PoolConfig {
-            max_size: pool_size.max(1),
-            timeouts: Timeouts { wait: Some(timeout), create: Some(timeout), recycle: Some(timeout) },
-            ..PoolConfig::default()
-        });
-        let pool = cfg.create_pool(Some(Runtime::Tokio1)).map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        Ok(Self { pool, timeout, prefix: prefix.into() })
+        let pool = single_pool(url, None, pool_size, timeout)?;
+        Ok(Self { backend: Backend::Single(pool), timeout, prefix: prefix.into() })
     }
 
     pub fn timeout(&self) -> Duration {
@@ -71,12 +132,22 @@ impl RedisPool {
     /// configured deadline, so a stalled Redis costs at most that long.
     pub async fn run<T, F, Fut>(&self, f: F) -> Result<T, StoreError>
     where
-        F: FnOnce(Connection) -> Fut,
+        F: FnOnce(RedisConn) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
     {
         let work = async {
-            let conn = self.pool.get().await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
-            f(conn).await.map_err(|e| StoreError::Unavailable(e.to_string()))
+            let conn = match &self.backend {
+                Backend::Single(pool) => RedisConn::Single(pool.get().await.map_err(unavailable)?),
+                Backend::Cluster(cluster) => RedisConn::Cluster(
+                    cluster
+                        .conn
+                        .get_or_try_init(|| cluster.client.get_async_connection())
+                        .await
+                        .map_err(unavailable)?
+                        .clone(),
+                ),
+            };
+            f(conn).await.map_err(unavailable)
         };
         tokio::time::timeout(self.timeout, work).await.map_err(|_| StoreError::Timeout)?
     }
@@ -114,9 +185,33 @@ impl RedisPool {
         Ok((members, next))
     }
 
+    /// On a cluster, PING goes to every master: ready means every slot is reachable.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.run(|mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await }).await.map(|_| ())
     }
+}
+
+fn single_pool(
+    url: &str,
+    certs: Option<TlsCertificates>,
+    pool_size: usize,
+    timeout: Duration,
+) -> Result<Pool, StoreError> {
+    let client = match certs {
+        Some(certs) => redis::Client::build_with_tls(url, certs),
+        None => redis::Client::open(url),
+    }
+    .map_err(unavailable)?;
+    // The connection info carries the TLS parameters (CA, client certificate) into every new connection.
+    let manager = Manager::new(client.get_connection_info().clone()).map_err(unavailable)?;
+    Pool::builder(manager)
+        .max_size(pool_size.max(1))
+        .wait_timeout(Some(timeout))
+        .create_timeout(Some(timeout))
+        .recycle_timeout(Some(timeout))
+        .runtime(Runtime::Tokio1)
+        .build()
+        .map_err(unavailable)
 }
 
 #[cfg(test)]

@@ -190,14 +190,32 @@ pub mod contract {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
 
     use super::contract::*;
     use crate::{
         storage::redis::RedisPool,
         tenancy::{memory::MemoryOwnershipStore, redis::RedisOwnershipStore},
-        testing::redis_server::RedisServer,
+        testing::redis_server::{RedisCluster, RedisServer},
     };
+
+    async fn contract_on(pool: impl Fn(&str) -> RedisPool) {
+        first_claim_wins_and_other_tenants_see_nothing(&RedisOwnershipStore::new(pool("t1"))).await;
+        lists_page_newest_first_without_gaps_or_leaks(&RedisOwnershipStore::new(pool("t2"))).await;
+        documents_are_per_tenant(&RedisOwnershipStore::new(pool("t3"))).await;
+        versioned_documents_change_only_by_compare_and_set(&RedisOwnershipStore::new(pool("t4"))).await;
+    }
+
+    #[tokio::test]
+    async fn redis_cluster_store_meets_the_ownership_contract() {
+        let Some(cluster) = RedisCluster::start() else { return };
+        contract_on(|p| cluster.pool(p)).await;
+    }
+
+    #[tokio::test]
+    async fn tls_redis_store_meets_the_ownership_contract() {
+        let Some(server) = RedisServer::start_tls() else { return };
+        contract_on(|p| server.pool(p)).await;
+    }
 
     #[tokio::test]
     async fn memory_store_meets_the_ownership_contract() {
@@ -210,12 +228,6 @@ mod tests {
     #[tokio::test]
     async fn redis_store_meets_the_ownership_contract() {
         let Some(server) = RedisServer::start() else { return };
-        let store = |p: &str| {
-            RedisOwnershipStore::new(RedisPool::connect(&server.url(), 4, Duration::from_secs(2), p).unwrap())
-        };
-        first_claim_wins_and_other_tenants_see_nothing(&store("t1")).await;
-        lists_page_newest_first_without_gaps_or_leaks(&store("t2")).await;
-        documents_are_per_tenant(&store("t3")).await;
-        versioned_documents_change_only_by_compare_and_set(&store("t4")).await;
+        contract_on(|p| server.pool(p)).await;
     }
 }

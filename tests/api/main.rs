@@ -7,6 +7,7 @@ mod common;
 
 mod cardholders;
 mod cards;
+mod deployment;
 mod errors;
 mod groups;
 mod operations;

@@ -7,7 +7,7 @@ use futures_util::future::join_all;
 use super::*;
 use crate::{
     config::{Settings, rate_limit::TenantOverride},
-    testing::redis_server::RedisServer,
+    testing::redis_server::{RedisCluster, RedisServer},
 };
 
 fn dec(s: &str) -> Decimal {
@@ -164,6 +164,25 @@ macro_rules! redis_case {
 }
 
 redis_case!(redis_caps_refuse_past_the_cap, caps_refuse_past_the_cap);
+
+#[tokio::test]
+async fn redis_cluster_caps_meet_the_checks() {
+    let Some(cluster) = RedisCluster::start() else { return };
+    let caps = |p: &str| MoneyCaps::redis(&settings(), cluster.pool(p)).unwrap();
+    caps_refuse_past_the_cap(&caps("c1")).await;
+    caps_resolve_per_tenant_and_currency(&caps("c2")).await;
+    caps_are_per_utc_day(&caps("c3")).await;
+    concurrent_reserves_never_exceed_the_cap(Arc::new(caps("c4"))).await;
+}
+
+#[tokio::test]
+async fn tls_redis_caps_meet_the_checks() {
+    let Some(server) = RedisServer::start_tls() else { return };
+    let caps = |p: &str| MoneyCaps::redis(&settings(), server.pool(p)).unwrap();
+    caps_refuse_past_the_cap(&caps("c1")).await;
+    caps_resolve_per_tenant_and_currency(&caps("c2")).await;
+    concurrent_reserves_never_exceed_the_cap(Arc::new(caps("c4"))).await;
+}
 redis_case!(redis_caps_resolve_per_tenant_and_currency, caps_resolve_per_tenant_and_currency);
 redis_case!(redis_caps_are_per_utc_day, caps_are_per_utc_day);
 redis_case!(redis_odd_amounts, odd_amounts);

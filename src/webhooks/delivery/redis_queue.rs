@@ -213,7 +213,27 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::testing::redis_server::RedisServer;
+    use crate::testing::redis_server::{RedisCluster, RedisServer};
+
+    fn queues(pool: impl Fn(&str) -> RedisPool) -> impl Fn() -> Arc<dyn DeliveryQueue> {
+        let n = std::sync::atomic::AtomicU32::new(0);
+        move || {
+            let prefix = format!("q{}", n.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+            Arc::new(RedisQueue::new(pool(&prefix), Duration::from_secs(60)))
+        }
+    }
+
+    #[tokio::test]
+    async fn redis_cluster_queue_meets_the_contract() {
+        let Some(cluster) = RedisCluster::start() else { return };
+        super::super::queue::contract::run_all(queues(|p| cluster.pool(p))).await;
+    }
+
+    #[tokio::test]
+    async fn tls_redis_queue_meets_the_contract() {
+        let Some(server) = RedisServer::start_tls() else { return };
+        super::super::queue::contract::run_all(queues(|p| server.pool(p))).await;
+    }
 
     #[tokio::test]
     async fn redis_queue_meets_the_contract() {

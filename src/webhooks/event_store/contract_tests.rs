@@ -9,7 +9,7 @@ use super::{memory::MemoryEventStore, redis::RedisEventStore};
 use crate::{
     storage::redis::RedisPool,
     tenancy::TenantId,
-    testing::redis_server::RedisServer,
+    testing::redis_server::{RedisCluster, RedisServer},
     webhooks::events::{DeadLetter, Event, EventObject, EventStore, LogQuery, Retention},
 };
 
@@ -153,6 +153,26 @@ async fn run_all(make: impl Fn() -> Arc<dyn EventStore>) {
 #[tokio::test]
 async fn memory_event_store_meets_the_contract() {
     run_all(|| Arc::new(MemoryEventStore::new())).await;
+}
+
+fn redis_stores(pool: impl Fn(&str) -> RedisPool) -> impl Fn() -> Arc<dyn EventStore> {
+    let n = std::sync::atomic::AtomicU32::new(0);
+    move || {
+        let prefix = format!("ev{}", n.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        Arc::new(RedisEventStore::new(pool(&prefix), 60_000))
+    }
+}
+
+#[tokio::test]
+async fn redis_cluster_event_store_meets_the_contract() {
+    let Some(cluster) = RedisCluster::start() else { return };
+    run_all(redis_stores(|p| cluster.pool(p))).await;
+}
+
+#[tokio::test]
+async fn tls_redis_event_store_meets_the_contract() {
+    let Some(server) = RedisServer::start_tls() else { return };
+    run_all(redis_stores(|p| server.pool(p))).await;
 }
 
 #[tokio::test]
