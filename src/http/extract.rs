@@ -363,4 +363,31 @@ mod tests {
         let e = decode_json::<Outer>(br#"{"name": "#).unwrap_err();
         assert_eq!((e.status.as_u16(), e.code.as_str()), (400, "malformed_json"));
     }
+
+    fn depth(v: &serde_json::Value) -> usize {
+        match v {
+            serde_json::Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
+            serde_json::Value::Object(o) => 1 + o.values().map(depth).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn the_json_extractor_never_panics_and_refuses_exactly_the_bodies_deeper_than_32(
+            body in proptest::collection::vec(proptest::sample::select(b"[]{}\"\\:,0a ".to_vec()), 0..120),
+            levels in 1usize..80,
+        ) {
+            // Arbitrary bracket soup: an answer, never a panic.
+            let _ = decode_json::<serde_json::Value>(&body);
+            // A valid document `levels` deep: refused as too deep exactly beyond the limit.
+            let doc = format!("{}{}", "[".repeat(levels), "]".repeat(levels));
+            match decode_json::<serde_json::Value>(doc.as_bytes()) {
+                Ok(v) => proptest::prop_assert!(levels <= MAX_JSON_DEPTH && depth(&v) == levels),
+                Err(e) => proptest::prop_assert!(levels > MAX_JSON_DEPTH && e.code == "json_too_deep", "{levels}: {}", e.code),
+            }
+        }
+    }
 }

@@ -125,3 +125,27 @@ pub async fn list_transactions(
     let (data, next) = scan(&state, &who.tenant, None, cur, q.0.limit.unwrap_or(20)).await?;
     Ok(page(data, encode_cursor(&state, &who.tenant, "tx", next)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::validate::{Validate, Violations};
+
+    /// Every date chrono can represent, at the edges and in between: validation refuses those outside
+    /// 1900–2999 without arithmetic that could overflow, and the default window never panics.
+    #[test]
+    fn extreme_dates_are_refused_by_validation_and_never_panic_the_default_window() {
+        let days = [NaiveDate::MIN, NaiveDate::MAX, NaiveDate::from_ymd_opt(1899, 12, 31).unwrap_or(NaiveDate::MIN)];
+        for &d in &days {
+            for (from, to) in
+                [(Some(d), None), (None, Some(d)), (Some(d), Some(d)), (Some(NaiveDate::MIN), Some(NaiveDate::MAX))]
+            {
+                let q = TransactionQuery { limit: None, cursor: None, from, to };
+                let mut v = Violations::default();
+                q.validate(&mut v);
+                assert!(v.finish().is_err(), "{from:?}..{to:?} must be refused");
+                let _ = first_cursor(&q);
+            }
+        }
+    }
+}
