@@ -35,6 +35,16 @@ pub enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Probe a running gateway (for Docker's HEALTHCHECK): exit 0 when `/livez` (or with `--ready`,
+    /// `/readyz`) answers 200 within 2 s, 1 otherwise. Default address: server.listen on loopback.
+    Healthcheck {
+        /// Base URL, e.g. http://127.0.0.1:8080.
+        #[arg(long)]
+        url: Option<String>,
+        /// Check readiness instead of liveness.
+        #[arg(long)]
+        ready: bool,
+    },
     /// Rebuild tenant ownership from the platform's order history (request numbers carry the tenant)
     /// into the configured Redis store; prints a JSON report. Needs `upstream.mode = "http"`.
     RebuildOwnership {

@@ -15,6 +15,8 @@ pub mod domain;
 pub mod envelope;
 /// The one error type and its problem+json body.
 pub mod error;
+/// Liveness, readiness (never a platform call), draining, the background platform probe.
+pub mod health;
 /// HTTP plumbing: extractors, validation, request ids, fallbacks.
 pub mod http;
 /// Idempotency keys, request fingerprints and the lease-and-fence stores (memory, Redis).

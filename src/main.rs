@@ -21,6 +21,19 @@ async fn main() -> anyhow::Result<()> {
             let _ = std::io::Write::write_all(&mut std::io::stdout(), doc.as_bytes());
             Ok(())
         }
+        Command::Healthcheck { url, ready } => {
+            let base = url.unwrap_or_else(|| {
+                let port = settings.server.listen.rsplit_once(':').map_or("8080", |(_, p)| p);
+                format!("http://127.0.0.1:{port}")
+            });
+            let path = if ready { "/readyz" } else { "/livez" };
+            let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(2)).build()?;
+            match client.get(format!("{}{path}", base.trim_end_matches('/'))).send().await {
+                Ok(r) if r.status().is_success() => Ok(()),
+                Ok(r) => anyhow::bail!("{path} answered {}", r.status()),
+                Err(e) => anyhow::bail!("{path} unreachable: {e}"),
+            }
+        }
         Command::Token { tenant, scope, ttl } => {
             let scopes = match scope {
                 None => Scope::ALL.to_vec(),

@@ -65,6 +65,7 @@ fn admitted<V>(
 pub struct Registry {
     counters: RwLock<BTreeMap<(&'static str, Labels), AtomicU64>>,
     histograms: RwLock<BTreeMap<(&'static str, Labels), Histogram>>,
+    gauges: RwLock<BTreeMap<&'static str, std::sync::atomic::AtomicI64>>,
 }
 
 pub fn global() -> &'static Registry {
@@ -91,6 +92,15 @@ impl Registry {
         let mut map = self.histograms.write();
         let key = if map.contains_key(&(name, labels.clone())) { (name, labels) } else { admitted(&map, name, labels) };
         map.entry(key).or_default().observe(d);
+    }
+
+    /// Sets a gauge without labels (e.g. whether the platform answered the last health probe).
+    pub fn set_gauge(&self, name: &'static str, v: i64) {
+        if let Some(g) = self.gauges.read().get(name) {
+            g.store(v, Ordering::Relaxed);
+            return;
+        }
+        self.gauges.write().entry(name).or_default().store(v, Ordering::Relaxed);
     }
 
     /// Text exposition, with `extra` counters (name → value) appended.
@@ -128,6 +138,10 @@ impl Registry {
                 h.sum_us.load(Ordering::Relaxed) as f64 / 1e6
             );
             let _ = writeln!(out, "{name}_count{} {count}", fmt_labels(labels, None));
+        }
+        for (name, g) in self.gauges.read().iter() {
+            let _ = writeln!(out, "# TYPE {name} gauge");
+            let _ = writeln!(out, "{name} {}", g.load(Ordering::Relaxed));
         }
         for (name, v) in extra {
             let _ = writeln!(out, "# TYPE card_gateway_webhooks_{name}_total counter");

@@ -92,7 +92,14 @@ impl Application {
             bins: TtlCache::new(Duration::from_secs(settings.upstream.reference_cache_s)),
             scenes: TtlCache::new(Duration::from_secs(settings.upstream.reference_cache_s)),
             webhooks,
+            health: Arc::new(crate::health::Health::default()),
         });
+        crate::health::spawn_probe(
+            state.health.clone(),
+            state.upstream.clone(),
+            settings.tenancy.user_req_no_prefix.clone(),
+            Duration::from_secs(settings.upstream.health_probe_s),
+        );
 
         let idempotency = web::Data::new(Idempotency {
             enabled: settings.idempotency.enabled,
@@ -134,7 +141,8 @@ impl Application {
                 .wrap(from_fn(request_id::middleware))
         })
         .workers(workers)
-        .shutdown_timeout(10)
+        .shutdown_timeout(settings.server.shutdown_timeout_s)
+        .disable_signals()
         .listen(listener)?
         .run();
         Ok(Self { port, server, simulator: sim, state })
@@ -159,12 +167,54 @@ impl Application {
     }
 
     /// Runs until the server stops; the webhook delivery worker and SSE streams stop with it.
+    /// SIGTERM or Ctrl-C drains first (see `drain`).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let (state, handle) = (self.state.clone(), self.server.handle());
+        let signals = tokio::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("shutdown signal: draining");
+            drain(&state, &handle).await;
+        });
         let result = self.server.await;
+        signals.abort();
         self.state.webhooks.stop().await;
         result
     }
 }
+
+/// Graceful shutdown: readiness answers 503 `draining` at once (load balancers stop routing here),
+/// event streams are told to reconnect elsewhere, then after `server.drain_delay_ms` the listener
+/// closes and in-flight requests get `server.shutdown_timeout_s` to finish.
+pub async fn drain(state: &AppState, server: &actix_web::dev::ServerHandle) {
+    state.health.start_draining();
+    state.webhooks.stop_streams();
+    tokio::time::sleep(Duration::from_millis(state.settings.server.drain_delay_ms)).await;
+    server.stop(true).await;
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; Ctrl-C only");
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+impl Application {}
 
 /// The envelope codec from `[upstream]` keys (development keys only outside production).
 pub fn load_codec(settings: &Settings) -> anyhow::Result<EnvelopeCodec> {

@@ -29,6 +29,8 @@ pub struct AppState {
     pub scenes: TtlCache<Vec<crate::domain::card::SceneOut>>,
     /// Inbound platform webhooks, the event log, SSE and outbound delivery.
     pub webhooks: Arc<crate::webhooks::WebhookHub>,
+    /// Readiness, draining and the platform's background health.
+    pub health: Arc<crate::health::Health>,
 }
 
 impl AppState {

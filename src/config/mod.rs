@@ -56,6 +56,13 @@ pub struct ServerSettings {
     pub max_cardholder_body_bytes: usize,
     /// Address printed for Swagger UI and used as the simulator's webhook target; empty = from `listen`.
     pub public_url: String,
+    /// `/readyz` answers from a result at most this old (ms), so probes never hammer the stores.
+    pub readiness_cache_ms: u64,
+    /// On SIGTERM, readiness turns 503 this long (ms) before the listener closes, so load balancers
+    /// stop sending new requests first.
+    pub drain_delay_ms: u64,
+    /// Then in-flight requests get this long (s) to finish before the process exits.
+    pub shutdown_timeout_s: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -164,6 +171,14 @@ impl Settings {
                 "rate_limit.money_caps_store = \"memory\" {refuse} while money caps are configured: use \"redis\""
             ));
         }
+        if self.rate_limit.enabled
+            && self.rate_limit.backend == rate_limit::LimiterBackend::Local
+            && !self.rate_limit.single_replica
+        {
+            p.push(format!(
+                "rate_limit.backend = \"local\" {refuse} with several replicas (each would grant the full limit): use \"redis\", or set rate_limit.single_replica = true"
+            ));
+        }
         if self.auth.jwks_file.is_empty() && self.auth.jwks_url.is_empty() && self.auth.hs256_secret.is_empty() {
             p.push(format!("the development JWKS {refuse}: set auth.jwks_url or auth.jwks_file"));
         }
@@ -225,6 +240,18 @@ mod tests {
         for needle in ["simulator", "tenancy.store", "idempotency.store", "development RSA keys", "development JWKS"] {
             assert!(err.contains(needle), "{needle} missing from: {err}");
         }
+    }
+
+    #[test]
+    fn production_refuses_the_in_process_limiter_unless_it_runs_as_one_replica() {
+        let mut s = Settings::defaults().unwrap();
+        s.environment = Environment::Production;
+        assert!(s.validate().unwrap_err().to_string().contains("rate_limit.backend = \"local\""));
+        s.rate_limit.single_replica = true;
+        assert!(!s.validate().unwrap_err().to_string().contains("rate_limit.backend"));
+        s.rate_limit.single_replica = false;
+        s.rate_limit.backend = rate_limit::LimiterBackend::Redis;
+        assert!(!s.validate().unwrap_err().to_string().contains("rate_limit.backend = \"local\""));
     }
 
     #[test]

@@ -49,6 +49,10 @@ pub struct TenantOverride {
 pub struct RateLimitSettings {
     pub enabled: bool,
     pub backend: LimiterBackend,
+    /// Production accepts the in-process limiter only with this set: one replica. N replicas with
+    /// in-process limiters give every tenant N× its limit.
+    #[serde(default)]
+    pub single_replica: bool,
     /// Upper bound of keyed limiter state kept in memory.
     pub max_tracked_keys: usize,
     pub classes: ClassQuotas,

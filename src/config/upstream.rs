@@ -30,6 +30,9 @@ pub struct UpstreamSettings {
     pub platform_public_key: String,
     pub timeout_ms: u64,
     pub connect_timeout_ms: u64,
+    /// Seconds between background platform health probes (one read; never per readiness probe);
+    /// 0 = off. The result is the `card_gateway_upstream_up` gauge and information in `/readyz`.
+    pub health_probe_s: u64,
     pub read_retries: u32,
     pub retry_backoff_ms: u64,
     pub pool_max_idle_per_host: usize,

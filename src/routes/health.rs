@@ -1,25 +1,16 @@
-//! `GET /healthz` (liveness: the process answers) and `GET /readyz` (readiness: the stores answer
-//! and the upstream is reachable).
+//! `GET /healthz` and `GET /livez` (liveness: the process answers), `GET /readyz` (readiness: the
+//! stores answer and the process is not draining; see `crate::health`), `GET /metrics`.
 
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::{state::AppState, upstream::wire::common::ReqNoOnly};
+use crate::{health::Readiness, state::AppState};
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
     #[schema(example = "ok")]
     pub status: &'static str,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Readiness {
-    #[schema(example = "ready")]
-    pub status: &'static str,
-    /// `ok` or what failed, per dependency.
-    #[schema(value_type = Object)]
-    pub checks: std::collections::BTreeMap<&'static str, String>,
 }
 
 /// Prometheus metrics (text exposition format).
@@ -40,36 +31,48 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().insert_header((actix_web::http::header::CACHE_CONTROL, "no-store")).json(Health { status: "ok" })
 }
 
-/// Readiness: ownership store (Redis when configured) and the upstream.
+/// Liveness for orchestrators (`/livez`; `/healthz` is the same).
+#[utoipa::path(get, path = "/livez", tag = "health", operation_id = "livez",
+    responses((status = 200, description = "Alive", body = Health)))]
+pub async fn livez() -> HttpResponse {
+    healthz().await
+}
+
+/// Readiness: this process's stores answer and it is not draining. Never a platform call (the
+/// platform's health, probed in the background, is information only); cached for
+/// `server.readiness_cache_ms`.
 #[utoipa::path(get, path = "/readyz", tag = "health", operation_id = "readyz",
-    responses((status = 200, description = "Ready", body = Readiness), (status = 503, description = "Not ready", body = Readiness)))]
+    responses((status = 200, description = "Ready", body = Readiness),
+              (status = 503, description = "Not ready, or draining before shutdown", body = Readiness)))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let mut checks = std::collections::BTreeMap::new();
-    let mut ready = true;
-    match state.ownership.ping().await {
-        Ok(()) => {
-            checks.insert("store", "ok".to_owned());
+    let health = &state.health;
+    let max_age = std::time::Duration::from_millis(state.settings.server.readiness_cache_ms);
+    let body = match health.cached(max_age).filter(|_| !health.is_draining()) {
+        Some(r) => r,
+        None => {
+            let mut checks = std::collections::BTreeMap::new();
+            let mut ok = true;
+            match state.ownership.ping().await {
+                Ok(()) => {
+                    checks.insert("store", "ok".to_owned());
+                }
+                Err(e) => {
+                    ok = false;
+                    checks.insert("store", e.to_string());
+                }
+            }
+            let status = if health.is_draining() {
+                "draining"
+            } else if ok {
+                "ready"
+            } else {
+                "not_ready"
+            };
+            let r = Readiness { status, checks, upstream: health.platform.read().clone() };
+            health.remember(&r);
+            r
         }
-        Err(e) => {
-            ready = false;
-            checks.insert("store", e.to_string());
-        }
-    }
-    let probe = ReqNoOnly { user_req_no: format!("{}_ready", state.settings.tenancy.user_req_no_prefix) };
-    match state.upstream.card_bin(&probe).await {
-        Ok(_) => {
-            checks.insert("upstream", "ok".to_owned());
-        }
-        Err(e) if e.source_kind() == crate::upstream::ErrorSource::Business => {
-            // It answered, sealed and signed: reachable.
-            checks.insert("upstream", "ok".to_owned());
-        }
-        Err(e) => {
-            ready = false;
-            checks.insert("upstream", e.kind.to_string());
-        }
-    }
-    let body = Readiness { status: if ready { "ready" } else { "not_ready" }, checks };
-    let mut res = if ready { HttpResponse::Ok() } else { HttpResponse::ServiceUnavailable() };
+    };
+    let mut res = if body.is_ready() { HttpResponse::Ok() } else { HttpResponse::ServiceUnavailable() };
     res.insert_header((actix_web::http::header::CACHE_CONTROL, "no-store")).json(body)
 }

@@ -47,6 +47,7 @@ macro_rules! routes {
 
 routes! {
     GET "/healthz" => health::healthz, Access::Public, Read, false;
+    GET "/livez" => health::livez, Access::Public, Read, false;
     GET "/readyz" => health::readyz, Access::Public, Read, false;
     GET "/metrics" => health::metrics, Access::Public, Read, false;
 

@@ -156,6 +156,11 @@ impl WebhookHub {
 
     /// Stops the worker and ends SSE streams; in-flight attempts get a moment to finish, the rest are
     /// abandoned to their leases (attempted again later).
+    /// Tells every event stream (and the delivery worker) to finish now; used when draining.
+    pub fn stop_streams(&self) {
+        let _ = self.shutdown.send(true);
+    }
+
     pub async fn stop(&self) {
         let _ = self.shutdown.send(true);
         let handle = self.worker.lock().take();

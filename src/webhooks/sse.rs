@@ -235,7 +235,11 @@ async fn pump(
                     return;
                 }
             }
-            _ = shutdown.changed() => return,
+            _ = shutdown.changed() => {
+                // Draining: tell the client to reconnect (to another replica) shortly.
+                let _ = tx.send(Bytes::from_static(b"retry: 1000\n: server shutting down, reconnect\n\n")).await;
+                return;
+            }
             () = tx.closed() => return,
             () = &mut expiry => {
                 let _ = tx.send(Bytes::from_static(b"event: token_expired\ndata: {}\n\n")).await;

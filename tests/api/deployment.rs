@@ -69,3 +69,89 @@ async fn every_store_works_on_a_tls_redis_with_a_client_certificate() {
     let app = spawn_settings(all_on_redis(server.redis_settings("unused"))).await;
     cards_replays_and_lists_work(&app).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn readiness_never_calls_the_platform_and_ignores_its_outage() {
+    let app = crate::common::spawn_with(|s| {
+        s.upstream.health_probe_s = 1;
+        s.server.readiness_cache_ms = 0;
+    })
+    .await;
+    // The platform is down for the probe: readiness is about this process only.
+    app.sim.inject(
+        card_gateway::upstream::Operation::CardBin,
+        card_gateway::simulator::Fault::always(card_gateway::simulator::FaultKind::HttpStatus { status: 503 }),
+    );
+    let mut last = serde_json::Value::Null;
+    for _ in 0..40 {
+        let r = app.client.get(format!("{}/readyz", app.base)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        last = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+        if last["upstream"]["status"] == "down" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(last["status"], "ready", "{last}");
+    assert_eq!(last["upstream"]["status"], "down", "the background probe's view, as information: {last}");
+    let probes = app.sim.calls(card_gateway::upstream::Operation::CardBin);
+    for _ in 0..30 {
+        let r = app.client.get(format!("{}/readyz", app.base)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    assert!(
+        app.sim.calls(card_gateway::upstream::Operation::CardBin) <= probes + 1,
+        "30 readiness probes made no platform call (at most the background probe ran once more)"
+    );
+    let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("card_gateway_upstream_up 0"), "the probe's gauge: {metrics}");
+    let live = app.client.get(format!("{}/livez", app.base)).send().await.unwrap();
+    assert_eq!(live.status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn draining_turns_readiness_503_lets_in_flight_requests_finish_and_tells_streams_to_reconnect() {
+    let app = crate::common::spawn_with(|s| {
+        s.server.drain_delay_ms = 600;
+        s.server.readiness_cache_ms = 0;
+    })
+    .await;
+    let t = app.admin("acme");
+    let card = app.create_card(&t, "10.00").await;
+    let mut stream = app
+        .client
+        .get(format!("{}/v1/events/stream", app.base))
+        .bearer_auth(&t)
+        .timeout(std::time::Duration::from_secs(10))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    app.sim.inject(
+        card_gateway::upstream::Operation::CardRecharge,
+        card_gateway::simulator::Fault::once(card_gateway::simulator::FaultKind::Latency { ms: 900 }),
+    );
+    let path = format!("/v1/cards/{card}/recharges");
+    let in_flight = app.post_key(&path, &t, "during-drain", json!({"amount": "1.00"}));
+    let drain = async {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        app.drain().await;
+    };
+    let probe = async {
+        tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+        app.client.get(format!("{}/readyz", app.base)).send().await.unwrap()
+    };
+    let (done, (), ready) = tokio::join!(in_flight, drain, probe);
+    assert_eq!(done.status, StatusCode::OK, "the in-flight request finished: {}", done.text);
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE, "readiness failed first");
+    let ready: serde_json::Value = serde_json::from_str(&ready.text().await.unwrap()).unwrap();
+    assert_eq!(ready["status"], "draining", "{ready}");
+    let mut seen = String::new();
+    while let Ok(Some(chunk)) = stream.chunk().await {
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+        if seen.contains("shutting down") {
+            break;
+        }
+    }
+    assert!(seen.contains("retry: 1000"), "the stream was told to reconnect: {seen:?}");
+}

@@ -37,6 +37,7 @@ async fn production_start_up_refuses_the_simulator_memory_stores_and_development
     s.idempotency.fingerprint_secret =
         card_gateway::sensitive::SecretString::new("another-production-secret-of-32-bytes-or-more");
     s.webhooks.event_store = card_gateway::config::stores::StoreKind::Redis;
+    s.rate_limit.backend = card_gateway::config::rate_limit::LimiterBackend::Redis;
     s.auth.jwks_url = "https://idp.invalid/jwks.json".into();
     let err = Application::build(s).await.err().expect("refused").to_string();
     assert!(err.contains("development key"), "{err}");

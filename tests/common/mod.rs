@@ -78,6 +78,9 @@ pub fn test_settings() -> Settings {
     s.rate_limit.classes.sensitive.rate_per_s = 10_000.0;
     s.rate_limit.classes.sensitive.burst = 10_000;
     s.simulator.webhook_retry_ms = vec![50, 100];
+    // No background platform probe: tests count platform calls. Tests of the probe turn it on.
+    s.upstream.health_probe_s = 0;
+    s.server.drain_delay_ms = 0;
     s
 }
 
@@ -155,6 +158,11 @@ pub fn all_scopes() -> Vec<Scope> {
 }
 
 impl TestApp {
+    /// The SIGTERM path: readiness 503, streams told to reconnect, then a graceful stop.
+    pub async fn drain(&self) {
+        card_gateway::startup::drain(&self.state, &self.server).await;
+    }
+
     /// Stops the server abruptly (connections and in-flight requests dropped), as a crash would.
     pub async fn crash(&self) {
         self.server.stop(false).await;

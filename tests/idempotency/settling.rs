@@ -71,24 +71,27 @@ async fn a_store_failure_after_the_platform_acted_leaves_the_outcome_unknown_and
     let Some(server) = card_gateway::testing::redis_server::RedisServer::start() else { return };
     let mut settings = test_settings();
     use_redis(&mut settings, &server);
+    settings.redis.timeout_ms = 300;
     settings.idempotency.lease_ms = 1_000;
     settings.simulator.dedupe_requests = false;
     let app = spawn_settings(settings).await;
     let t = app.admin("acme");
-    // The platform takes 800 ms; Redis freezes while it works, so recording the new card fails.
+    // The platform holds its answer 800 ms; Redis freezes the moment the platform has the request,
+    // so recording the new card fails after the platform acted.
     app.sim.inject(Operation::CardApply, Fault::once(FaultKind::Latency { ms: 800 }));
     let body = json!({"bin": "222929", "currency": "USD", "limit": "6.00", "alias": "after-store-failure"});
     let first = {
         let (app, t, body) = (&app, &t, body.clone());
         async move { app.post_key("/v1/cards", t, "store-fails", body).await }
     };
-    let outage = async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+    let freeze = async {
+        while app.sim.calls(Operation::CardApply) == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         server.pause();
-        tokio::time::sleep(Duration::from_millis(1_500)).await;
-        server.resume();
     };
-    let (first, ()) = tokio::join!(first, outage);
+    let (first, ()) = tokio::join!(first, freeze);
+    server.resume();
     assert_ne!(first.status, StatusCode::CREATED, "the card could not be recorded: {}", first.text);
     assert_ne!(first.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", first.text);
     let r = settle(&app, "/v1/cards", &t, "store-fails", body, Duration::from_secs(15)).await;

@@ -13,6 +13,9 @@ pub fn use_redis(s: &mut Settings, server: &RedisServer) {
     s.redis.key_prefix = format!("t{}", crate::common::rand_digits(8));
     s.tenancy.store = StoreKind::Redis;
     s.idempotency.store = StoreKind::Redis;
+    // Generous: these tests prove correctness on a busy machine (the campaign runs beside them);
+    // the outage tests set the production-like deadline themselves.
+    s.redis.timeout_ms = 1_500;
 }
 
 /// The two store set-ups every contract test runs on. The Redis one is `None` (after a loud message)

@@ -194,5 +194,5 @@ async fn only_public_routes_answer_without_a_token() {
         }
     }
     // Public: health, readiness, metrics and the platform's webhook — nothing under /v1.
-    assert_eq!(public, ["GET /healthz", "GET /readyz", "GET /metrics", "POST /webhooks/merchant"]);
+    assert_eq!(public, ["GET /healthz", "GET /livez", "GET /readyz", "GET /metrics", "POST /webhooks/merchant"]);
 }

@@ -334,7 +334,9 @@ pub fn cardholder_body() -> Value {
 pub fn sample(route: &RoutePolicy, ids: &Ids) -> Sample {
     let m = route.method.as_str();
     let (path, body) = match (m, route.path) {
-        ("GET", "/healthz") | ("GET", "/readyz") | ("GET", "/metrics") => (route.path.to_owned(), None),
+        ("GET", "/healthz") | ("GET", "/livez") | ("GET", "/readyz") | ("GET", "/metrics") => {
+            (route.path.to_owned(), None)
+        }
         ("GET", "/v1/card-bins") | ("GET", "/v1/scenes") => (route.path.to_owned(), None),
         ("GET", "/v1/reference/{table}") => ("/v1/reference/currencies".to_owned(), None),
 

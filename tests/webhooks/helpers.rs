@@ -52,6 +52,7 @@ pub fn settings(sim: bool) -> Settings {
     let mut s = Settings::defaults().unwrap();
     s.server.listen = "127.0.0.1:0".into();
     s.server.workers = 2;
+    s.upstream.health_probe_s = 0;
     if sim {
         s.upstream.mode = UpstreamMode::Simulator;
         s.simulator.webhook_retry_ms = vec![50, 100, 200, 400];

@@ -8,7 +8,8 @@
 //! Seeded and reproducible as far as timing allows: `CAMPAIGN_SEED=<n>` replays a seed (printed
 //! at the start and on failure); `CAMPAIGN_OPS` (logical operations per set-up, default 27) and
 //! `CAMPAIGN_FAULT_SECS` (default 6) make a longer run, e.g.
-//! `CAMPAIGN_OPS=300 CAMPAIGN_FAULT_SECS=60 cargo test --test idempotency campaign -- --nocapture`.
+//! `CAMPAIGN_OPS=300 CAMPAIGN_FAULT_SECS=60 cargo test --test idempotency campaign -- --nocapture`
+//! (`CAMPAIGN_PARALLEL=1` runs the four set-ups at once, starving the machine on purpose).
 
 mod chaos;
 mod client;
@@ -39,7 +40,13 @@ fn seed() -> u64 {
     std::env::var("CAMPAIGN_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or_else(rand::random)
 }
 
+/// One campaign at a time: each loads the machine on purpose, and the other tests of this binary
+/// must not be starved by four at once.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn campaign(store: Store, dedupe: bool, asynchronous: bool) {
+    // `CAMPAIGN_PARALLEL=1` runs them all at once: a stress run for a starved machine.
+    let _turn = if std::env::var_os("CAMPAIGN_PARALLEL").is_some() { None } else { Some(ONE_AT_A_TIME.lock().await) };
     let Some(world) = World::start(store, dedupe, asynchronous).await else { return };
     let world = Arc::new(world);
     let seed = seed();

@@ -55,6 +55,8 @@ impl World {
             Store::Redis => {
                 let server = RedisServer::start_durable()?;
                 use_redis(&mut settings, &server);
+                // A frozen Redis must fail requests within the chaos window, as in production.
+                settings.redis.timeout_ms = 300;
                 settings.rate_limit.money_caps_store = card_gateway::config::stores::StoreKind::Redis;
                 Some(Mutex::new(server))
             }
