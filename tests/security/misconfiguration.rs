@@ -57,7 +57,9 @@ async fn an_unbounded_jwt_leeway_and_a_lease_a_renewal_cannot_keep_are_refused()
     s.auth.leeway_s = 86_400;
     let e = refusal(s).await;
     assert!(e.contains("auth.leeway_s (86400) must be at most 300"), "{e}");
+    // The lease rule is a production guard (the suites run short leases on purpose).
     let mut s = test_settings();
+    s.environment = Environment::Production;
     s.idempotency.lease_ms = 400;
     s.redis.timeout_ms = 300;
     let e = refusal(s).await;
