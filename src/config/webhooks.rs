@@ -9,6 +9,10 @@ use super::stores::StoreKind;
 pub struct WebhookSettings {
     /// Source IPs or CIDRs allowed to POST `/webhooks/merchant`; empty = any (the envelope still authenticates).
     pub inbound_allowed_ips: Vec<String>,
+    /// Proxies (addresses or CIDR blocks) in front of the gateway whose `X-Forwarded-For` is believed
+    /// for the allow-list; empty = the peer address is the client (no proxy trusted).
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
     /// Accept `data` as a plain JSON object (unauthenticated: only the allow-list vouches for it).
     /// Refused in production unless `inbound_allowed_ips` is set.
     pub inbound_accept_plain_data: bool,

@@ -36,11 +36,40 @@ impl AllowList {
     }
 
     pub fn allows(&self, ip: IpAddr) -> bool {
+        self.nets.is_empty() || self.contains(ip)
+    }
+
+    /// Whether `ip` is in one of the listed networks (an empty list contains nothing).
+    pub fn contains(&self, ip: IpAddr) -> bool {
         let ip = match ip {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
             v4 => v4,
         };
-        self.nets.is_empty() || self.nets.iter().any(|(net, len)| contains(*net, *len, ip))
+        self.nets.iter().any(|(net, len)| contains(*net, *len, ip))
+    }
+
+    /// The client's address: the peer, unless the peer is a trusted proxy (`self`); then the
+    /// rightmost `X-Forwarded-For` entry that is not a trusted proxy. Entries left of an untrusted
+    /// hop are the client's own claims and are never believed.
+    pub fn client_ip(&self, peer: IpAddr, forwarded_for: Option<&str>) -> IpAddr {
+        if !self.contains(peer) {
+            return peer;
+        }
+        let Some(chain) = forwarded_for else { return peer };
+        let mut client = peer;
+        // At most 32 hops are looked at: the header is caller-controlled.
+        for hop in chain.rsplit(',').take(32) {
+            match hop.trim().parse::<IpAddr>() {
+                Ok(ip) => {
+                    client = ip;
+                    if !self.contains(ip) {
+                        return ip;
+                    }
+                }
+                Err(_) => return client,
+            }
+        }
+        client
     }
 }
 
@@ -74,5 +103,25 @@ mod tests {
         assert!(AllowList::default().allows("127.0.0.1".parse().unwrap()));
         assert!(AllowList::parse(&["10.0.0.0/33".into()]).is_err());
         assert!(AllowList::parse(&["nope".into()]).is_err());
+    }
+
+    fn list(e: &[&str]) -> AllowList {
+        AllowList::parse(&e.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>()).unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let proxies = list(&["10.0.0.0/8"]);
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        // Direct caller: the header is ignored.
+        assert_eq!(proxies.client_ip(ip("203.0.113.9"), Some("198.51.100.1")), ip("203.0.113.9"));
+        // Through the ingress: the hop before it.
+        assert_eq!(proxies.client_ip(ip("10.1.2.3"), Some("198.51.100.1")), ip("198.51.100.1"));
+        // A spoofed left part is never reached: the rightmost untrusted hop wins.
+        assert_eq!(proxies.client_ip(ip("10.1.2.3"), Some("1.2.3.4, 198.51.100.1, 10.9.9.9")), ip("198.51.100.1"));
+        // Garbage stops the walk at the last good hop.
+        assert_eq!(proxies.client_ip(ip("10.1.2.3"), Some("nonsense")), ip("10.1.2.3"));
+        // No trusted proxies: always the peer.
+        assert_eq!(list(&[]).client_ip(ip("10.1.2.3"), Some("198.51.100.1")), ip("10.1.2.3"));
     }
 }

@@ -44,10 +44,11 @@ pub async fn receive_merchant_webhook(
 ) -> Result<HttpResponse, ApiError> {
     let hub = state.webhooks.clone();
     inc(&hub.metrics.inbound_received);
-    if let Some(peer) = req.peer_addr()
-        && !hub.allow.allows(peer.ip())
-    {
-        return Err(reject(&hub, Reason::SourceIp, "-"));
+    if let Some(peer) = req.peer_addr() {
+        let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        if !hub.allow.allows(hub.trusted_proxies.client_ip(peer.ip(), forwarded)) {
+            return Err(reject(&hub, Reason::SourceIp, "-"));
+        }
     }
     let body = read_body(&hub, &req, payload).await?;
     let (kind, data) = open(&hub, &body)?;

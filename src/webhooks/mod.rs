@@ -55,6 +55,8 @@ pub struct WebhookHub {
     pub queue: Arc<dyn DeliveryQueue>,
     pub(crate) ids: EventIds,
     pub(crate) allow: AllowList,
+    /// Proxies whose `X-Forwarded-For` names the client (`webhooks.trusted_proxies`).
+    pub(crate) trusted_proxies: AllowList,
     /// Tenants whose log just grew (wakes their SSE streams).
     pub(crate) live: broadcast::Sender<TenantId>,
     /// Wakes the delivery worker when something was enqueued.
@@ -97,6 +99,7 @@ impl WebhookHub {
             (StoreKind::Redis, None) => anyhow::bail!("webhooks.event_store = \"redis\" needs redis.url"),
         };
         let allow = AllowList::parse(&w.inbound_allowed_ips).context("webhooks.inbound_allowed_ips")?;
+        let trusted_proxies = AllowList::parse(&w.trusted_proxies).context("webhooks.trusted_proxies")?;
         let mut http = reqwest::Client::builder()
             .timeout(Duration::from_millis(w.delivery_timeout_ms))
             .connect_timeout(Duration::from_millis(w.delivery_timeout_ms.min(5000)))
@@ -115,6 +118,7 @@ impl WebhookHub {
             queue,
             ids: EventIds::new(id_secret),
             allow,
+            trusted_proxies,
             live: broadcast::channel(1024).0,
             wake: Notify::new(),
             metrics: Metrics::default(),

@@ -97,6 +97,33 @@ async fn a_source_outside_the_allow_list_is_refused() {
 }
 
 #[actix_web::test]
+async fn behind_a_trusted_proxy_the_allow_list_sees_the_forwarded_client_and_nobody_else_can_claim_one() {
+    let post = |app: &TestApp, forwarded: &'static str| {
+        let body = app.sealed("card_transaction", &transaction("T-xff", "c", "1"));
+        let req = app.http.post(format!("{}/webhooks/merchant", app.base)).header("content-type", "application/json");
+        async move {
+            let r = req.header("x-forwarded-for", forwarded).body(body).send().await.unwrap();
+            r.status().as_u16()
+        }
+    };
+    // The test client is the "ingress" on 127.0.0.1.
+    let mut s = settings(false);
+    s.webhooks.inbound_allowed_ips = vec!["203.0.113.0/24".into()];
+    s.webhooks.trusted_proxies = vec!["127.0.0.1".into()];
+    let app = TestApp::spawn(s).await;
+    assert_ne!(post(&app, "203.0.113.9").await, 403, "the platform's address, forwarded by the trusted proxy");
+    assert_eq!(post(&app, "198.51.100.1").await, 403, "another client behind the proxy");
+    assert_eq!(post(&app, "203.0.113.9, 198.51.100.1").await, 403, "a spoofed left part is not believed");
+    app.stop().await;
+    // Without trusted proxies the header means nothing: the peer (127.0.0.1) is the client.
+    let mut s = settings(false);
+    s.webhooks.inbound_allowed_ips = vec!["203.0.113.0/24".into()];
+    let app = TestApp::spawn(s).await;
+    assert_eq!(post(&app, "203.0.113.9").await, 403, "X-Forwarded-For from an untrusted peer is ignored");
+    app.stop().await;
+}
+
+#[actix_web::test]
 async fn events_for_unknown_objects_go_to_operator_dead_letters_not_to_a_tenant() {
     let app = TestApp::spawn(settings(false)).await;
     app.own_card("someone", "card-known").await;
