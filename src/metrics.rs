@@ -41,6 +41,25 @@ impl Histogram {
 
 type Labels = Vec<(&'static str, String)>;
 
+/// Most label sets (series) one metric may have; further new ones are counted in a single
+/// `overflow="true"` series, so nothing a caller sends can grow `/metrics` without bound.
+pub const MAX_SERIES_PER_METRIC: usize = 500;
+
+fn overflow_labels() -> Labels {
+    vec![("overflow", "true".to_owned())]
+}
+
+/// The key under which a new observation is recorded: its own, or the overflow series once `name`
+/// has [`MAX_SERIES_PER_METRIC`] label sets.
+fn admitted<V>(
+    map: &BTreeMap<(&'static str, Labels), V>,
+    name: &'static str,
+    labels: Labels,
+) -> (&'static str, Labels) {
+    let series = map.range((name, Vec::new())..).take_while(|((n, _), _)| *n == name).count();
+    if series >= MAX_SERIES_PER_METRIC { (name, overflow_labels()) } else { (name, labels) }
+}
+
 /// The process-wide registry.
 #[derive(Default)]
 pub struct Registry {
@@ -60,7 +79,9 @@ impl Registry {
             c.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        self.counters.write().entry((name, labels)).or_default().fetch_add(1, Ordering::Relaxed);
+        let mut map = self.counters.write();
+        let key = if map.contains_key(&(name, labels.clone())) { (name, labels) } else { admitted(&map, name, labels) };
+        map.entry(key).or_default().fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn observe(&self, name: &'static str, labels: Labels, d: Duration) {
@@ -68,7 +89,9 @@ impl Registry {
             h.observe(d);
             return;
         }
-        self.histograms.write().entry((name, labels)).or_default().observe(d);
+        let mut map = self.histograms.write();
+        let key = if map.contains_key(&(name, labels.clone())) { (name, labels) } else { admitted(&map, name, labels) };
+        map.entry(key).or_default().observe(d);
     }
 
     /// Sets a gauge without labels (e.g. whether the platform answered the last health probe).
@@ -139,8 +162,8 @@ fn fmt_labels(labels: &Labels, le: Option<&str>) -> String {
     if parts.is_empty() { String::new() } else { format!("{{{}}}", parts.join(",")) }
 }
 
-/// One HTTP request (route template, never the raw path).
-pub fn http_request(method: &str, route: &str, status: u16, d: Duration) {
+/// One HTTP request (route template, never the raw path; a standard method or `OTHER`).
+pub fn http_request(method: &'static str, route: &str, status: u16, d: Duration) {
     let r = global();
     r.inc(
         "card_gateway_http_requests_total",
@@ -183,5 +206,21 @@ mod tests {
         assert!(text.contains("y_seconds_bucket{le=\"0.0025\"} 0"), "{text}");
         assert!(text.contains("y_seconds_count 1"), "{text}");
         assert!(text.contains("card_gateway_webhooks_inbound_received_total 4"), "{text}");
+    }
+
+    #[test]
+    fn label_sets_beyond_the_cap_fold_into_one_overflow_series() {
+        let r = Registry::default();
+        for i in 0..MAX_SERIES_PER_METRIC * 3 {
+            r.inc("x_total", vec![("route", format!("/r{i}"))]);
+            r.observe("y_seconds", vec![("route", format!("/r{i}"))], Duration::from_millis(1));
+        }
+        r.inc("x_total", vec![("route", "/r0".into())]);
+        let text = r.render(&BTreeMap::new());
+        let series = |prefix: &str| text.lines().filter(|l| l.starts_with(prefix)).count();
+        assert_eq!(series("x_total{"), MAX_SERIES_PER_METRIC + 1, "the cap plus the overflow series");
+        assert_eq!(series("y_seconds_count{"), MAX_SERIES_PER_METRIC + 1);
+        assert!(text.contains(&format!("x_total{{overflow=\"true\"}} {}", MAX_SERIES_PER_METRIC * 2)), "{text}");
+        assert!(text.contains("x_total{route=\"/r0\"} 2"), "existing series keep counting");
     }
 }

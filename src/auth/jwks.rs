@@ -12,6 +12,10 @@ use jsonwebtoken::{
 };
 use parking_lot::RwLock;
 
+/// Largest JWKS document read from `auth.jwks_url` (a key set is a few KiB; a larger answer is an
+/// identity-provider fault, never buffered whole).
+pub const MAX_JWKS_BYTES: usize = 1024 * 1024;
+
 /// Where the JWKS comes from.
 #[derive(Debug, Clone)]
 pub enum JwksSource {
@@ -43,6 +47,8 @@ pub struct KeyStore {
     http: reqwest::Client,
     cache: RwLock<Cached>,
     refresh: tokio::sync::Mutex<()>,
+    /// Production: a document carrying the committed development JWT key is refused (issue 10 item 9).
+    refuse_dev_keys: bool,
 }
 
 impl KeyStore {
@@ -60,7 +66,15 @@ impl KeyStore {
                 last_attempt: None,
             }),
             refresh: tokio::sync::Mutex::new(()),
+            refuse_dev_keys: false,
         }
+    }
+
+    /// Refuses (at start-up, and on every refetch) a JWKS that publishes the committed development
+    /// key, recognised by its modulus whatever its `kid`: anyone with this repository can sign for it.
+    pub fn refusing_dev_keys(mut self) -> Self {
+        self.refuse_dev_keys = true;
+        self
     }
 
     /// Loads the keys once (startup fails early on an unreadable source).
@@ -132,11 +146,35 @@ impl KeyStore {
                 if !res.status().is_success() {
                     return Err(format!("JWKS {u}: HTTP {}", res.status()));
                 }
-                res.text().await.map_err(|e| format!("JWKS {u}: {e}"))?
+                let body = crate::http::capped_body::read_capped(res, MAX_JWKS_BYTES).await.map_err(|e| match e {
+                    crate::http::capped_body::CappedError::TooLarge => {
+                        format!("JWKS {u}: document larger than {MAX_JWKS_BYTES} bytes")
+                    }
+                    crate::http::capped_body::CappedError::Transport { .. } => format!("JWKS {u}: body not read"),
+                })?;
+                String::from_utf8(body).map_err(|_| format!("JWKS {u}: not UTF-8"))?
             }
         };
+        if self.refuse_dev_keys && publishes_dev_key(&text) {
+            return Err("the JWKS publishes the committed development JWT key (refused in production)".into());
+        }
         Ok(parse_jwks(&text, &self.allowed))
     }
+}
+
+/// Whether `text` (a JWKS) contains a key of the committed development JWKS (same RSA modulus).
+pub fn publishes_dev_key(text: &str) -> bool {
+    fn moduli(text: &str) -> Vec<String> {
+        serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .and_then(|v| v.get("keys").and_then(|k| k.as_array()).cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|k| k.get("n").and_then(|n| n.as_str()).map(str::to_owned))
+            .collect()
+    }
+    let dev = moduli(crate::dev_keys::JWKS_JSON);
+    moduli(text).iter().any(|n| dev.contains(n))
 }
 
 /// Parses each key on its own (one unsupported key must not hide the others) and keeps only keys
@@ -199,5 +237,58 @@ pub fn parse_algorithm(name: &str) -> Option<Algorithm> {
         "ES384" => Some(Algorithm::ES384),
         "EdDSA" => Some(Algorithm::EdDSA),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Serves `body` once per connection as an HTTP/1.1 answer on a loopback port.
+    async fn serve(body: Vec<u8>) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let body = body.clone();
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    let _ = sock.read(&mut buf).await;
+                    // No Content-Length: the cap must hold on an undeclared length too.
+                    let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n";
+                    let _ = sock.write_all(head.as_bytes()).await;
+                    let _ = sock.write_all(&body).await;
+                });
+            }
+        });
+        format!("http://{addr}/jwks.json")
+    }
+
+    fn store(url: String) -> KeyStore {
+        KeyStore::new(JwksSource::Url(url), vec![Algorithm::RS256], Duration::from_secs(60), Duration::from_secs(1))
+    }
+
+    #[tokio::test]
+    async fn a_jwks_with_the_committed_development_key_is_refused_when_asked_whatever_its_kid() {
+        let renamed = crate::dev_keys::JWKS_JSON.replace("dev-fe316a07197c9dba", "prod-2026");
+        let inline = |text: &str| {
+            KeyStore::new(JwksSource::Inline(text.to_owned()), vec![Algorithm::RS256], Duration::ZERO, Duration::ZERO)
+        };
+        let e = inline(&renamed).refusing_dev_keys().prime().await.unwrap_err();
+        assert!(e.contains("development JWT key"), "{e}");
+        assert!(inline(&renamed).prime().await.is_ok(), "development keeps the development JWKS");
+        assert!(!publishes_dev_key(r#"{"keys":[{"kty":"RSA","n":"other","e":"AQAB"}]}"#));
+    }
+
+    #[tokio::test]
+    async fn a_jwks_document_larger_than_the_cap_is_refused_not_buffered() {
+        let url = serve(crate::dev_keys::JWKS_JSON.as_bytes().to_vec()).await;
+        assert!(store(url).prime().await.unwrap() >= 1, "control: the development JWKS loads over HTTP");
+        let mut huge = br#"{"keys":[],"pad":""#.to_vec();
+        huge.resize(MAX_JWKS_BYTES + 10, b'a');
+        huge.extend_from_slice(br#""}"#);
+        let e = store(serve(huge).await).prime().await.unwrap_err();
+        assert!(e.contains("larger than"), "{e}");
     }
 }

@@ -8,6 +8,8 @@ pub struct Principal {
     pub tenant: TenantId,
     pub subject: String,
     pub scopes: ScopeSet,
+    /// The token's `exp` (Unix seconds): long-lived answers (event streams) end there.
+    pub expires_at: Option<i64>,
 }
 
 impl Principal {

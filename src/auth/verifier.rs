@@ -47,13 +47,14 @@ impl JwtVerifier {
             allowed.push(alg);
         }
         let hs256 = resolve_text(s.hs256_secret.expose())?.map(|secret| DecodingKey::from_secret(secret.as_bytes()));
+        let keys = KeyStore::new(
+            source,
+            allowed,
+            Duration::from_secs(s.jwks_cache_s),
+            Duration::from_secs(s.jwks_refetch_cooldown_s),
+        );
         Ok(Self {
-            keys: KeyStore::new(
-                source,
-                allowed,
-                Duration::from_secs(s.jwks_cache_s),
-                Duration::from_secs(s.jwks_refetch_cooldown_s),
-            ),
+            keys: if production { keys.refusing_dev_keys() } else { keys },
             hs256,
             issuer: s.issuer.clone(),
             audience: s.audience.clone(),
@@ -110,6 +111,7 @@ impl JwtVerifier {
             .ok_or("missing or invalid tenant claim")?;
         let scopes = claims.get(&self.scope_claim).map(ScopeSet::from_claim).unwrap_or_default();
         let subject = claims.get("sub").and_then(|v| v.as_str()).unwrap_or("").chars().take(128).collect();
-        Ok(Principal { tenant, subject, scopes })
+        let expires_at = claims.get("exp").and_then(|v| v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)));
+        Ok(Principal { tenant, subject, scopes, expires_at })
     }
 }

@@ -3,6 +3,7 @@
 //! `validate()` runs once at startup and refuses unsafe combinations in production.
 
 pub mod auth;
+pub mod guards;
 pub mod rate_limit;
 pub mod simulator;
 pub mod stores;
@@ -17,8 +18,6 @@ use figment::{
 };
 use serde::Deserialize;
 use thiserror::Error;
-
-use crate::sensitive::Reveal;
 
 /// The committed defaults, documented key by key.
 pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
@@ -144,9 +143,7 @@ impl Settings {
         if self.upstream.mode == upstream::UpstreamMode::Http && self.upstream.base_url.is_empty() {
             problems.push("upstream.base_url is required when upstream.mode = \"http\"".into());
         }
-        if !self.auth.hs256_secret.is_empty() && self.auth.hs256_secret.expose().len() < 32 {
-            problems.push("auth.hs256_secret must be at least 32 bytes".into());
-        }
+        problems.extend(guards::problems(self));
         if self.is_production() {
             self.production_problems(&mut problems);
         }

@@ -63,7 +63,8 @@ pub struct IdempotencySettings {
     pub fingerprint_secret: SecretString,
     /// How long a completed key is remembered.
     pub retention_s: u64,
-    /// In-flight lease; must exceed the upstream timeout (validated) so a live request keeps its key.
+    /// In-flight lease, renewed every lease/3 while the request runs, so it need not cover the upstream
+    /// timeout; validated ≥ 300 ms and, in production, > lease/3 + `redis.timeout_ms` (a renewal lands in time).
     pub lease_ms: u64,
     /// `Retry-After` sent with 409 (key in flight) and 503 (store unavailable).
     pub retry_after_s: u64,

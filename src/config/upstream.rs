@@ -41,6 +41,10 @@ pub struct UpstreamSettings {
     pub crypto_offload_bytes: usize,
     /// Cache lifetime of card BINs and scenes, in seconds.
     pub reference_cache_s: u64,
+    /// Largest upstream answer read, in bytes.
+    pub max_response_bytes: usize,
+    /// Allow a non-loopback `base_url` while `environment = "development"`.
+    pub real_upstream_in_development: bool,
     pub formats: WireFormats,
     pub paths: BTreeMap<String, String>,
     pub codes: UpstreamCodes,

@@ -54,6 +54,9 @@ pub struct WebhookSettings {
     /// How often an SSE stream re-reads the log when no local append woke it (events appended by
     /// other replicas).
     pub sse_poll_ms: u64,
+    /// Most open event streams per tenant, and per gateway process (beyond: 429).
+    pub sse_max_streams_per_tenant: usize,
+    pub sse_max_streams_total: usize,
 }
 
 impl WebhookSettings {
@@ -81,6 +84,9 @@ impl WebhookSettings {
             if v == 0 {
                 p.push(format!("webhooks.{name} must be at least 1"));
             }
+        }
+        if self.sse_max_streams_per_tenant == 0 || self.sse_max_streams_total < self.sse_max_streams_per_tenant {
+            p.push("webhooks.sse_max_streams_per_tenant must be positive and at most sse_max_streams_total".into());
         }
         if self.event_retention_s == 0 || self.delivery_poll_ms == 0 || self.sse_poll_ms == 0 {
             p.push("webhooks.event_retention_s, delivery_poll_ms and sse_poll_ms must be positive".into());

@@ -177,6 +177,7 @@ impl Validate for CreateCardholder {
         ] {
             v.text(val, p, max);
         }
+        v.date(Some(self.birth_date), "#/birth_date");
         let email_ok =
             self.email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
                 && !self.email.contains(char::is_whitespace);

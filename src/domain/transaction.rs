@@ -94,6 +94,8 @@ impl Validate for TransactionQuery {
         if let Some(l) = self.limit {
             v.check((1..=100).contains(&l), "query.limit", "must be between 1 and 100");
         }
+        v.date(self.from, "query.from");
+        v.date(self.to, "query.to");
         if let (Some(f), Some(t)) = (self.from, self.to) {
             v.check(f <= t, "query.from", "must not be after `to`");
             v.check((t - f).num_days() <= 366, "query.to", "the window may span at most 366 days");

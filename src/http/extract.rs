@@ -80,6 +80,12 @@ fn too_large(limit: usize) -> ApiError {
 /// 422 with a JSON Pointer to the field. serde's own messages are reduced to their category so a
 /// rejected value (a PAN typed into the wrong field) is never echoed.
 pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if nesting_exceeds(bytes, MAX_JSON_DEPTH) {
+        return Err(ApiError::bad_request(
+            "json_too_deep",
+            format!("the body nests arrays and objects deeper than {MAX_JSON_DEPTH} levels"),
+        ));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(de) {
         Ok(v) => Ok(v),
@@ -100,6 +106,39 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             }
         }
     }
+}
+
+/// No request body of this API nests deeper than a few levels; the idempotency fingerprint refuses to
+/// canonicalise beyond the same depth.
+pub use crate::idempotency::fingerprint::MAX_JSON_DEPTH;
+
+/// Whether `bytes` nest arrays/objects deeper than `max`, in one pass that understands strings (a
+/// bracket inside a string does not count). Malformed input is left to the parser.
+pub fn nesting_exceeds(bytes: &[u8], max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// `a.b[0].c` → `#/a/b/0/c` (RFC 6901, as RFC 9457's examples use).
@@ -309,8 +348,46 @@ mod tests {
     }
 
     #[test]
+    fn bodies_nested_deeper_than_32_are_refused_before_parsing() {
+        let deep = format!("{}{}", "[".repeat(33), "]".repeat(33));
+        let e = decode_json::<serde_json::Value>(deep.as_bytes()).unwrap_err();
+        assert_eq!((e.status.as_u16(), e.code.as_str()), (400, "json_too_deep"));
+        assert!(decode_json::<serde_json::Value>(format!("{}{}", "[".repeat(32), "]".repeat(32)).as_bytes()).is_ok());
+        // Brackets inside strings (escaped quotes included) are text, not nesting.
+        let text = format!(r#"{{"a":"\"{}"}}"#, "[".repeat(100));
+        assert!(!nesting_exceeds(text.as_bytes(), 32));
+    }
+
+    #[test]
     fn malformed_json_is_a_400() {
         let e = decode_json::<Outer>(br#"{"name": "#).unwrap_err();
         assert_eq!((e.status.as_u16(), e.code.as_str()), (400, "malformed_json"));
+    }
+
+    fn depth(v: &serde_json::Value) -> usize {
+        match v {
+            serde_json::Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
+            serde_json::Value::Object(o) => 1 + o.values().map(depth).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn the_json_extractor_never_panics_and_refuses_exactly_the_bodies_deeper_than_32(
+            body in proptest::collection::vec(proptest::sample::select(b"[]{}\"\\:,0a ".to_vec()), 0..120),
+            levels in 1usize..80,
+        ) {
+            // Arbitrary bracket soup: an answer, never a panic.
+            let _ = decode_json::<serde_json::Value>(&body);
+            // A valid document `levels` deep: refused as too deep exactly beyond the limit.
+            let doc = format!("{}{}", "[".repeat(levels), "]".repeat(levels));
+            match decode_json::<serde_json::Value>(doc.as_bytes()) {
+                Ok(v) => proptest::prop_assert!(levels <= MAX_JSON_DEPTH && depth(&v) == levels),
+                Err(e) => proptest::prop_assert!(levels > MAX_JSON_DEPTH && e.code == "json_too_deep", "{levels}: {}", e.code),
+            }
+        }
     }
 }

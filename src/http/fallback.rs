@@ -16,7 +16,11 @@ pub async fn not_found_or_method_not_allowed(
         let mut e = ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
-            format!("{} is not allowed here", req.method()),
+            // Never echo a made-up method: it is caller-controlled and unbounded.
+            match super::log_value::method_label(req.method()) {
+                "OTHER" => "this method is not allowed here".to_owned(),
+                m => format!("{m} is not allowed here"),
+            },
         );
         e.allow = Some(allowed.join(", "));
         Err(e)

@@ -46,11 +46,11 @@ pub async fn middleware(
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let route = req.match_pattern().unwrap_or_else(|| "<unmatched>".to_owned());
-    let method = req.method().as_str().to_owned();
+    let method = super::log_value::method_label(req.method());
     let span = tracing::info_span!(
         "http.request",
         request_id = %id,
-        http.method = %req.method(),
+        http.method = method,
         http.route = %route,
         http.status = Empty,
         tenant.id = Empty,
@@ -65,7 +65,7 @@ pub async fn middleware(
     span.record("duration_ms", elapsed);
     let mut res = result?;
     let status = res.status().as_u16();
-    crate::metrics::http_request(&method, &route, status, started.elapsed());
+    crate::metrics::http_request(method, &route, status, started.elapsed());
     span.record("http.status", status);
     span.in_scope(|| tracing::info!(status, duration_ms = elapsed, "request"));
     if let Some(v) = header_value {

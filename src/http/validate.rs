@@ -41,9 +41,24 @@ impl Violations {
         }
     }
 
+    /// Checks a client-supplied date against [`DATE_YEARS`] before anything does arithmetic on it
+    /// (chrono accepts years ±262,143, where `date - 30 days` overflows and panics).
+    pub fn date(&mut self, value: Option<chrono::NaiveDate>, pointer: &str) {
+        if let Some(d) = value {
+            self.check(date_in_range(d), pointer, "must be a date between 1900-01-01 and 2999-12-31");
+        }
+    }
+
     pub fn finish(self) -> Result<(), ApiError> {
         if self.0.is_empty() { Ok(()) } else { Err(ApiError::validation(self.0)) }
     }
+}
+
+/// Years a client-supplied date may have (birth dates, transaction windows, replay windows).
+pub const DATE_YEARS: std::ops::RangeInclusive<i32> = 1900..=2999;
+
+pub fn date_in_range(d: chrono::NaiveDate) -> bool {
+    DATE_YEARS.contains(&chrono::Datelike::year(&d))
 }
 
 /// Semantic checks run after a body or query deserialised.

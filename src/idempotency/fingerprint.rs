@@ -25,14 +25,12 @@
 use std::fmt;
 
 use hmac::{Hmac, Mac};
-use serde::{
-    Deserialize, Deserializer,
-    de::{MapAccess, SeqAccess, Visitor},
-};
-use serde_json::value::RawValue;
 use sha2::Sha256;
 
-use crate::{config::stores::IdempotencySettings, sensitive::Reveal};
+use crate::{
+    config::{ConfigError, resolve_text, stores::IdempotencySettings},
+    sensitive::Reveal,
+};
 
 /// Used when `idempotency.fingerprint_secret` is empty (development only; production refuses it).
 pub const DEV_FINGERPRINT_SECRET: &str = "card-gateway development fingerprint secret";
@@ -94,8 +92,11 @@ impl Fingerprinter {
         }
     }
 
-    pub fn from_settings(settings: &IdempotencySettings) -> Self {
-        Self::new(settings.fingerprint_secret.expose().as_bytes())
+    /// The configured secret, resolved like every other secret: the value itself or `file:PATH`
+    /// (whose contents are the key, never the literal `file:…` text).
+    pub fn from_settings(settings: &IdempotencySettings) -> Result<Self, ConfigError> {
+        let secret = resolve_text(settings.fingerprint_secret.expose())?;
+        Ok(Self::new(secret.as_deref().unwrap_or_default().as_bytes()))
     }
 
     /// Fingerprint of one request. `path_params` may come in any order.
@@ -129,100 +130,190 @@ impl Fingerprinter {
     }
 }
 
-/// Canonical form of a JSON document (see the module docs), or `None` when `body` is not JSON or
-/// has a duplicated object key.
+/// Deepest nesting of arrays and objects canonicalised (and accepted by the JSON extractors); a
+/// deeper body is fingerprinted as its raw bytes and refused by the handler's extractor.
+pub const MAX_JSON_DEPTH: usize = 32;
+
+/// Canonical form of a JSON document (see the module docs), or `None` when `body` is not JSON, has a
+/// duplicated object key, or nests deeper than [`MAX_JSON_DEPTH`].
 pub fn canonical_json(body: &[u8]) -> Option<Vec<u8>> {
-    let raw: &RawValue = serde_json::from_slice(body).ok()?;
+    canonicalise(body).map(|(out, _)| out)
+}
+
+/// One pass over the bytes: every input byte is read once, and each value's canonical bytes are
+/// copied once per enclosing object (at most [`MAX_JSON_DEPTH`] times). Returns the output and the
+/// work done (bytes read plus bytes copied), which the tests bound.
+fn canonicalise(body: &[u8]) -> Option<(Vec<u8>, usize)> {
+    let mut p = Canon { s: body, pos: 0, work: 0 };
     let mut out = Vec::with_capacity(body.len());
-    write_canonical(raw, &mut out)?;
-    Some(out)
+    p.ws();
+    p.value(&mut out, 0)?;
+    p.ws();
+    (p.pos == body.len()).then_some(())?;
+    let work = p.work + p.pos;
+    Some((out, work))
 }
 
-/// Object members in document order, each value still as raw text.
-struct Members<'a>(Vec<(String, &'a RawValue)>);
+struct Canon<'a> {
+    s: &'a [u8],
+    pos: usize,
+    work: usize,
+}
 
-impl<'de: 'a, 'a> Deserialize<'de> for Members<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Members<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut members = Vec::new();
-                while let Some((k, v)) = map.next_entry::<String, &'de RawValue>()? {
-                    members.push((k, v));
-                }
-                Ok(Members(members))
-            }
-        }
-        d.deserialize_map(V(std::marker::PhantomData))
+impl Canon<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.pos).copied()
     }
-}
 
-/// Array elements, each still as raw text.
-struct Elements<'a>(Vec<&'a RawValue>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Elements<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Elements<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON array")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut items = Vec::new();
-                while let Some(v) = seq.next_element::<&'de RawValue>()? {
-                    items.push(v);
-                }
-                Ok(Elements(items))
-            }
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
         }
-        d.deserialize_seq(V(std::marker::PhantomData))
     }
-}
 
-fn write_canonical(raw: &RawValue, out: &mut Vec<u8>) -> Option<()> {
-    let text = raw.get().trim_matches([' ', '\t', '\n', '\r']);
-    match text.as_bytes().first()? {
-        b'{' => {
-            let Members(mut members) = serde_json::from_str(text).ok()?;
-            members.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            if members.windows(2).any(|w| w[0].0 == w[1].0) {
-                return None;
+    fn eat(&mut self, b: u8) -> Option<()> {
+        (self.peek() == Some(b)).then(|| self.pos += 1)
+    }
+
+    fn value(&mut self, out: &mut Vec<u8>, depth: usize) -> Option<()> {
+        match self.peek()? {
+            b'{' => self.object(out, depth + 1),
+            b'[' => self.array(out, depth + 1),
+            b'"' => {
+                let s = self.string()?;
+                serde_json::to_writer(&mut *out, &s).ok()
             }
-            out.push(b'{');
-            for (i, (k, v)) in members.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                serde_json::to_writer(&mut *out, k).ok()?;
-                out.push(b':');
-                write_canonical(v, out)?;
-            }
-            out.push(b'}');
+            b't' => self.literal(out, b"true"),
+            b'f' => self.literal(out, b"false"),
+            b'n' => self.literal(out, b"null"),
+            _ => self.number(out),
         }
-        b'[' => {
-            let Elements(items) = serde_json::from_str(text).ok()?;
-            out.push(b'[');
-            for (i, v) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_canonical(v, out)?;
+    }
+
+    fn literal(&mut self, out: &mut Vec<u8>, word: &[u8]) -> Option<()> {
+        self.s.get(self.pos..)?.starts_with(word).then_some(())?;
+        self.pos += word.len();
+        out.extend_from_slice(word);
+        Some(())
+    }
+
+    /// RFC 8259 number grammar; the token is kept exactly as written (see the module docs).
+    fn number(&mut self, out: &mut Vec<u8>) -> Option<()> {
+        let start = self.pos;
+        let _ = self.eat(b'-');
+        match self.peek()? {
+            b'0' => self.pos += 1,
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        if self.eat(b'.').is_some() {
+            self.peek().filter(u8::is_ascii_digit)?;
+            self.digits();
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.pos += 1;
             }
+            self.peek().filter(u8::is_ascii_digit)?;
+            self.digits();
+        }
+        out.extend_from_slice(&self.s[start..self.pos]);
+        Some(())
+    }
+
+    fn digits(&mut self) {
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.pos += 1;
+        }
+    }
+
+    /// A string token, decoded by serde_json (escapes, surrogate pairs, UTF-8 and control characters
+    /// checked exactly as the extractors will).
+    fn string(&mut self) -> Option<String> {
+        let start = self.pos;
+        self.pos += 1;
+        loop {
+            match self.peek()? {
+                b'"' => break,
+                b'\\' => self.pos += 2,
+                _ => self.pos += 1,
+            }
+        }
+        self.pos += 1;
+        let token = self.s.get(start..self.pos)?;
+        self.work += token.len();
+        serde_json::from_slice(token).ok()
+    }
+
+    fn object(&mut self, out: &mut Vec<u8>, depth: usize) -> Option<()> {
+        (depth <= MAX_JSON_DEPTH).then_some(())?;
+        self.pos += 1;
+        let mut members: Vec<(String, Vec<u8>)> = Vec::new();
+        self.ws();
+        if self.eat(b'}').is_none() {
+            loop {
+                self.ws();
+                (self.peek()? == b'"').then_some(())?;
+                let key = self.string()?;
+                self.ws();
+                self.eat(b':')?;
+                self.ws();
+                let mut v = Vec::new();
+                self.value(&mut v, depth)?;
+                members.push((key, v));
+                self.ws();
+                if self.eat(b',').is_some() {
+                    continue;
+                }
+                self.eat(b'}')?;
+                break;
+            }
+        }
+        members.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        if members.windows(2).any(|w| w[0].0 == w[1].0) {
+            return None;
+        }
+        out.push(b'{');
+        for (i, (k, v)) in members.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            serde_json::to_writer(&mut *out, k).ok()?;
+            out.push(b':');
+            out.extend_from_slice(v);
+            self.work += v.len();
+        }
+        out.push(b'}');
+        Some(())
+    }
+
+    fn array(&mut self, out: &mut Vec<u8>, depth: usize) -> Option<()> {
+        (depth <= MAX_JSON_DEPTH).then_some(())?;
+        self.pos += 1;
+        out.push(b'[');
+        self.ws();
+        if self.eat(b']').is_some() {
             out.push(b']');
+            return Some(());
         }
-        b'"' => {
-            let s: String = serde_json::from_str(text).ok()?;
-            serde_json::to_writer(&mut *out, &s).ok()?;
+        let mut first = true;
+        loop {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            self.ws();
+            self.value(out, depth)?;
+            self.ws();
+            if self.eat(b',').is_some() {
+                continue;
+            }
+            self.eat(b']')?;
+            out.push(b']');
+            return Some(());
         }
-        // Numbers, true, false, null: the token exactly as written (already validated by the parser).
-        _ => out.extend_from_slice(text.as_bytes()),
     }
-    Some(())
 }
 
 #[cfg(test)]
@@ -236,6 +327,26 @@ mod tests {
     }
 
     const ROUTE: &str = "/v1/cards/{id}/recharges";
+
+    #[test]
+    fn a_file_fingerprint_secret_keys_with_the_files_contents_not_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fingerprint.key");
+        let key = "f".repeat(40);
+        std::fs::write(&path, &key).unwrap();
+        let settings = |secret: String| IdempotencySettings {
+            fingerprint_secret: crate::sensitive::SecretString::new(secret),
+            ..crate::config::Settings::defaults().unwrap().idempotency
+        };
+        let from_file = Fingerprinter::from_settings(&settings(format!("file:{}", path.display()))).unwrap();
+        let literal_path = Fingerprinter::new(format!("file:{}", path.display()).as_bytes());
+        let fp = |f: &Fingerprinter| f.fingerprint("POST", ROUTE, &[("id", "c1")], b"{}");
+        assert_eq!(fp(&from_file), fp(&Fingerprinter::new(key.as_bytes())));
+        assert_ne!(fp(&from_file), fp(&literal_path), "the path text must not be the key");
+        // The same key given inline is the same fingerprinter; an unreadable file is a start-up error.
+        assert_eq!(fp(&Fingerprinter::from_settings(&settings(key)).unwrap()), fp(&from_file));
+        assert!(Fingerprinter::from_settings(&settings("file:/nonexistent/fp.key".into())).is_err());
+    }
 
     #[test]
     fn canonical_json_sorts_keys_and_drops_whitespace() {
@@ -323,6 +434,33 @@ mod tests {
         assert_eq!(a, b);
     }
 
+    fn nested(depth: usize) -> String {
+        format!("{}1{}", r#"{"a":["#.repeat(depth / 2), "]}".repeat(depth / 2))
+    }
+
+    #[test]
+    fn nesting_deeper_than_32_is_not_canonicalised() {
+        assert!(canonical_json(nested(MAX_JSON_DEPTH).as_bytes()).is_some());
+        assert_eq!(canonical_json(nested(MAX_JSON_DEPTH + 2).as_bytes()), None);
+        assert_eq!(canonical_json(format!("{}{}", "[".repeat(33), "]".repeat(33)).as_bytes()), None);
+        assert!(canonical_json(format!("{}{}", "[".repeat(32), "]".repeat(32)).as_bytes()).is_some());
+        // The 126-level body of the security review, and a far deeper one: refused, not re-parsed per level.
+        assert_eq!(canonical_json(nested(126).as_bytes()), None);
+        assert_eq!(canonical_json(format!("{}{}", "[".repeat(1 << 20), "]".repeat(1 << 20)).as_bytes()), None);
+    }
+
+    #[test]
+    fn canonicalising_reads_each_byte_once_and_copies_at_most_once_per_level() {
+        // Deep: every level wraps the rest in an object, the worst case for copying.
+        let deep = nested(MAX_JSON_DEPTH);
+        let (_, work) = canonicalise(deep.as_bytes()).unwrap();
+        assert!(work <= deep.len() * (MAX_JSON_DEPTH / 2 + 2), "{work} for {} bytes", deep.len());
+        // Flat and large: linear with a small constant, however long.
+        let flat = format!("[{}1]", r#"{"k":"vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv","n":12.5},"#.repeat(20_000));
+        let (_, work) = canonicalise(flat.as_bytes()).unwrap();
+        assert!(work <= flat.len() * 3, "{work} for {} bytes", flat.len());
+    }
+
     fn json_value() -> impl Strategy<Value = serde_json::Value> {
         let leaf = prop_oneof![
             Just(serde_json::Value::Null),
@@ -349,6 +487,25 @@ mod tests {
             let canon = canonical_json(compact.as_bytes()).unwrap();
             let back: serde_json::Value = serde_json::from_slice(&canon).unwrap();
             prop_assert_eq!(back, v);
+        }
+
+        #[test]
+        fn canonical_json_accepts_exactly_what_serde_json_accepts(v in json_value(), ws in "[ \t\r\n]{0,2}") {
+            // Re-spaced documents (whitespace around every token) are still the same JSON.
+            let text = serde_json::to_string(&v).unwrap();
+            let spaced: String = text.chars().flat_map(|c| if matches!(c, ',' | ':' | '[' | ']' | '{' | '}') {
+                vec![ws.clone(), c.to_string(), ws.clone()] } else { vec![c.to_string()] }).collect();
+            let canon = canonical_json(spaced.as_bytes());
+            let compact = canonical_json(text.as_bytes());
+            prop_assert_eq!(canon.as_deref(), compact.as_deref());
+            prop_assert!(canon.is_some());
+        }
+
+        #[test]
+        fn canonical_json_never_accepts_what_serde_json_refuses(body in prop::collection::vec(prop::sample::select(b"{}[]\",:0123456789.eE+-tfnulrsa \\u".to_vec()), 0..40)) {
+            if canonical_json(&body).is_some() {
+                prop_assert!(serde_json::from_slice::<serde_json::Value>(&body).is_ok(), "{:?}", String::from_utf8_lossy(&body));
+            }
         }
 
         #[test]

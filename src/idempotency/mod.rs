@@ -57,7 +57,7 @@ mod tests {
     async fn the_configured_store_is_built() {
         let mut s = Settings::defaults().unwrap();
         let store = store_from_settings(&s, None).unwrap();
-        let fp = Fingerprinter::from_settings(&s.idempotency).fingerprint("POST", "/v1/cards", &[], b"{}");
+        let fp = Fingerprinter::from_settings(&s.idempotency).unwrap().fingerprint("POST", "/v1/cards", &[], b"{}");
         let key = IdempotencyKey::parse("k").unwrap();
         let lease = std::time::Duration::from_millis(s.idempotency.lease_ms);
         assert!(matches!(store.begin("t", &key, &fp, lease).await.unwrap(), Begin::Acquired { recovering: false, .. }));

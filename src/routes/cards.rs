@@ -207,7 +207,7 @@ pub async fn reveal_card(
             "the card platform sent no card number",
         ));
     };
-    tracing::info!(target: "audit", tenant = %who.tenant, subject = %who.subject, card_id = %id.as_str(), "card details revealed");
+    tracing::info!(target: "audit", tenant = %who.tenant, subject = %crate::http::log_value::capped(&who.subject), card_id = %id.as_str(), "card details revealed");
     let out = SensitiveCard { card: card_from_wire(&info, state.codes(), &state.clock), number, cvv };
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::support::{decode_cursor, encode_cursor, owned, page};
@@ -36,13 +36,19 @@ struct TxCursor {
 /// The first page's window; refused when longer than `upstream.transaction_window_max_days` (the
 /// platform caps it; refusing beats answering a silently truncated history).
 fn first_cursor(state: &AppState, q: &TransactionQuery) -> Result<TxCursor, ApiError> {
+    window(q, i64::from(state.settings.upstream.transaction_window_max_days))
+}
+
+/// The window of `q` under a cap of `cap` days (0 = none).
+fn window(q: &TransactionQuery, cap: i64) -> Result<TxCursor, ApiError> {
     let today = Utc::now().date_naive();
     let to = q.to.unwrap_or(today);
-    let cap = i64::from(state.settings.upstream.transaction_window_max_days);
     // Both days are included (00:00:00 of `from` to 23:59:59 of `to`), so from..to spans
     // (to - from) + 1 days; the default window (to - 30 days) is shortened to fit a smaller cap.
+    // Checked arithmetic: `to` is validated to a sane range, but a default must never panic.
     let default_back = if cap > 0 { (cap - 1).min(30) } else { 30 };
-    let from = q.from.unwrap_or(to - Duration::days(default_back));
+    let back = u64::try_from(default_back).unwrap_or(30);
+    let from = q.from.or_else(|| to.checked_sub_days(Days::new(back))).unwrap_or(to);
     if cap > 0 && (to - from).num_days() >= cap {
         return Err(ApiError::field("/from", format!("from..to may span at most {cap} days, both included")));
     }
@@ -134,4 +140,29 @@ pub async fn list_transactions(
         .map_or_else(|| first_cursor(&state, &q.0), Ok)?;
     let (data, next) = scan(&state, &who.tenant, None, cur, q.0.limit.unwrap_or(20)).await?;
     Ok(page(data, encode_cursor(&state, &who.tenant, "tx", next)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::validate::{Validate, Violations};
+
+    /// Every date chrono can represent, at the edges and in between: validation refuses those outside
+    /// 1900–2999 without arithmetic that could overflow, and the default window never panics.
+    #[test]
+    fn extreme_dates_are_refused_by_validation_and_never_panic_the_default_window() {
+        let days = [NaiveDate::MIN, NaiveDate::MAX, NaiveDate::from_ymd_opt(1899, 12, 31).unwrap_or(NaiveDate::MIN)];
+        for &d in &days {
+            for (from, to) in
+                [(Some(d), None), (None, Some(d)), (Some(d), Some(d)), (Some(NaiveDate::MIN), Some(NaiveDate::MAX))]
+            {
+                let q = TransactionQuery { limit: None, cursor: None, from, to };
+                let mut v = Violations::default();
+                q.validate(&mut v);
+                assert!(v.finish().is_err(), "{from:?}..{to:?} must be refused");
+                let _ = window(&q, 45);
+                let _ = window(&q, 0);
+            }
+        }
+    }
 }

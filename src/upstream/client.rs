@@ -15,7 +15,7 @@ use super::{
     ops::Operation,
     wire::common::{RequestEnvelope, ResponseEnvelope},
 };
-use crate::{config::upstream::UpstreamSettings, envelope::EnvelopeCodec};
+use crate::{config::upstream::UpstreamSettings, envelope::EnvelopeCodec, http::capped_body::CappedError};
 
 /// A successful answer: whether the upstream will finish asynchronously, and the opened result
 /// (absent when the upstream sent none).
@@ -225,10 +225,17 @@ impl MerchantClient {
             .await
             .map_err(|e| err(classify_send_error(&e)))?;
         let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| err(if e.is_timeout() { K::Timeout { sent: true } } else { K::Transport { sent: true } }))?;
+        let body = crate::http::capped_body::read_capped(response, self.settings.max_response_bytes).await.map_err(
+            |e| match e {
+                // Too large is a broken answer, like an unreadable result: a write may have committed.
+                CappedError::TooLarge => err(K::Decode(format!(
+                    "answer larger than upstream.max_response_bytes ({})",
+                    self.settings.max_response_bytes
+                ))),
+                CappedError::Transport { timeout: true } => err(K::Timeout { sent: true }),
+                CappedError::Transport { timeout: false } => err(K::Transport { sent: true }),
+            },
+        )?;
         Ok((status, body.to_vec()))
     }
 

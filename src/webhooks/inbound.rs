@@ -54,7 +54,7 @@ pub async fn receive_merchant_webhook(
     let (kind, data) = open(&hub, &body)?;
     let normalizer = Normalizer { codes: state.codes(), clock: &state.clock, ids: &hub.ids };
     let normalized = normalizer.normalize(&kind, &data, Utc::now()).map_err(|e| {
-        tracing::warn!(webhook.type = %kind, reason = %e.reason, "webhook payload rejected");
+        tracing::warn!(webhook.type = %kind, reason = %crate::http::log_value::capped(&e.reason), "webhook payload rejected");
         reject(&hub, Reason::Malformed, &kind)
     })?;
     drop(data);

@@ -62,6 +62,8 @@ pub struct WebhookHub {
     /// Wakes the delivery worker when something was enqueued.
     pub(crate) wake: Notify,
     pub metrics: Metrics,
+    /// Open SSE streams, per tenant and in total (bounded by `sse_max_streams_*`).
+    pub(crate) streams: sse::StreamSlots,
     pub(crate) http: reqwest::Client,
     shutdown: watch::Sender<bool>,
     worker: Mutex<Option<JoinHandle<()>>>,
@@ -120,6 +122,7 @@ impl WebhookHub {
             live: broadcast::channel(1024).0,
             wake: Notify::new(),
             metrics: Metrics::default(),
+            streams: sse::StreamSlots::new(w.sse_max_streams_per_tenant, w.sse_max_streams_total),
             http: http.build().context("webhook delivery client")?,
             shutdown,
             worker: Mutex::new(None),

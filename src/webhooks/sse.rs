@@ -5,8 +5,12 @@
 //! events; without one the stream starts at the present. Order is the log's order, so events about one
 //! object arrive in the order they were recorded. Local appends wake the stream at once; appends by other
 //! replicas are picked up by a periodic re-read (`sse_poll_ms`). Comments keep idle connections alive.
+//!
+//! Streams are bounded: at most `sse_max_streams_per_tenant` per tenant and `sse_max_streams_total` per
+//! process are open at once (one more answers 429 `stream_limit`), and each ends when the token that
+//! opened it expires, so a revoked or expired credential never keeps receiving events.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use actix_web::{HttpRequest, HttpResponse, web, web::Bytes};
 use serde::Deserialize;
@@ -29,6 +33,72 @@ use crate::{
 };
 
 const BATCH: usize = 100;
+
+/// Retry-After (seconds) of a 429 for too many open streams.
+const STREAM_LIMIT_RETRY_AFTER_S: u64 = 5;
+
+/// Counts of open streams, per tenant and in total.
+#[derive(Debug)]
+pub struct StreamSlots {
+    per_tenant: usize,
+    total: usize,
+    open: parking_lot::Mutex<(usize, HashMap<TenantId, usize>)>,
+}
+
+/// One open stream's slot; freed when dropped (the stream's pump ended).
+#[derive(Debug)]
+pub struct StreamSlot {
+    hub: Arc<WebhookHub>,
+    tenant: TenantId,
+}
+
+impl StreamSlots {
+    pub fn new(per_tenant: usize, total: usize) -> Self {
+        Self { per_tenant, total, open: parking_lot::Mutex::new((0, HashMap::new())) }
+    }
+
+    /// Open streams (total, this tenant's).
+    pub fn open(&self, tenant: &TenantId) -> (usize, usize) {
+        let open = self.open.lock();
+        (open.0, open.1.get(tenant).copied().unwrap_or(0))
+    }
+
+    fn acquire(hub: &Arc<WebhookHub>, tenant: &TenantId) -> Result<StreamSlot, ApiError> {
+        let slots = &hub.streams;
+        let mut open = slots.open.lock();
+        let (total, per_tenant) = &mut *open;
+        let mine = per_tenant.get(tenant).copied().unwrap_or(0);
+        let refusal = if mine >= slots.per_tenant {
+            Some(format!("this tenant already has {} open event streams (the most allowed)", slots.per_tenant))
+        } else if *total >= slots.total {
+            Some("the gateway has as many open event streams as it allows; retry later".to_owned())
+        } else {
+            None
+        };
+        if let Some(detail) = refusal {
+            let mut e = ApiError::new(actix_web::http::StatusCode::TOO_MANY_REQUESTS, "stream_limit", detail);
+            e.retry_after = Some(STREAM_LIMIT_RETRY_AFTER_S);
+            return Err(e);
+        }
+        *total += 1;
+        *per_tenant.entry(tenant.clone()).or_default() += 1;
+        Ok(StreamSlot { hub: hub.clone(), tenant: tenant.clone() })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.hub.streams.open.lock();
+        let (total, per_tenant) = &mut *open;
+        *total = total.saturating_sub(1);
+        if let Some(n) = per_tenant.get_mut(&self.tenant) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                per_tenant.remove(&self.tenant);
+            }
+        }
+    }
+}
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -58,7 +128,10 @@ impl Validate for StreamQuery {
 /// The tenant's events as they are recorded (Server-Sent Events).
 #[utoipa::path(get, path = "/v1/events/stream", tag = "events", operation_id = "stream_events",
     params(StreamQuery, ("Last-Event-ID" = Option<String>, Header, description = "Resume after this position")),
-    responses((status = 200, description = "`text/event-stream`: frames `id:` (position), `event:` (type), `data:` (the event JSON)", content_type = "text/event-stream", body = String)),
+    responses(
+        (status = 200, description = "`text/event-stream`: frames `id:` (position), `event:` (type), `data:` (the event JSON). The stream ends with an `event: token_expired` frame when the token expires; reconnect with a fresh token and `Last-Event-ID`.", content_type = "text/event-stream", body = String),
+        (status = 429, description = "Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers), or too many open streams for this tenant or this gateway (`stream_limit`, with `Retry-After`)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = ["events:read"])))]
 pub async fn stream_events(
     state: web::Data<AppState>,
@@ -77,8 +150,13 @@ pub async fn stream_events(
         None => hub.store.head(&who.tenant).await?,
     };
     let types: Option<Vec<String>> = q.types.map(|t| t.split(',').map(|x| x.trim().to_owned()).collect());
+    let slot = StreamSlots::acquire(&hub, &who.tenant)?;
+    // The stream ends when the token does (`exp`; a token without one is refused by the verifier).
+    let ends_in = who.expires_at.map_or(Duration::ZERO, |exp| {
+        Duration::from_secs(u64::try_from(exp.saturating_sub(chrono::Utc::now().timestamp())).unwrap_or(0))
+    });
     let (tx, rx) = mpsc::channel::<Bytes>(64);
-    tokio::spawn(pump(hub, who.tenant, start, types, tx));
+    tokio::spawn(pump(hub, who.tenant, start, types, tx, slot, ends_in));
     let body = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|b| (Ok::<Bytes, actix_web::Error>(b), rx))
     });
@@ -101,7 +179,11 @@ async fn pump(
     mut cursor: Option<String>,
     types: Option<Vec<String>>,
     tx: mpsc::Sender<Bytes>,
+    _slot: StreamSlot,
+    ends_in: Duration,
 ) {
+    let expiry = tokio::time::sleep(ends_in);
+    tokio::pin!(expiry);
     let mut live = hub.live.subscribe();
     let mut shutdown = hub.shutdown_signal();
     let poll = Duration::from_millis(hub.settings.sse_poll_ms);
@@ -159,6 +241,10 @@ async fn pump(
                 return;
             }
             () = tx.closed() => return,
+            () = &mut expiry => {
+                let _ = tx.send(Bytes::from_static(b"event: token_expired\ndata: {}\n\n")).await;
+                return;
+            }
         }
     }
 }

@@ -34,7 +34,8 @@ async fn production_start_up_refuses_the_simulator_memory_stores_and_development
     s.tenancy.store = card_gateway::config::stores::StoreKind::Redis;
     s.tenancy.secret = card_gateway::sensitive::SecretString::new("a-production-secret-of-enough-length");
     s.idempotency.store = card_gateway::config::stores::StoreKind::Redis;
-    s.idempotency.fingerprint_secret = card_gateway::sensitive::SecretString::new("another-production-secret-here");
+    s.idempotency.fingerprint_secret =
+        card_gateway::sensitive::SecretString::new("another-production-secret-of-32-bytes-or-more");
     s.webhooks.event_store = card_gateway::config::stores::StoreKind::Redis;
     s.rate_limit.backend = card_gateway::config::rate_limit::LimiterBackend::Redis;
     s.server.ops_listen = "127.0.0.1:0".into();

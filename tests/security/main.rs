@@ -12,9 +12,11 @@ mod common;
 
 mod support;
 
+mod abuse;
 mod attack_tokens;
 mod bola;
 mod canary;
 mod inbound;
+mod misconfiguration;
 mod openapi;
 mod scope_matrix;

@@ -114,6 +114,8 @@ impl Validate for ReplayRequest {
         v.check(!self.event_ids.is_empty() || self.since.is_some(), "#", "give event_ids or since");
         v.check(self.event_ids.len() <= 100, "#/event_ids", "at most 100 ids");
         v.check(self.event_ids.iter().all(|i| is_id(i)), "#/event_ids", "contains an invalid id");
+        v.date(self.since.map(|t| t.date_naive()), "#/since");
+        v.date(self.until.map(|t| t.date_naive()), "#/until");
         if let (Some(s), Some(u)) = (self.since, self.until) {
             v.check(s <= u, "#/until", "must not be before `since`");
         }

@@ -68,6 +68,9 @@ pub fn forbidden(ip: IpAddr) -> bool {
                 || v6.is_multicast()
                 || (s[0] & 0xfe00) == 0xfc00 // unique local fc00::/7
                 || (s[0] & 0xffc0) == 0xfe80 // link-local fe80::/10
+                || (s[0] & 0xffc0) == 0xfec0 // site-local fec0::/10 (deprecated, still routed internally)
+                || s[0] == 0x2002 // 6to4 2002::/16: embeds an IPv4 address, which may be private
+                || (s[0] == 0x2001 && s[1] == 0x0000) // Teredo 2001::/32: tunnels to an embedded IPv4
                 || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
                 || (s[0] == 0x0064 && s[1] == 0xff9b) // NAT64: could reach anything
                 || s[0] == 0 // IPv4-compatible and other reserved low ranges
@@ -145,6 +148,18 @@ mod tests {
             ("not a url", "must be an absolute URL"),
         ] {
             assert_eq!(check_url(bad, false).err(), Some(why), "{bad}");
+        }
+    }
+
+    #[test]
+    fn six_to_four_teredo_and_site_local_addresses_are_refused() {
+        for bad in ["2002:7f00:1::1", "2002:a00:1::", "2001:0:4136:e378:8000:63bf:3fff:fdd2", "fec0::1", "feff::1"] {
+            assert!(forbidden(bad.parse().unwrap()), "{bad}");
+            assert!(check_url(&format!("https://[{bad}]/hook"), false).is_err(), "{bad}");
+        }
+        // Neighbours of those ranges stay public.
+        for ok in ["2001:4860:4860::8888", "2003::1", "2606:4700::1111"] {
+            assert!(!forbidden(ok.parse().unwrap()), "{ok}");
         }
     }
 
