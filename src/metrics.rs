@@ -15,12 +15,12 @@ use std::{
 
 use parking_lot::RwLock;
 
-/// Latency buckets (seconds).
-const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+/// Latency buckets (seconds), including the SLO edges: 2 ms (replay p99), 40 ms (write p99 at c64).
+const BUCKETS: [f64; 15] = [0.001, 0.002, 0.0025, 0.005, 0.01, 0.025, 0.04, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 #[derive(Default)]
 struct Histogram {
-    buckets: [AtomicU64; 12],
+    buckets: [AtomicU64; 15],
     count: AtomicU64,
     /// Sum in microseconds.
     sum_us: AtomicU64,
@@ -109,6 +109,7 @@ impl Registry {
         let mut last = "";
         for ((name, labels), v) in self.counters.read().iter() {
             if *name != last {
+                let _ = writeln!(out, "# HELP {name} {}", help(name));
                 let _ = writeln!(out, "# TYPE {name} counter");
                 last = name;
             }
@@ -117,6 +118,7 @@ impl Registry {
         last = "";
         for ((name, labels), h) in self.histograms.read().iter() {
             if *name != last {
+                let _ = writeln!(out, "# HELP {name} {}", help(name));
                 let _ = writeln!(out, "# TYPE {name} histogram");
                 last = name;
             }
@@ -140,14 +142,69 @@ impl Registry {
             let _ = writeln!(out, "{name}_count{} {count}", fmt_labels(labels, None));
         }
         for (name, g) in self.gauges.read().iter() {
+            let _ = writeln!(out, "# HELP {name} {}", help(name));
             let _ = writeln!(out, "# TYPE {name} gauge");
             let _ = writeln!(out, "{name} {}", g.load(Ordering::Relaxed));
         }
-        for (name, v) in extra {
-            let _ = writeln!(out, "# TYPE card_gateway_webhooks_{name}_total counter");
-            let _ = writeln!(out, "card_gateway_webhooks_{name}_total {v}");
+        // The webhook pipeline's counters: one family, the stage as a label.
+        if !extra.is_empty() {
+            let name = "card_gateway_webhooks_total";
+            let _ = writeln!(out, "# HELP {name} {}", help(name));
+            let _ = writeln!(out, "# TYPE {name} counter");
+            for (event, v) in extra {
+                let _ = writeln!(out, "{name}{{event=\"{event}\"}} {v}");
+            }
         }
+        let _ = writeln!(out, "# HELP card_gateway_build_info {}", help("card_gateway_build_info"));
+        let _ = writeln!(out, "# TYPE card_gateway_build_info gauge");
+        let _ = writeln!(out, "card_gateway_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"));
+        process_metrics(&mut out);
         out
+    }
+}
+
+/// `# HELP` text of every family the gateway exports.
+fn help(name: &str) -> &'static str {
+    match name {
+        "card_gateway_http_requests_total" => "HTTP requests by method, route template and status.",
+        "card_gateway_http_request_duration_seconds" => "HTTP request latency by route template.",
+        "card_gateway_upstream_calls_total" => "Merchant API calls by operation and outcome class.",
+        "card_gateway_upstream_call_duration_seconds" => "Merchant API call latency by operation.",
+        "card_gateway_upstream_resends_total" => {
+            "State-changing requests sent to the platform again (same userReqNo), by operation and reason."
+        }
+        "card_gateway_operations_unconfirmable_total" => {
+            "Operations settled as unconfirmable (no inquiry, unknown outcome): reconcile with the platform."
+        }
+        "card_gateway_upstream_up" => "1 when the last background platform probe got an answer, else 0.",
+        "card_gateway_webhooks_total" => "Webhook pipeline events (inbound, event log, deliveries) by stage.",
+        "card_gateway_build_info" => "Build information; the value is always 1.",
+        _ => "card-gateway metric.",
+    }
+}
+
+/// Standard process metrics from `/proc/self` (Linux); nothing elsewhere.
+fn process_metrics(out: &mut String) {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return };
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    let Some(rest) = stat.rsplit_once(") ").map(|(_, r)| r) else { return };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = 100.0; // USER_HZ: 100 on every Linux this runs on.
+    let num = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok());
+    if let (Some(utime), Some(stime)) = (num(11), num(12)) {
+        let _ = writeln!(out, "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.");
+        let _ = writeln!(out, "# TYPE process_cpu_seconds_total counter");
+        let _ = writeln!(out, "process_cpu_seconds_total {}", (utime + stime) / ticks);
+    }
+    if let Some(rss_pages) = num(21) {
+        let _ = writeln!(out, "# HELP process_resident_memory_bytes Resident memory size in bytes.");
+        let _ = writeln!(out, "# TYPE process_resident_memory_bytes gauge");
+        let _ = writeln!(out, "process_resident_memory_bytes {}", rss_pages * 4096.0);
+    }
+    if let Ok(fds) = std::fs::read_dir("/proc/self/fd") {
+        let _ = writeln!(out, "# HELP process_open_fds Number of open file descriptors.");
+        let _ = writeln!(out, "# TYPE process_open_fds gauge");
+        let _ = writeln!(out, "process_open_fds {}", fds.count());
     }
 }
 
@@ -205,7 +262,29 @@ mod tests {
         assert!(text.contains("y_seconds_bucket{le=\"0.005\"} 1"), "{text}");
         assert!(text.contains("y_seconds_bucket{le=\"0.0025\"} 0"), "{text}");
         assert!(text.contains("y_seconds_count 1"), "{text}");
-        assert!(text.contains("card_gateway_webhooks_inbound_received_total 4"), "{text}");
+        assert!(text.contains("card_gateway_webhooks_total{event=\"inbound_received\"} 4"), "{text}");
+    }
+
+    #[test]
+    fn every_family_has_help_and_build_info_and_process_metrics_are_exported() {
+        let r = Registry::default();
+        r.inc("card_gateway_http_requests_total", vec![("route", "/healthz".into())]);
+        r.observe("card_gateway_http_request_duration_seconds", vec![], Duration::from_millis(30));
+        r.set_gauge("card_gateway_upstream_up", 1);
+        let text = r.render(&BTreeMap::from([("inbound_received", 1)]));
+        for line in text.lines().filter(|l| l.starts_with("# TYPE ")) {
+            let name = line.split_whitespace().nth(2).unwrap_or_default();
+            assert!(text.contains(&format!("# HELP {name} ")), "{name} has no HELP: {text}");
+        }
+        assert!(text.contains("card_gateway_build_info{version=\""), "{text}");
+        assert!(
+            text.contains("card_gateway_http_request_duration_seconds_bucket{le=\"0.04\"} 1"),
+            "SLO edge bucket: {text}"
+        );
+        if cfg!(target_os = "linux") {
+            assert!(text.contains("process_resident_memory_bytes "), "{text}");
+            assert!(text.contains("process_cpu_seconds_total "), "{text}");
+        }
     }
 
     #[test]

@@ -51,5 +51,8 @@ async fn metrics_count_requests_by_route_template_and_upstream_calls_by_operatio
     );
     assert!(m.text.contains("card_gateway_upstream_calls_total{operation=\"card_apply\",outcome=\"ok\"}"));
     assert!(m.text.contains("card_gateway_http_request_duration_seconds_bucket"));
+    assert!(m.text.contains("# HELP card_gateway_http_requests_total "), "families carry HELP");
+    assert!(m.text.contains("card_gateway_build_info{version="), "{}", m.text);
+    assert!(m.text.contains("card_gateway_webhooks_total{event="), "one webhook family: {}", m.text);
     assert!(!m.text.contains(&card), "no ids in labels");
 }
