@@ -49,8 +49,28 @@ for name in sorted(names):
     path = [p.lower() for p in name[len("CARD_GATEWAY__"):].split("__")]
     if not has(path):
         problems.append(f"{name}: no such configuration key {'.'.join(path)}")
+# Alert rules and the dashboard may only name metrics the gateway exports (or standard process_*).
+src = "\n".join(p.read_text() for p in (root / "src").rglob("*.rs"))
+exported = set(re.findall(r'"(card_gateway_[a-z_]+)"', src)) | {"card_gateway_webhooks_total", "card_gateway_build_info"}
+def metric_names(expr):
+    return set(re.findall(r'\b(card_gateway_[a-z_]+?)(?:_bucket|_sum|_count)?\b(?=[\s{\[)]|$)', expr))
+rules = yaml.safe_load((root / "deploy/prometheus/alerts.yaml").read_text())
+exprs = []
+for g in rules["groups"]:
+    for r in g["rules"]:
+        if not r.get("alert") or not r.get("expr"):
+            problems.append(f"alert rule without alert/expr: {r}")
+        exprs.append(r.get("expr", ""))
+import json
+dash = json.loads((root / "deploy/grafana/card-gateway.json").read_text())
+exprs += [t["expr"] for p in dash["panels"] for t in p.get("targets", [])]
+for e in exprs:
+    for m in metric_names(e):
+        base = re.sub(r'_(bucket|sum|count)$', '', m)
+        if base not in exported:
+            problems.append(f"deploy/ names a metric the gateway does not export: {m}")
 if problems:
     print("\n".join(problems), file=sys.stderr)
     sys.exit(1)
-print(f"deploy/: manifests valid, {len(names)} configuration variables all known")
+print(f"deploy/: manifests valid, {len(names)} configuration variables all known, {len(exprs)} alert/panel queries use exported metrics")
 PY
