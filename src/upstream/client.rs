@@ -38,6 +38,10 @@ pub struct MerchantClient {
     pub(super) codec: EnvelopeCodec,
     settings: Arc<UpstreamSettings>,
     base_url: String,
+    /// The runtime the client was built on (the process's main one). Every HTTP exchange runs there:
+    /// hyper drives a pooled connection on the runtime that opened it, and an actix worker's runtime
+    /// ends at shutdown — which would cut the in-flight calls of every other worker sharing the pool.
+    rt: Option<tokio::runtime::Handle>,
 }
 
 impl std::fmt::Debug for MerchantClient {
@@ -61,6 +65,7 @@ impl MerchantClient {
             codec,
             settings: Arc::new(settings.clone()),
             base_url: base_url.trim_end_matches('/').to_owned(),
+            rt: tokio::runtime::Handle::try_current().ok(),
         })
     }
 
@@ -212,31 +217,35 @@ impl MerchantClient {
     ) -> Result<(reqwest::StatusCode, Vec<u8>), UpstreamError> {
         let err = |kind| UpstreamError::new(op, kind);
         let url = format!("{}{}", self.base_url, self.settings.path(op));
-        let response = self
-            .http
-            .post(url)
-            .header(reqwest::header::ACCEPT_LANGUAGE, &self.settings.accept_language)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(
-                serde_json::to_vec(envelope)
-                    .map_err(|e| err(K::Seal(crate::envelope::EnvelopeError::Json(e.to_string()))))?,
-            )
-            .send()
-            .await
-            .map_err(|e| err(classify_send_error(&e)))?;
-        let status = response.status();
-        let body = crate::http::capped_body::read_capped(response, self.settings.max_response_bytes).await.map_err(
-            |e| match e {
+        let body = serde_json::to_vec(envelope)
+            .map_err(|e| err(K::Seal(crate::envelope::EnvelopeError::Json(e.to_string()))))?;
+        let (http, language, max) =
+            (self.http.clone(), self.settings.accept_language.clone(), self.settings.max_response_bytes);
+        let exchange = async move {
+            let response = http
+                .post(url)
+                .header(reqwest::header::ACCEPT_LANGUAGE, language)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| classify_send_error(&e))?;
+            let status = response.status();
+            let body = crate::http::capped_body::read_capped(response, max).await.map_err(|e| match e {
                 // Too large is a broken answer, like an unreadable result: a write may have committed.
-                CappedError::TooLarge => err(K::Decode(format!(
-                    "answer larger than upstream.max_response_bytes ({})",
-                    self.settings.max_response_bytes
-                ))),
-                CappedError::Transport { timeout: true } => err(K::Timeout { sent: true }),
-                CappedError::Transport { timeout: false } => err(K::Transport { sent: true }),
-            },
-        )?;
-        Ok((status, body.to_vec()))
+                CappedError::TooLarge => K::Decode(format!("answer larger than upstream.max_response_bytes ({max})")),
+                CappedError::Transport { timeout: true } => K::Timeout { sent: true },
+                CappedError::Transport { timeout: false } => K::Transport { sent: true },
+            })?;
+            Ok::<_, K>((status, body))
+        };
+        let (status, body) = match &self.rt {
+            // A failed join means the main runtime is going away: the request may have been sent.
+            Some(rt) => rt.spawn(exchange).await.map_err(|_| err(K::Transport { sent: true }))?,
+            None => exchange.await,
+        }
+        .map_err(err)?;
+        Ok((status, body))
     }
 
     async fn open<Resp>(&self, op: Operation, hex: String) -> Result<Resp, UpstreamError>
