@@ -152,6 +152,11 @@ impl ApiError {
     }
 
     /// 404 — also the answer for another tenant's object, so both are indistinguishable.
+    /// No route matches the path (the default service's 404, and routes switched off by configuration).
+    pub fn route_not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "route_not_found", "no route matches this path")
+    }
+
     pub fn not_found(code: &str, what: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, code, format!("no {what} with this id"))
     }

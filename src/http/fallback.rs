@@ -11,7 +11,7 @@ pub async fn not_found_or_method_not_allowed(
 ) -> Result<HttpResponse, ApiError> {
     let allowed = table.methods_for(req.path());
     if allowed.is_empty() {
-        Err(ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no route matches this path"))
+        Err(ApiError::route_not_found())
     } else {
         let mut e = ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,

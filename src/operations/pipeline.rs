@@ -209,11 +209,9 @@ async fn settle(
                 true
             })
             .await?;
-            if op.attempts == attempt && op.refused_resend.is_some() && !op.is_settled() {
-                return Ok(still_unknown(state, op));
-            }
-            if op.attempts != attempt {
-                // A newer send owns the outcome now.
+            if op.attempts != attempt || op.refused_resend.is_some() {
+                // A newer send owns the outcome, or this refusal waits to be believed: answer what the
+                // stored operation says.
                 if !op.is_settled() && op.applied != Applied::Yes {
                     return Ok(still_unknown(state, op));
                 }
@@ -383,13 +381,12 @@ async fn unconfirmable(state: &AppState, op: &mut StoredOperation) -> Result<Htt
 }
 
 fn unknown_problem_plain() -> Problem {
-    let mut e = ApiError::new(
+    ApiError::new(
         StatusCode::ACCEPTED,
         "upstream_outcome_unknown",
         "the card platform has not confirmed the outcome; it is being confirmed",
-    );
-    e.retry_after = None;
-    e.to_problem()
+    )
+    .to_problem()
 }
 
 fn unknown_problem(state: &AppState, e: &UpstreamError) -> Problem {

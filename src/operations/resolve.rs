@@ -18,7 +18,6 @@ use crate::{
         UpstreamError,
         wire::{
             card::CardInfoRequest,
-            common::PageRequest,
             group::GroupInfoRequest,
             order::{OrderQueryRequest, OrderRecord},
             webhook::CardOperate,
@@ -99,14 +98,8 @@ pub async fn query_order(
     let begin = state.clock.format_datetime(since - chrono::Duration::minutes(10));
     for current_page in 1..=MAX_ORDER_PAGES {
         let req = OrderQueryRequest {
-            page: PageRequest { current_page, page_size: ORDER_PAGE },
-            user_req_no: Some(user_req_no.to_owned()),
-            card_id: None,
-            group_id: None,
-            status: None,
-            op_type: None,
             begin_time: Some(begin.clone()),
-            end_time: None,
+            ..OrderQueryRequest::page(current_page, ORDER_PAGE, Some(user_req_no.to_owned()))
         };
         let list = state.upstream.order_query(&req).await?.result.map(|p| p.list).unwrap_or_default();
         let rows = list.len();

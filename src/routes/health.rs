@@ -22,11 +22,7 @@ pub struct Health {
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     if !state.settings.server.ops_listen.is_empty() {
         // Served on the ops listener only: never through the public ingress.
-        return actix_web::ResponseError::error_response(&crate::error::ApiError::new(
-            actix_web::http::StatusCode::NOT_FOUND,
-            "route_not_found",
-            "no route matches this path",
-        ));
+        return actix_web::ResponseError::error_response(&crate::error::ApiError::route_not_found());
     }
     metrics_ops(state).await
 }

@@ -60,16 +60,7 @@ pub async fn rebuild_ownership(
     let apply = codes.op_type_apply.to_string();
     let group_apply = codes.op_type_group_apply.to_string();
     for page in 1..=MAX_PAGES {
-        let req = OrderQueryRequest {
-            page: PageRequest { current_page: page, page_size: PAGE },
-            user_req_no: None,
-            card_id: None,
-            group_id: None,
-            status: None,
-            op_type: None,
-            begin_time: None,
-            end_time: None,
-        };
+        let req = OrderQueryRequest::page(page, PAGE, None);
         let orders = client.order_query(&req).await?.result.map(|p| p.list).unwrap_or_default();
         let n = orders.len();
         for order in orders {

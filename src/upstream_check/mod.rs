@@ -530,14 +530,5 @@ impl<'a> Checker<'a> {
 }
 
 fn order_query(user_req_no: Option<String>, page: i64, size: i64) -> OrderQueryRequest {
-    OrderQueryRequest {
-        page: PageRequest { current_page: page, page_size: size },
-        user_req_no,
-        card_id: None,
-        group_id: None,
-        status: None,
-        op_type: None,
-        begin_time: None,
-        end_time: None,
-    }
+    OrderQueryRequest::page(page, size, user_req_no)
 }

@@ -16,16 +16,7 @@ fn page(size: i64) -> PageRequest {
 }
 
 fn order_query(user_req_no: Option<String>) -> OrderQueryRequest {
-    OrderQueryRequest {
-        page: page(50),
-        user_req_no,
-        card_id: None,
-        group_id: None,
-        status: None,
-        op_type: None,
-        begin_time: None,
-        end_time: None,
-    }
+    OrderQueryRequest::page(1, 50, user_req_no)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -26,6 +26,23 @@ pub struct OrderQueryRequest {
     pub end_time: Option<String>,
 }
 
+impl OrderQueryRequest {
+    /// Page `current_page` of `page_size` orders, optionally only those of one request number; no
+    /// other filter.
+    pub fn page(current_page: i64, page_size: i64, user_req_no: Option<String>) -> Self {
+        Self {
+            page: PageRequest { current_page, page_size },
+            user_req_no,
+            card_id: None,
+            group_id: None,
+            status: None,
+            op_type: None,
+            begin_time: None,
+            end_time: None,
+        }
+    }
+}
+
 /// One card operation order.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(rename_all = "camelCase")]

@@ -7,7 +7,7 @@ use std::{collections::BTreeMap, fmt::Write as _};
 
 use card_gateway::simulator::{
     SimSnapshot,
-    state::{CardStatus, OrderStatus},
+    state::{CardStatus, Order, OrderStatus},
 };
 use rust_decimal::Decimal;
 
@@ -35,6 +35,19 @@ fn uninquirable(kind: Kind) -> bool {
     matches!(kind, Kind::CryptoWithdrawal | Kind::Exchange | Kind::CryptoTransfer)
 }
 
+/// The platform's orders (any status) that belong to `op`: by its unique amount, or for a cancel by
+/// its card.
+fn orders_of<'a>(op: &Logical, snap: &'a SimSnapshot) -> Vec<&'a Order> {
+    snap.orders
+        .iter()
+        .filter(|o| o.op == op.kind.op())
+        .filter(|o| match op.kind {
+            Kind::CardCancel => o.card_id == op.target,
+            _ => o.amount == op.amount,
+        })
+        .collect()
+}
+
 pub fn judge(
     plan: &[Logical],
     outcomes: &[Outcome],
@@ -51,17 +64,11 @@ pub fn judge(
     }
     expected.insert(&fx.group, GROUP_START);
     let (mut moved_told, mut moved_unconfirmed, mut unconfirmable_moved) = (Decimal::ZERO, Decimal::ZERO, 0u32);
+    let mut matched = 0usize;
     for (op, out) in plan.iter().zip(outcomes) {
         *by_kind.entry((op.kind, told_name(&out.told))).or_default() += 1;
-        let matches: Vec<_> = after
-            .orders
-            .iter()
-            .filter(|o| o.op == op.kind.op())
-            .filter(|o| match op.kind {
-                Kind::CardCancel => o.card_id == op.target,
-                _ => o.amount == op.amount,
-            })
-            .collect();
+        let matches = orders_of(op, after);
+        matched += matches.len();
         let done = matches.iter().filter(|o| o.status == OrderStatus::Succeeded).count();
         if matches.len() > 1 {
             let nos: Vec<_> = matches
@@ -124,22 +131,6 @@ pub fn judge(
     // Every succeeded campaign order (amounts 1.01… and cancels of fixture cards) is accounted for above;
     // an order that matches no logical operation would be money nobody asked for.
     let campaign_orders = after.orders.len() - before.orders.len();
-    let matched: usize = plan
-        .iter()
-        .map(|op| {
-            after
-                .orders
-                .iter()
-                .filter(|o| {
-                    o.op == op.kind.op()
-                        && match op.kind {
-                            Kind::CardCancel => o.card_id == op.target,
-                            _ => o.amount == op.amount,
-                        }
-                })
-                .count()
-        })
-        .sum();
     if matched != campaign_orders {
         v.push(format!(
             "{campaign_orders} orders upstream since the campaign began, {matched} belong to its operations"
