@@ -48,7 +48,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::RebuildOwnership { dry_run } => {
             settings.validate()?;
-            card_gateway::telemetry::init(&settings.log);
+            let _telemetry = card_gateway::telemetry::init(&settings.log);
             anyhow::ensure!(
                 settings.upstream.mode == card_gateway::config::upstream::UpstreamMode::Http,
                 "rebuild-ownership reads the real platform's history: set upstream.mode = \"http\" and upstream.base_url"
@@ -88,10 +88,13 @@ async fn main() -> anyhow::Result<()> {
             if let Some(l) = listen {
                 settings.server.listen = l;
             }
-            card_gateway::telemetry::init(&settings.log);
+            let mut telemetry = card_gateway::telemetry::init(&settings.log);
             let app = Application::build(settings.clone()).await?;
             print_banner(&settings, app.port());
-            app.run_until_stopped().await?;
+            let result = app.run_until_stopped().await;
+            // The last spans (the drain's) are flushed before exit; the flush blocks, so not on a worker.
+            tokio::task::block_in_place(|| telemetry.shutdown());
+            result?;
             Ok(())
         }
     }

@@ -21,6 +21,9 @@ pub enum RedisMode {
     Standalone,
     /// Redis Cluster: `url` lists seed nodes, comma-separated; slots are discovered and followed.
     Cluster,
+    /// Redis Sentinel: `url` lists the sentinels, comma-separated; `sentinel_master` names the
+    /// monitored master, which is asked for again after a failover.
+    Sentinel,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -30,6 +33,8 @@ pub struct RedisSettings {
     /// nodes; empty = no Redis.
     pub url: SecretString,
     pub mode: RedisMode,
+    /// The master's name the sentinels monitor (`redis.mode = "sentinel"`).
+    pub sentinel_master: String,
     /// PEM CA bundle that verifies a `rediss://` server; empty = the system trust store.
     pub tls_ca_file: String,
     /// PEM client certificate (chain) and private key for mutual TLS; both or neither.

@@ -34,6 +34,12 @@ fn hashed_authorization(req: &ServiceRequest) -> String {
     }
 }
 
+/// `fut` with the current request's id and trace context, for a task spawned from the request.
+pub fn carry<F: std::future::Future>(fut: F) -> impl std::future::Future<Output = F::Output> {
+    let id = REQUEST_ID.try_with(Clone::clone).unwrap_or_else(|_| "-".to_owned());
+    REQUEST_ID.scope(id, crate::telemetry::propagation::scope(crate::telemetry::propagation::current(), fut))
+}
+
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -47,8 +53,12 @@ pub async fn middleware(
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let route = req.match_pattern().unwrap_or_else(|| "<unmatched>".to_owned());
     let method = super::log_value::method_label(req.method());
+    let caller_trace = crate::telemetry::propagation::incoming(req.headers());
     let span = tracing::info_span!(
         "http.request",
+        otel.name = %format_args!("{method} {route}"),
+        otel.kind = "server",
+        otel.status_code = Empty,
         request_id = %id,
         http.method = method,
         http.route = %route,
@@ -57,9 +67,10 @@ pub async fn middleware(
         auth.hash = %hashed_authorization(&req),
         duration_ms = Empty,
     );
+    crate::telemetry::propagation::adopt(&span, caller_trace.as_ref());
     let started = Instant::now();
     let header_value = HeaderValue::from_str(&id).ok();
-    let fut = REQUEST_ID.scope(id, next.call(req));
+    let fut = REQUEST_ID.scope(id, crate::telemetry::propagation::scope(caller_trace, next.call(req)));
     let result = fut.instrument(span.clone()).await;
     let elapsed = started.elapsed().as_millis() as u64;
     span.record("duration_ms", elapsed);
@@ -67,6 +78,9 @@ pub async fn middleware(
     let status = res.status().as_u16();
     crate::metrics::http_request(method, &route, status, started.elapsed());
     span.record("http.status", status);
+    if status >= 500 {
+        span.record("otel.status_code", "ERROR");
+    }
     span.in_scope(|| tracing::info!(status, duration_ms = elapsed, "request"));
     if let Some(v) = header_value {
         res.headers_mut().insert(HeaderName::from_static(HEADER), v);

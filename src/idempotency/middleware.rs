@@ -142,10 +142,9 @@ pub async fn middleware(
     // 4. Run the handler and record its outcome in a task of its own: a client that goes away
     // mid-request cancels neither (the platform may already be acting), and the lease renewal ends
     // with the task whatever happens.
-    // The task keeps the request's id and span (error bodies and log lines name the request).
-    let request_id = crate::error::REQUEST_ID.try_with(Clone::clone).unwrap_or_else(|_| "-".to_owned());
+    // The task keeps the request's id, trace context and span (error bodies and log lines name the request).
     let work = tracing::Instrument::instrument(run_holding(cfg, lease, req, next), tracing::Span::current());
-    let task = actix_web::rt::spawn(crate::error::REQUEST_ID.scope(request_id, work));
+    let task = actix_web::rt::spawn(crate::http::request_id::carry(work));
     match task.await {
         Ok(res) => res,
         Err(_) => Err(actix_web::error::ErrorInternalServerError("the request task failed")),

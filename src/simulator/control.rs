@@ -6,6 +6,7 @@
 //! | route | body → answer |
 //! |---|---|
 //! | `GET /_sim/calls`, `GET /_sim/calls/{op}` | → `{"card_apply": 2, …}`, `{"op", "count"}` |
+//! | `GET /_sim/requests` | the last 256 platform requests' origin headers → `[{"op", "traceparent", "tracestate", "request_id", "user_agent"}]` |
 //! | `GET /_sim/calls/repeats` | requests that repeated a request number, per operation → `{"card_recharge": 1, …}` |
 //! | `GET /_sim/faults` | → `{"operations": {op: [fault]}, "webhooks": [fault]}` |
 //! | `POST /_sim/faults` | `{"op": "card_apply", "kind": "hang", "times": 1}` → 204; kinds: `latency {ms}`, `hang`, `http_status {status}`, `business {code, message}`, `status_unknown`, `commit_then_delay {ms}`, `garbled_result`, `wrong_key`, `non_standard`, `fail_async {code, message}`; `times` 0 = until cleared (default 1) |
@@ -111,6 +112,10 @@ async fn calls(sim: Sd) -> HttpResponse {
 async fn repeats(sim: Sd) -> HttpResponse {
     let all: BTreeMap<&str, u64> = Operation::ALL.iter().map(|op| (op.name(), sim.repeats(*op))).collect();
     HttpResponse::Ok().json(all)
+}
+
+async fn requests(sim: Sd) -> HttpResponse {
+    HttpResponse::Ok().json(sim.seen())
 }
 
 async fn calls_of(sim: Sd, op: web::Path<String>) -> HttpResponse {
@@ -220,6 +225,7 @@ pub(crate) fn scope() -> impl actix_web::dev::HttpServiceFactory {
     web::scope("/_sim")
         .wrap(from_fn(guard))
         .route("/calls", web::get().to(calls))
+        .route("/requests", web::get().to(requests))
         .route("/calls/repeats", web::get().to(repeats))
         .route("/calls/{op}", web::get().to(calls_of))
         .route("/faults", web::get().to(faults))

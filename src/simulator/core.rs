@@ -32,6 +32,20 @@ pub(crate) enum Effect {
     Complete(String),
 }
 
+/// What a platform request said about its origin (headers only, never the envelope): lets tests check
+/// that trace context, request id and User-Agent reach the platform.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SeenRequest {
+    pub op: &'static str,
+    pub traceparent: Option<String>,
+    pub tracestate: Option<String>,
+    pub request_id: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// How many recent requests' headers are kept (oldest dropped first).
+const SEEN_MAX: usize = 256;
+
 /// Background work on the runtime that started the simulator; aborted on shutdown.
 pub(crate) struct Tasks {
     rt: tokio::runtime::Handle,
@@ -57,6 +71,7 @@ pub(crate) struct Sim {
     pub webhooks: Webhooks,
     pub tasks: Tasks,
     calls: Vec<AtomicU64>,
+    seen: Mutex<std::collections::VecDeque<SeenRequest>>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -70,6 +85,7 @@ impl Sim {
             webhooks,
             tasks: Tasks { rt, set: Mutex::new(JoinSet::new()) },
             calls: Operation::ALL.iter().map(|_| AtomicU64::new(0)).collect(),
+            seen: Mutex::new(std::collections::VecDeque::with_capacity(SEEN_MAX)),
             shutdown: watch::channel(false).0,
             cfg,
         });
@@ -86,6 +102,19 @@ impl Sim {
         if let Some(c) = self.calls.get(Self::slot(op)) {
             c.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    pub fn record_seen(&self, seen: SeenRequest) {
+        let mut all = self.seen.lock();
+        if all.len() >= SEEN_MAX {
+            all.pop_front();
+        }
+        all.push_back(seen);
+    }
+
+    /// The most recent requests' origin headers, oldest first.
+    pub fn seen(&self) -> Vec<SeenRequest> {
+        self.seen.lock().iter().cloned().collect()
     }
 
     pub fn calls(&self, op: Operation) -> u64 {

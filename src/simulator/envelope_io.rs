@@ -112,6 +112,16 @@ pub(crate) async fn handle(req: HttpRequest, body: web::Bytes, sim: web::Data<Si
         return non_standard();
     };
     sim.count_call(op);
+    let header = |name: &str| {
+        req.headers().get(name).and_then(|v| v.to_str().ok()).map(|v| v.chars().take(512).collect::<String>())
+    };
+    sim.record_seen(super::core::SeenRequest {
+        op: op.name(),
+        traceparent: header("traceparent"),
+        tracestate: header("tracestate"),
+        request_id: header("x-request-id"),
+        user_agent: header("user-agent"),
+    });
     let started = std::time::Instant::now();
     let fault = sim.faults.take(op);
     let response = answer(&sim, op, &req, &body, fault.clone()).await;

@@ -27,6 +27,7 @@ mod webhooks;
 
 pub use config::{ASYNC_CAPABLE, SimulatorConfig};
 pub use control::{CONTROL_TOKEN_HEADER, OpFault, WebhookUrl};
+pub use core::SeenRequest;
 pub use errors::{SimError, codes};
 pub use faults::{ArmedFaults, Fault, FaultKind, WebhookFault, WebhookFaultKind};
 pub use ids::luhn_valid;

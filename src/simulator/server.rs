@@ -88,6 +88,11 @@ impl SimHandle {
         self.sim.calls(op)
     }
 
+    /// The most recent platform requests' origin headers (trace context, request id, User-Agent).
+    pub fn seen_requests(&self) -> Vec<super::core::SeenRequest> {
+        self.sim.seen()
+    }
+
     /// Requests for `op` that repeated an earlier `userReqNo`/`serialNumber`.
     pub fn repeats(&self, op: Operation) -> u64 {
         self.sim.repeats(op)

@@ -1,10 +1,12 @@
 //! The Redis client every store shares, whatever the deployment: one Redis (`redis://`, or `rediss://`
-//! with an optional CA bundle and client certificate) through a deadpool pool, or a Redis Cluster
-//! through redis-rs' multiplexed cluster connection. Every operation runs under the configured
+//! with an optional CA bundle and client certificate) through a deadpool pool, a Redis Cluster
+//! through redis-rs' multiplexed cluster connection, or the master a set of Redis Sentinels names
+//! (found again after a failover). Every operation runs under the configured
 //! deadline. Key scheme: `<prefix>:{t:<tenant>}:<kind>:...`, so one tenant's keys — and so every
 //! script's keys — share a cluster slot.
 
 mod conn;
+mod sentinel;
 mod tls;
 #[cfg(test)]
 mod topology_tests;
@@ -37,6 +39,7 @@ pub struct RedisPool {
 enum Backend {
     Single(Pool),
     Cluster(Arc<Cluster>),
+    Sentinel(Arc<sentinel::Sentinel>),
 }
 
 /// The cluster connection is made on first use (like the pool's), and again after a failed attempt.
@@ -50,6 +53,7 @@ impl std::fmt::Debug for RedisPool {
         let mode = match self.backend {
             Backend::Single(_) => "single",
             Backend::Cluster(_) => "cluster",
+            Backend::Sentinel(_) => "sentinel",
         };
         f.debug_struct("RedisPool")
             .field("mode", &mode)
@@ -93,6 +97,14 @@ impl RedisPool {
                 }
                 let client = builder.build().map_err(unavailable)?;
                 Backend::Cluster(Arc::new(Cluster { client, conn: OnceCell::new() }))
+            }
+            RedisMode::Sentinel => {
+                if settings.sentinel_master.trim().is_empty() {
+                    return Err(unavailable("redis.mode = \"sentinel\" needs redis.sentinel_master"));
+                }
+                let s = sentinel::Sentinel::new(&urls, settings.sentinel_master.trim(), certs, timeout)
+                    .map_err(unavailable)?;
+                Backend::Sentinel(Arc::new(s))
             }
         };
         Ok(Self { backend, timeout, prefix: settings.key_prefix.as_str().into() })
@@ -146,8 +158,20 @@ impl RedisPool {
                         .map_err(unavailable)?
                         .clone(),
                 ),
+                Backend::Sentinel(s) => RedisConn::Multiplexed(s.connection().await.map_err(|e| {
+                    s.forget_master();
+                    unavailable(e)
+                })?),
             };
-            f(conn).await.map_err(unavailable)
+            match f(conn).await {
+                Ok(v) => Ok(v),
+                Err(e) => {
+                    if let Backend::Sentinel(s) = &self.backend {
+                        s.saw(&e);
+                    }
+                    Err(unavailable(e))
+                }
+            }
         };
         tokio::time::timeout(self.timeout, work).await.map_err(|_| StoreError::Timeout)?
     }

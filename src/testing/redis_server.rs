@@ -329,6 +329,133 @@ impl Drop for RedisCluster {
     }
 }
 
+/// The master name the test sentinels monitor.
+pub const SENTINEL_MASTER: &str = "cg-test";
+
+/// A master, one replica of it and one sentinel watching them (quorum 1, failure detected after
+/// 500 ms), each on a free port. Dropping it kills all three and removes the sentinel's state.
+pub struct RedisSentinel {
+    master: RedisServer,
+    replica: RedisServer,
+    sentinel: Option<Child>,
+    port: u16,
+    dir: PathBuf,
+}
+
+fn redis_cli(port: u16, args: &[&str]) -> String {
+    Command::new("redis-cli")
+        .args(["-p", &port.to_string()])
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+impl RedisSentinel {
+    #[allow(clippy::expect_used, clippy::panic)]
+    pub fn start() -> Option<Self> {
+        if !binary_available("redis-server") || !binary_available("redis-cli") {
+            return None;
+        }
+        let master = RedisServer::launch(base_args, None, None);
+        let mport = master.port.to_string();
+        let replica = RedisServer::launch(
+            move |port| {
+                let mut a = base_args(port);
+                a.extend(["--replicaof", "127.0.0.1", &mport].map(str::to_owned));
+                a
+            },
+            None,
+            None,
+        );
+        let dir = std::env::temp_dir().join(format!("cg-sentinel-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("create the sentinel directory");
+        let port = free_port();
+        let conf = dir.join("sentinel.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "port {port}\nbind 127.0.0.1\ndir {}\nsentinel monitor {SENTINEL_MASTER} 127.0.0.1 {} 1\n\
+                 sentinel down-after-milliseconds {SENTINEL_MASTER} 500\n\
+                 sentinel failover-timeout {SENTINEL_MASTER} 3000\nsentinel parallel-syncs {SENTINEL_MASTER} 1\n",
+                dir.display(),
+                master.port
+            ),
+        )
+        .expect("write sentinel.conf");
+        let sentinel = Command::new("redis-server")
+            .arg(&conf)
+            .arg("--sentinel")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn redis-server --sentinel");
+        wait_for_port(port);
+        let me = Self { master, replica, sentinel: Some(sentinel), port, dir };
+        // Ready when the replica has synced and the sentinel has found it (a failover needs both).
+        me.wait_for("the replica to sync and the sentinel to see it", |s| {
+            redis_cli(s.replica.port, &["info", "replication"]).contains("master_link_status:up")
+                && redis_cli(s.port, &["sentinel", "replicas", SENTINEL_MASTER]).contains(&s.replica.port.to_string())
+        });
+        Some(me)
+    }
+
+    #[allow(clippy::panic)]
+    fn wait_for(&self, what: &str, ready: impl Fn(&Self) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if ready(self) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("Redis Sentinel test set-up: timed out waiting for {what}");
+    }
+
+    /// The sentinel's address: the `redis.url` of `redis.mode = "sentinel"`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// The port the sentinel currently names as the master's.
+    pub fn master_port(&self) -> Option<u16> {
+        let out = redis_cli(self.port, &["sentinel", "get-master-addr-by-name", SENTINEL_MASTER]);
+        out.lines().nth(1).and_then(|p| p.trim().parse().ok())
+    }
+
+    pub fn replica_port(&self) -> u16 {
+        self.replica.port
+    }
+
+    /// Kills the master and waits until the sentinel has promoted the replica.
+    pub fn fail_over(&mut self) {
+        self.master.kill();
+        let replica = self.replica.port;
+        self.wait_for("the sentinel to promote the replica", |s| {
+            s.master_port() == Some(replica) && redis_cli(replica, &["role"]).starts_with("master")
+        });
+    }
+
+    pub fn redis_settings(&self, prefix: &str) -> crate::config::stores::RedisSettings {
+        settings(self.url(), crate::config::stores::RedisMode::Sentinel, prefix)
+    }
+
+    #[allow(clippy::expect_used)]
+    pub fn pool(&self, prefix: &str) -> crate::storage::redis::RedisPool {
+        crate::storage::redis::RedisPool::new(&self.redis_settings(prefix)).expect("pool for the test sentinel")
+    }
+}
+
+impl Drop for RedisSentinel {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.sentinel.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// A port that was free a moment ago.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
@@ -343,6 +470,7 @@ pub fn settings(
     crate::config::stores::RedisSettings {
         url: crate::sensitive::SecretString::new(url),
         mode,
+        sentinel_master: SENTINEL_MASTER.to_owned(),
         tls_ca_file: String::new(),
         tls_cert_file: String::new(),
         tls_key_file: String::new(),

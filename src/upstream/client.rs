@@ -85,6 +85,9 @@ impl MerchantClient {
     {
         let span = tracing::info_span!(
             "upstream.call",
+            otel.name = %format_args!("upstream {}", op.name()),
+            otel.kind = "client",
+            otel.status_code = Empty,
             upstream.op = op.name(),
             upstream.attempts = Empty,
             upstream.code = Empty,
@@ -140,6 +143,7 @@ impl MerchantClient {
                 }
                 Err(e) => {
                     span.record("upstream.outcome", tracing::field::debug(e.source_kind()));
+                    span.record("otel.status_code", "ERROR");
                     if let Some(code) = e.upstream_code() {
                         span.record("upstream.code", code);
                     }
@@ -221,9 +225,12 @@ impl MerchantClient {
             .map_err(|e| err(K::Seal(crate::envelope::EnvelopeError::Json(e.to_string()))))?;
         let (http, language, max) =
             (self.http.clone(), self.settings.accept_language.clone(), self.settings.max_response_bytes);
+        // Read here, in the request's task: the exchange below runs on another runtime.
+        let headers = context_headers();
         let exchange = async move {
             let response = http
                 .post(url)
+                .headers(headers)
                 .header(reqwest::header::ACCEPT_LANGUAGE, language)
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body)
@@ -266,6 +273,22 @@ impl MerchantClient {
         };
         out.map_err(|k| UpstreamError::new(op, k))
     }
+}
+
+const USER_AGENT: &str = concat!("card-gateway/", env!("CARGO_PKG_VERSION"));
+
+/// What every platform call says about where it comes from: our User-Agent, the request id (so the
+/// platform's support can find a call by the id a client reports) and the W3C trace context.
+fn context_headers() -> reqwest::header::HeaderMap {
+    use reqwest::header::{HeaderMap, HeaderValue};
+    let mut headers = HeaderMap::with_capacity(4);
+    headers.insert(reqwest::header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
+    let id = crate::error::current_request_id();
+    if let Some(v) = (id != "-").then(|| HeaderValue::from_str(&id).ok()).flatten() {
+        headers.insert(reqwest::header::HeaderName::from_static(crate::http::request_id::HEADER), v);
+    }
+    crate::telemetry::propagation::outgoing(&mut headers);
+    headers
 }
 
 /// Paged and list answers can be large; open those on the blocking pool.

@@ -1,6 +1,6 @@
 //! The gateway on the Redis deployments it meets in production: every store (ownership, idempotency,
-//! limiter, money caps, event log and delivery queue) on a 3-master Redis Cluster, and on a TLS-only
-//! Redis that requires a client certificate.
+//! limiter, money caps, event log and delivery queue) on a 3-master Redis Cluster, through Redis
+//! Sentinel, and on a TLS-only Redis that requires a client certificate.
 
 use std::str::FromStr;
 
@@ -10,7 +10,7 @@ use card_gateway::{
         rate_limit::LimiterBackend,
         stores::{RedisSettings, StoreKind},
     },
-    testing::redis_server::{RedisCluster, RedisServer},
+    testing::redis_server::{RedisCluster, RedisSentinel, RedisServer},
 };
 use reqwest::StatusCode;
 use serde_json::json;
@@ -60,6 +60,13 @@ async fn cards_replays_and_lists_work(app: &TestApp) {
 async fn every_store_works_on_a_redis_cluster() {
     let Some(cluster) = RedisCluster::start() else { return };
     let app = spawn_settings(all_on_redis(cluster.redis_settings("unused"))).await;
+    cards_replays_and_lists_work(&app).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_store_works_through_redis_sentinel() {
+    let Some(sentinel) = RedisSentinel::start() else { return };
+    let app = spawn_settings(all_on_redis(sentinel.redis_settings("unused"))).await;
     cards_replays_and_lists_work(&app).await;
 }
 

@@ -15,5 +15,6 @@ mod physical_and_crypto;
 mod rebuild;
 mod reference;
 mod startup;
+mod tracing;
 mod transaction_window;
 mod treasury;

@@ -2,11 +2,17 @@
 //! (plain or TLS) or a handle on the multiplexed Redis Cluster connection, which routes each command
 //! (and each script, by its keys) to the slot's master and follows MOVED/ASK redirections.
 
-use redis::{Cmd, Pipeline, RedisFuture, Value, aio::ConnectionLike, cluster_async::ClusterConnection};
+use redis::{
+    Cmd, Pipeline, RedisFuture, Value,
+    aio::{ConnectionLike, MultiplexedConnection},
+    cluster_async::ClusterConnection,
+};
 
 pub enum RedisConn {
     Single(deadpool_redis::Connection),
     Cluster(ClusterConnection),
+    /// The sentinel-resolved master's multiplexed connection.
+    Multiplexed(MultiplexedConnection),
 }
 
 impl ConnectionLike for RedisConn {
@@ -14,6 +20,7 @@ impl ConnectionLike for RedisConn {
         match self {
             Self::Single(c) => c.req_packed_command(cmd),
             Self::Cluster(c) => c.req_packed_command(cmd),
+            Self::Multiplexed(c) => c.req_packed_command(cmd),
         }
     }
 
@@ -26,6 +33,7 @@ impl ConnectionLike for RedisConn {
         match self {
             Self::Single(c) => c.req_packed_commands(cmd, offset, count),
             Self::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+            Self::Multiplexed(c) => c.req_packed_commands(cmd, offset, count),
         }
     }
 
@@ -33,6 +41,7 @@ impl ConnectionLike for RedisConn {
         match self {
             Self::Single(c) => c.get_db(),
             Self::Cluster(c) => c.get_db(),
+            Self::Multiplexed(c) => c.get_db(),
         }
     }
 }

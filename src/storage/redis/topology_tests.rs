@@ -7,7 +7,7 @@ use super::RedisPool;
 use crate::{
     idempotency::{RedisIdempotencyStore, StoreOptions, contract_tests as contract},
     storage::StoreError,
-    testing::redis_server::{RedisCluster, RedisServer},
+    testing::redis_server::{RedisCluster, RedisSentinel, RedisServer},
 };
 
 fn store(pool: RedisPool, retention: Duration) -> RedisIdempotencyStore {
@@ -42,6 +42,49 @@ async fn idempotency_contract_holds_on_a_redis_cluster() {
 async fn idempotency_contract_holds_over_tls() {
     let Some(server) = RedisServer::start_tls() else { return };
     idempotency_contract(|p| server.pool(p)).await;
+}
+
+#[tokio::test]
+async fn idempotency_contract_holds_through_redis_sentinel() {
+    let Some(sentinel) = RedisSentinel::start() else { return };
+    idempotency_contract(|p| sentinel.pool(p)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_a_sentinel_failover_the_pool_finds_the_new_master_and_keeps_what_was_replicated() {
+    let Some(mut sentinel) = RedisSentinel::start() else { return };
+    let pool = sentinel.pool("t");
+    let key = pool.tenant_key("acme", &["probe"]);
+    let k = key.clone();
+    pool.run(|mut c| async move {
+        redis::cmd("SET").arg(&k).arg("before").query_async::<()>(&mut c).await?;
+        // Acknowledged by the replica before the master dies, as WAIT makes it.
+        redis::cmd("WAIT").arg(1).arg(2000).query_async::<i64>(&mut c).await
+    })
+    .await
+    .unwrap();
+    sentinel.fail_over();
+    // The old connection breaks; the pool asks the sentinel again and reaches the promoted replica.
+    let mut result = Err(StoreError::Timeout);
+    for _ in 0..100 {
+        let k = key.clone();
+        result = pool
+            .run(|mut c| async move {
+                redis::cmd("SET").arg(&k).arg("after").arg("GET").query_async::<Option<String>>(&mut c).await
+            })
+            .await;
+        if result.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(result, Ok(Some("before".to_owned())), "a write after the failover lands on the new master");
+    let info: String =
+        pool.run(|mut c| async move { redis::cmd("INFO").arg("server").query_async(&mut c).await }).await.unwrap();
+    assert!(
+        info.contains(&format!("tcp_port:{}", sentinel.replica_port())),
+        "the pool now talks to the promoted replica"
+    );
 }
 
 #[tokio::test]
