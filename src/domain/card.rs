@@ -193,6 +193,54 @@ impl Validate for UpdateCard {
     }
 }
 
+/// `?expand=` of a recharge or refund: the re-read card (or group) as the operation's result, at the
+/// cost of a second platform call. Without it the result is the [`FundsMovement`].
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExpandQuery {
+    /// `card` on card routes, `card_group` on group routes: the result is the re-read resource (one
+    /// more platform call) instead of the movement.
+    #[param(pattern = "^(card|card_group)$")]
+    pub expand: Option<String>,
+}
+
+impl Validate for ExpandQuery {
+    fn validate(&self, v: &mut Violations) {
+        if let Some(e) = &self.expand {
+            v.check(e == "card" || e == "card_group", "query.expand", "must be card or card_group");
+        }
+    }
+}
+
+impl ExpandQuery {
+    /// Whether the caller asked for `holder` (`card` or `card_group`).
+    pub fn wants(&self, holder: &str) -> bool {
+        self.expand.as_deref() == Some(holder)
+    }
+}
+
+/// The result of a recharge or refund settled from the platform's answer alone: which balance moved,
+/// which way, and by how much.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"object": "funds_movement", "holder": "card", "id": "2611251200000001234",
+    "direction": "recharge", "amount": "25.00", "currency": "USD"}))]
+pub struct FundsMovement {
+    /// Always `funds_movement` (a re-read card or group has no `object` member).
+    pub object: String,
+    /// `card` or `card_group`.
+    pub holder: String,
+    /// The card's or group's id.
+    pub id: String,
+    /// `recharge` (merchant account → holder) or `refund` (holder → merchant account).
+    pub direction: String,
+    /// Decimal string, as sent.
+    pub amount: String,
+    /// ISO 4217, when the gateway knows the holder's currency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+}
+
 /// `POST /v1/cards/{id}/recharges` and `/refunds` (and the group equivalents).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -218,6 +218,11 @@ impl Canon<'_> {
             self.peek().filter(u8::is_ascii_digit)?;
             self.digits();
         }
+        // serde_json refuses a number beyond f64's range (e.g. 1e310): so must we.
+        let token = std::str::from_utf8(&self.s[start..self.pos]).ok()?;
+        if token.parse::<f64>().ok()?.is_infinite() {
+            return None;
+        }
         out.extend_from_slice(&self.s[start..self.pos]);
         Some(())
     }

@@ -29,6 +29,9 @@ pub struct OpContext {
     pub amount: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
+    /// The caller asked for the re-read resource as the result (`?expand=`), not the movement.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub expand: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -119,6 +119,11 @@ pub async fn query_order(
 
 /// The resource an operation acts on, as the public API shows it (masked).
 pub async fn fetch_result(state: &AppState, op: &StoredOperation) -> Result<Option<serde_json::Value>, UpstreamError> {
+    // A recharge or refund is fully described by what the gateway sent: no second platform call
+    // unless the caller asked for the re-read resource.
+    if let Some(movement) = movement(op) {
+        return Ok(serde_json::to_value(movement).ok());
+    }
     let Some(target) = &op.op.target else { return Ok(None) };
     let Some(id) = &target.id else { return Ok(None) };
     match target.kind.as_str() {
@@ -136,6 +141,30 @@ pub async fn fetch_result(state: &AppState, op: &StoredOperation) -> Result<Opti
         }
         _ => Ok(None),
     }
+}
+
+/// The result of a recharge or refund that was not asked to expand, from the operation alone.
+fn movement(op: &StoredOperation) -> Option<crate::domain::card::FundsMovement> {
+    use crate::domain::operation::OperationKind as K;
+    let (holder, direction) = match op.op.kind {
+        K::CardRecharge => ("card", "recharge"),
+        K::CardRefund => ("card", "refund"),
+        K::CardGroupRecharge => ("card_group", "recharge"),
+        K::CardGroupRefund => ("card_group", "refund"),
+        _ => return None,
+    };
+    if op.context.expand {
+        return None;
+    }
+    let id = op.op.target.as_ref().and_then(|t| t.id.clone())?;
+    Some(crate::domain::card::FundsMovement {
+        object: "funds_movement".into(),
+        holder: holder.into(),
+        id,
+        direction: direction.into(),
+        amount: op.context.amount.clone()?,
+        currency: op.context.currency.clone(),
+    })
 }
 
 /// Applies the platform's order state to an operation (compare-and-set). Idempotent: a settled

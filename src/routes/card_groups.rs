@@ -6,7 +6,7 @@ use super::support::{list_owned, owned};
 use crate::{
     auth::Principal,
     domain::{
-        card::AmountBody,
+        card::{AmountBody, ExpandQuery},
         check_amount,
         group::{CardGroup, CreateCardGroup, SettableGroupStatus, UpdateCardGroup, group_from_wire},
         list::ListQuery,
@@ -147,30 +147,34 @@ pub async fn update_card_group(
 
 /// Add money to the group's shared balance.
 #[utoipa::path(post, path = "/v1/card-groups/{id}/recharges", tag = "card-groups", operation_id = "recharge_card_group",
-    params(("id" = String, Path, description = "Group id"), ("Idempotency-Key" = String, Header, description = "Idempotency key")),
+    params(("id" = String, Path, description = "Group id"), ("Idempotency-Key" = String, Header, description = "Idempotency key"), ExpandQuery),
     request_body = AmountBody,
-    responses((status = 200, description = "Recharged", body = Operation), (status = 202, description = "Accepted", body = Operation)),
+    responses((status = 200, description = "Recharged: the operation, its result the funds movement (or the re-read group with `?expand=card_group`)", body = Operation), (status = 202, description = "Accepted", body = Operation)),
     security(("bearer" = ["funds:write"])))]
 pub async fn recharge_card_group(
     state: web::Data<AppState>,
     ctx: WriteCtx,
     id: web::Path<String>,
+    expand: ValidQuery<ExpandQuery>,
     body: ValidJson<AmountBody>,
 ) -> Result<HttpResponse, ApiError> {
-    super::funds::move_funds(state, ctx, super::funds::Holder::Group, id.into_inner(), body.0, true).await
+    let holder = super::funds::Holder::Group;
+    super::funds::move_funds(state, ctx, holder, id.into_inner(), (body.0, expand.0), true).await
 }
 
 /// Return money from the group's shared balance to the merchant account.
 #[utoipa::path(post, path = "/v1/card-groups/{id}/refunds", tag = "card-groups", operation_id = "refund_card_group",
-    params(("id" = String, Path, description = "Group id"), ("Idempotency-Key" = String, Header, description = "Idempotency key")),
+    params(("id" = String, Path, description = "Group id"), ("Idempotency-Key" = String, Header, description = "Idempotency key"), ExpandQuery),
     request_body = AmountBody,
-    responses((status = 200, description = "Refunded", body = Operation), (status = 202, description = "Accepted", body = Operation)),
+    responses((status = 200, description = "Refunded: the operation, its result the funds movement (or the re-read group with `?expand=card_group`)", body = Operation), (status = 202, description = "Accepted", body = Operation)),
     security(("bearer" = ["funds:write"])))]
 pub async fn refund_card_group(
     state: web::Data<AppState>,
     ctx: WriteCtx,
     id: web::Path<String>,
+    expand: ValidQuery<ExpandQuery>,
     body: ValidJson<AmountBody>,
 ) -> Result<HttpResponse, ApiError> {
-    super::funds::move_funds(state, ctx, super::funds::Holder::Group, id.into_inner(), body.0, false).await
+    let holder = super::funds::Holder::Group;
+    super::funds::move_funds(state, ctx, holder, id.into_inner(), (body.0, expand.0), false).await
 }

@@ -8,7 +8,8 @@ use crate::{
     auth::Principal,
     domain::{
         card::{
-            AmountBody, Card, CardStatus, CreateCard, SensitiveCard, SettableCardStatus, UpdateCard, card_from_wire,
+            AmountBody, Card, CardStatus, CreateCard, ExpandQuery, SensitiveCard, SettableCardStatus, UpdateCard,
+            card_from_wire,
         },
         check_amount,
         list::ListQuery,
@@ -280,32 +281,36 @@ pub async fn cancel_card(
 
 /// Move money from the merchant account onto the card.
 #[utoipa::path(post, path = "/v1/cards/{id}/recharges", tag = "cards", operation_id = "recharge_card",
-    params(("id" = String, Path, description = "Card id"), ("Idempotency-Key" = String, Header, description = "Idempotency key")),
+    params(("id" = String, Path, description = "Card id"), ("Idempotency-Key" = String, Header, description = "Idempotency key"), ExpandQuery),
     request_body = AmountBody,
-    responses((status = 200, description = "Recharged (the operation, with the card as result)", body = crate::domain::operation::Operation),
+    responses((status = 200, description = "Recharged: the operation, its result the funds movement (or the re-read card with `?expand=card`)", body = crate::domain::operation::Operation),
               (status = 202, description = "Accepted", body = crate::domain::operation::Operation)),
     security(("bearer" = ["funds:write"])))]
 pub async fn recharge_card(
     state: web::Data<AppState>,
     ctx: WriteCtx,
     id: web::Path<String>,
+    expand: ValidQuery<ExpandQuery>,
     body: ValidJson<AmountBody>,
 ) -> Result<HttpResponse, ApiError> {
-    super::funds::move_funds(state, ctx, super::funds::Holder::Card, id.into_inner(), body.0, true).await
+    let holder = super::funds::Holder::Card;
+    super::funds::move_funds(state, ctx, holder, id.into_inner(), (body.0, expand.0), true).await
 }
 
 /// Move money from the card back to the merchant account.
 #[utoipa::path(post, path = "/v1/cards/{id}/refunds", tag = "cards", operation_id = "refund_card",
-    params(("id" = String, Path, description = "Card id"), ("Idempotency-Key" = String, Header, description = "Idempotency key")),
+    params(("id" = String, Path, description = "Card id"), ("Idempotency-Key" = String, Header, description = "Idempotency key"), ExpandQuery),
     request_body = AmountBody,
-    responses((status = 200, description = "Refunded (the operation, with the card as result)", body = crate::domain::operation::Operation),
+    responses((status = 200, description = "Refunded: the operation, its result the funds movement (or the re-read card with `?expand=card`)", body = crate::domain::operation::Operation),
               (status = 202, description = "Accepted", body = crate::domain::operation::Operation)),
     security(("bearer" = ["funds:write"])))]
 pub async fn refund_card(
     state: web::Data<AppState>,
     ctx: WriteCtx,
     id: web::Path<String>,
+    expand: ValidQuery<ExpandQuery>,
     body: ValidJson<AmountBody>,
 ) -> Result<HttpResponse, ApiError> {
-    super::funds::move_funds(state, ctx, super::funds::Holder::Card, id.into_inner(), body.0, false).await
+    let holder = super::funds::Holder::Card;
+    super::funds::move_funds(state, ctx, holder, id.into_inner(), (body.0, expand.0), false).await
 }

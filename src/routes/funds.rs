@@ -5,7 +5,10 @@ use actix_web::{HttpResponse, web};
 
 use super::support::owned;
 use crate::{
-    domain::{card::AmountBody, operation::OperationKind},
+    domain::{
+        card::{AmountBody, ExpandQuery},
+        operation::OperationKind,
+    },
     error::ApiError,
     operations::{
         self, Sent, StoredOperation, SuccessView, WriteCtx, WriteSpec, caps, record::OpContext, resolve::fetch_result,
@@ -41,6 +44,13 @@ impl Holder {
             Holder::Group => "card_group_not_found",
         }
     }
+    /// The `?expand=` value that asks for this holder.
+    fn expand_name(self) -> &'static str {
+        match self {
+            Holder::Card => "card",
+            Holder::Group => "card_group",
+        }
+    }
     fn operation(self, recharge: bool) -> OperationKind {
         match (self, recharge) {
             (Holder::Card, true) => OperationKind::CardRecharge,
@@ -53,30 +63,44 @@ impl Holder {
 
 /// Recharge (`recharge = true`) or refund a card or group the tenant owns. Recharges count against
 /// the tenant's daily money cap; the reservation is given back if the platform did not move money.
+/// One platform call: the operation settles from the answer, and its result is the movement unless
+/// `?expand=` asks for the re-read card or group.
 pub async fn move_funds(
     state: web::Data<AppState>,
     ctx: WriteCtx,
     holder: Holder,
     id: String,
-    body: AmountBody,
+    (body, expand): (AmountBody, ExpandQuery),
     recharge: bool,
 ) -> Result<HttpResponse, ApiError> {
+    if expand.expand.is_some() && !expand.wants(holder.expand_name()) {
+        return Err(ApiError::validation(vec![crate::error::FieldError {
+            pointer: "query.expand".into(),
+            detail: format!("must be {:?} on this route", holder.expand_name()),
+        }]));
+    }
     let meta = owned(&state, &ctx.tenant, holder.kind(), &id, holder.not_found()).await?;
-    let mut context = OpContext { amount: Some(body.amount.to_string()), ..Default::default() };
+    let mut context = OpContext {
+        amount: Some(body.amount.to_string()),
+        currency: meta.attrs.get("currency").cloned(),
+        expand: expand.wants(holder.expand_name()),
+        ..Default::default()
+    };
     match holder {
         Holder::Card => context.card_id = Some(id.clone()),
         Holder::Group => context.group_id = Some(id.clone()),
     }
-    let mut spec = WriteSpec::new(holder.operation(recharge), SuccessView::Operation)
-        .target(holder.kind().as_str(), Some(&id))
-        .context(context);
+    let mut spec =
+        WriteSpec::new(holder.operation(recharge), SuccessView::Operation).target(holder.kind().as_str(), Some(&id));
     if recharge {
         let currency = match holder {
             Holder::Card => caps::card_currency(&state, &meta, &id).await?,
             Holder::Group => caps::group_currency(&state, &meta, &id).await?,
         };
         spec = spec.capped(&currency, body.amount.value());
+        context.currency = Some(currency);
     }
+    let spec = spec.context(context);
     let codes = state.codes();
     let (card_id, group_id, channel) = match holder {
         Holder::Card => (Some(id.clone()), None, codes.channel_type_regular),

@@ -17,7 +17,7 @@ async fn a_card_is_issued_recharged_read_masked_and_revealed() {
     assert_eq!(created.json["bin"], "222929");
     assert!(created.json.get("number").is_none() && created.json.get("cvv").is_none());
 
-    let recharged = app.post(&format!("/v1/cards/{id}/recharges"), &t, json!({"amount": "25.00"})).await;
+    let recharged = app.post(&format!("/v1/cards/{id}/recharges?expand=card"), &t, json!({"amount": "25.00"})).await;
     assert_eq!(recharged.status, StatusCode::OK, "{}", recharged.text);
     assert_eq!(recharged.json["kind"], "card.recharge");
     assert_eq!(recharged.json["status"], "succeeded");
@@ -41,6 +41,41 @@ async fn a_card_is_issued_recharged_read_masked_and_revealed() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_recharge_or_refund_makes_one_platform_call_and_rereads_the_card_only_when_expanded() {
+    use card_gateway::upstream::Operation as Op;
+    let app = spawn_app().await;
+    let t = app.admin("acme");
+    let id = app.create_card(&t, "10.00").await;
+    let reads = app.sim.calls(Op::CardInfo);
+
+    let r = app.post(&format!("/v1/cards/{id}/recharges"), &t, json!({"amount": "25.00"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        r.json["result"],
+        json!({"object": "funds_movement", "holder": "card", "id": id, "direction": "recharge",
+               "amount": "25.00", "currency": "USD"})
+    );
+    let r = app.post(&format!("/v1/cards/{id}/refunds"), &t, json!({"amount": "5.00"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json["result"]["direction"], "refund");
+    assert_eq!(r.json["result"]["amount"], "5.00");
+    assert_eq!(app.sim.calls(Op::CardRecharge), 1);
+    assert_eq!(app.sim.calls(Op::CardRefund), 1);
+    assert_eq!(app.sim.calls(Op::CardInfo), reads, "no card re-read without ?expand=card");
+
+    let r = app.post(&format!("/v1/cards/{id}/recharges?expand=card"), &t, json!({"amount": "1.00"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json["result"]["balance"], "31.00", "the re-read card, when asked: {}", r.text);
+    assert!(app.sim.calls(Op::CardInfo) > reads, "?expand=card re-reads the card");
+
+    let wrong = app.post(&format!("/v1/cards/{id}/recharges?expand=card_group"), &t, json!({"amount": "1.00"})).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong.text);
+    let junk = app.post(&format!("/v1/cards/{id}/recharges?expand=everything"), &t, json!({"amount": "1.00"})).await;
+    assert_eq!(junk.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", junk.text);
+    assert_eq!(app.sim.calls(Op::CardRecharge), 2, "a refused expand moves no money");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn cards_are_frozen_unfrozen_refunded_and_cancelled() {
     let app = spawn_app().await;
     let t = app.admin("acme");
@@ -52,7 +87,7 @@ async fn cards_are_frozen_unfrozen_refunded_and_cancelled() {
     let thawed = app.patch(&format!("/v1/cards/{id}"), &t, json!({"status": "active"})).await;
     assert_eq!(thawed.json["status"], "active");
 
-    let refund = app.post(&format!("/v1/cards/{id}/refunds"), &t, json!({"amount": "20.00"})).await;
+    let refund = app.post(&format!("/v1/cards/{id}/refunds?expand=card"), &t, json!({"amount": "20.00"})).await;
     assert_eq!(refund.status, StatusCode::OK, "{}", refund.text);
     assert_eq!(refund.json["result"]["balance"], "30.00");
     let too_much = app.post(&format!("/v1/cards/{id}/refunds"), &t, json!({"amount": "31.00"})).await;

@@ -12,11 +12,15 @@ async fn groups_are_opened_listed_recharged_refunded_and_frozen() {
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     let id = created.json["id"].as_str().unwrap().to_owned();
     assert_eq!(created.json["balance"], "200.00");
-    let r = app.post(&format!("/v1/card-groups/{id}/recharges"), &t, json!({"amount": "50.00"})).await;
+    let r =
+        app.post(&format!("/v1/card-groups/{id}/recharges?expand=card_group"), &t, json!({"amount": "50.00"})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json["result"]["balance"], "250.00");
     let r = app.post(&format!("/v1/card-groups/{id}/refunds"), &t, json!({"amount": "25.00"})).await;
-    assert_eq!(r.json["result"]["balance"], "225.00", "{}", r.text);
+    assert_eq!(r.json["result"]["holder"], "card_group", "{}", r.text);
+    assert_eq!(r.json["result"]["amount"], "25.00", "{}", r.text);
+    let one = app.get(&format!("/v1/card-groups/{id}"), &t).await;
+    assert_eq!(one.json["balance"], "225.00", "{}", one.text);
     let frozen = app.patch(&format!("/v1/card-groups/{id}"), &t, json!({"status": "frozen"})).await;
     assert_eq!(frozen.status, StatusCode::OK, "{}", frozen.text);
     assert_eq!(frozen.json["status"], "frozen");

@@ -52,7 +52,7 @@ async fn a_commit_then_timeout_is_answered_by_asking_the_platform() {
         let t = app.admin("acme");
         let card = app.create_card(&t, "10.00").await;
         app.sim.inject(Operation::CardRecharge, Fault::once(FaultKind::CommitThenDelay { ms: 2_000 }));
-        let path = format!("/v1/cards/{card}/recharges");
+        let path = format!("/v1/cards/{card}/recharges?expand=card");
         let first = app.post_key(&path, &t, "commit-timeout", json!({"amount": "3.00"})).await;
         assert_eq!(first.status, StatusCode::ACCEPTED, "[{name}] {}", first.text);
         assert_eq!(first.json["status"], "unknown", "[{name}] the outcome is being confirmed");
@@ -95,7 +95,7 @@ async fn an_unknown_outcome_with_no_order_upstream_is_resent_only_after_the_quie
         let card = app.create_card(&t, "10.00").await;
         // The platform answers 502 from a proxy: outcome unknown, but it never committed.
         app.sim.inject(Operation::CardRecharge, Fault::once(FaultKind::HttpStatus { status: 502 }));
-        let path = format!("/v1/cards/{card}/recharges");
+        let path = format!("/v1/cards/{card}/recharges?expand=card");
         let first = app.post_key(&path, &t, "proxy-502", json!({"amount": "2.00"})).await;
         assert_eq!(first.status, StatusCode::ACCEPTED, "[{name}] {}", first.text);
         assert_eq!(first.json["status"], "unknown");

@@ -42,7 +42,7 @@ async fn a_client_that_hangs_up_mid_request_does_not_leave_its_key_stuck_in_flig
         let t = app.admin("acme");
         let card = app.create_card(&t, "10.00").await;
         app.sim.inject(Operation::CardRecharge, Fault::once(FaultKind::Latency { ms: 1_000 }));
-        let path = format!("/v1/cards/{card}/recharges");
+        let path = format!("/v1/cards/{card}/recharges?expand=card");
         let dropped = tokio::time::timeout(
             Duration::from_millis(200),
             app.client
@@ -168,7 +168,7 @@ async fn a_retry_later_refusal_releases_the_key_with_retry_after_and_the_retry_m
         let card = app.create_card(&t, "10.00").await;
         let busy = FaultKind::Business { code: "130001".into(), message: "system busy".into() };
         app.sim.inject(Operation::CardRecharge, Fault::once(busy));
-        let path = format!("/v1/cards/{card}/recharges");
+        let path = format!("/v1/cards/{card}/recharges?expand=card");
         let first = app.post_key(&path, &t, "busy", json!({"amount": "1.50"})).await;
         assert_eq!(first.status, StatusCode::SERVICE_UNAVAILABLE, "[{name}] {}", first.text);
         assert!(first.header("retry-after").is_some(), "[{name}] told when to retry");

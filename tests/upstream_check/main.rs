@@ -617,7 +617,7 @@ async fn with_orders_visible_late_and_no_deduplication_the_gateway_waits_for_the
         Operation::CardRecharge,
         card_gateway::simulator::Fault::once(card_gateway::simulator::FaultKind::CommitThenDelay { ms: 1_000 }),
     );
-    let url = format!("/v1/cards/{card}/recharges");
+    let url = format!("/v1/cards/{card}/recharges?expand=card");
     let body = serde_json::json!({"amount": "2.00"});
     let first = app.post_key(&url, &t, "late-order", body.clone()).await;
     assert_eq!(first.status, reqwest::StatusCode::ACCEPTED, "{}", first.text);
