@@ -46,6 +46,17 @@ async fn a_recharge_or_refund_makes_one_platform_call_and_rereads_the_card_only_
     let app = spawn_app().await;
     let t = app.admin("acme");
     let id = app.create_card(&t, "10.00").await;
+    // The platform also reports the card's creation by webhook, and that path may re-read the card
+    // while the answer path is settling it: count from after that event is recorded.
+    let mut recorded = false;
+    for _ in 0..200 {
+        if app.get("/v1/events", &t).await.text.contains(&id) {
+            recorded = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(recorded, "the card's creation webhook was recorded");
     let reads = app.sim.calls(Op::CardInfo);
 
     let r = app.post(&format!("/v1/cards/{id}/recharges"), &t, json!({"amount": "25.00"})).await;
