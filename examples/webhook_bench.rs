@@ -115,7 +115,7 @@ async fn main() {
     if !redis_url.is_empty() {
         s.redis.url = SecretString::new(redis_url.clone());
         s.redis.key_prefix = format!("bench{}", std::process::id());
-        s.redis.pool_size = 64;
+        s.redis.connections = 2;
         s.tenancy.store = StoreKind::Redis;
         s.webhooks.event_store = StoreKind::Redis;
     }

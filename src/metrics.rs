@@ -155,6 +155,12 @@ impl Registry {
                 let _ = writeln!(out, "{name}{{event=\"{event}\"}} {v}");
             }
         }
+        let (sealed, opened) = crate::envelope::rsa_blocks();
+        let name = "card_gateway_envelope_rsa_blocks_total";
+        let _ = writeln!(out, "# HELP {name} {}", help(name));
+        let _ = writeln!(out, "# TYPE {name} counter");
+        let _ = writeln!(out, "{name}{{key=\"private\"}} {sealed}");
+        let _ = writeln!(out, "{name}{{key=\"public\"}} {opened}");
         let _ = writeln!(out, "# HELP card_gateway_build_info {}", help("card_gateway_build_info"));
         let _ = writeln!(out, "# TYPE card_gateway_build_info gauge");
         let _ = writeln!(out, "card_gateway_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"));
@@ -179,6 +185,9 @@ fn help(name: &str) -> &'static str {
         "card_gateway_upstream_up" => "1 when the last background platform probe got an answer, else 0.",
         "card_gateway_webhooks_total" => "Webhook pipeline events (inbound, event log, deliveries) by stage.",
         "card_gateway_build_info" => "Build information; the value is always 1.",
+        "card_gateway_envelope_rsa_blocks_total" => {
+            "RSA-1024 blocks of the Merchant API envelope: key=private (sealing), key=public (opening)."
+        }
         _ => "card-gateway metric.",
     }
 }

@@ -40,7 +40,9 @@ pub struct RedisSettings {
     /// PEM client certificate (chain) and private key for mutual TLS; both or neither.
     pub tls_cert_file: String,
     pub tls_key_file: String,
-    pub pool_size: usize,
+    /// Multiplexed connections to one Redis (commands pipelined on each, used round-robin); a
+    /// cluster keeps one multiplexed connection per node.
+    pub connections: usize,
     /// Per-command deadline; a stalled Redis fails state-changing routes closed within it.
     pub timeout_ms: u64,
     /// Prefix of every key (several gateways or tests may share one Redis).

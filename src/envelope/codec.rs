@@ -1,6 +1,9 @@
 //! Seal and open, block by block, exactly as the vendor's Java sample does.
 
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
 
 use base64::Engine as _;
 use openssl::rsa::Padding;
@@ -10,6 +13,16 @@ use super::{EnvelopeError, PrivateKey, PublicKey};
 
 /// PKCS#1 v1.5 overhead: a k-byte block carries at most k − 11 bytes of plaintext.
 const PKCS1_OVERHEAD: usize = 11;
+
+/// RSA blocks this process has sealed (private-key operations) and opened (public-key operations):
+/// the cost floor a benchmark computes per request (`card_gateway_envelope_rsa_blocks_total`).
+static SEALED_BLOCKS: AtomicU64 = AtomicU64::new(0);
+static OPENED_BLOCKS: AtomicU64 = AtomicU64::new(0);
+
+/// `(sealed, opened)` RSA blocks since the process started.
+pub fn rsa_blocks() -> (u64, u64) {
+    (SEALED_BLOCKS.load(Ordering::Relaxed), OPENED_BLOCKS.load(Ordering::Relaxed))
+}
 
 /// One side of the envelope: our private key seals what we send, the peer's public key opens
 /// what we receive. Cheap to clone.
@@ -35,6 +48,14 @@ impl EnvelopeCodec {
 
     /// Seals raw JSON bytes: base64 → blocks → private-key encrypt → lowercase hex.
     pub fn seal_bytes(&self, json: &[u8]) -> Result<String, EnvelopeError> {
+        let out = self.seal_blocks(json);
+        if let Ok(hex) = &out {
+            SEALED_BLOCKS.fetch_add((hex.len() / (self.ours.size() * 2)) as u64, Ordering::Relaxed);
+        }
+        out
+    }
+
+    fn seal_blocks(&self, json: &[u8]) -> Result<String, EnvelopeError> {
         let b64 = base64::engine::general_purpose::STANDARD.encode(json);
         let k = self.ours.size();
         let chunk = k - PKCS1_OVERHEAD;
@@ -67,6 +88,7 @@ impl EnvelopeCodec {
         }
         let mut b64 = Vec::with_capacity(cipher.len());
         let mut block = vec![0u8; k];
+        OPENED_BLOCKS.fetch_add((cipher.len() / k) as u64, Ordering::Relaxed);
         for (index, c) in cipher.chunks(k).enumerate() {
             let n = self
                 .theirs

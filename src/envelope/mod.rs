@@ -10,6 +10,6 @@ mod codec;
 mod error;
 mod keys;
 
-pub use codec::EnvelopeCodec;
+pub use codec::{EnvelopeCodec, rsa_blocks};
 pub use error::EnvelopeError;
 pub use keys::{KeyError, PrivateKey, PublicKey};

@@ -1,12 +1,12 @@
 //! The Redis client every store shares, whatever the deployment: one Redis (`redis://`, or `rediss://`
-//! with an optional CA bundle and client certificate) through a deadpool pool, a Redis Cluster
-//! through redis-rs' multiplexed cluster connection, or the master a set of Redis Sentinels names
-//! (found again after a failover). Every operation runs under the configured
+//! with an optional CA bundle and client certificate) or the master a set of Redis Sentinels names
+//! (found again after a failover), through a few shared multiplexed connections; a Redis Cluster
+//! through redis-rs' multiplexed cluster connection. Every operation runs under the configured
 //! deadline. Key scheme: `<prefix>:{t:<tenant>}:<kind>:...`, so one tenant's keys — and so every
 //! script's keys — share a cluster slot.
 
 mod conn;
-mod sentinel;
+mod multiplexed;
 mod tls;
 #[cfg(test)]
 mod topology_tests;
@@ -14,7 +14,6 @@ mod topology_tests;
 use std::{future::Future, sync::Arc, time::Duration};
 
 pub use conn::RedisConn;
-use deadpool_redis::{Manager, Pool, Runtime};
 use redis::{
     TlsCertificates,
     cluster::{ClusterClient, ClusterClientBuilder},
@@ -37,9 +36,9 @@ pub struct RedisPool {
 
 #[derive(Clone)]
 enum Backend {
-    Single(Pool),
+    /// One Redis, directly or through Sentinel.
+    Multiplexed(Arc<multiplexed::Multiplexed>),
     Cluster(Arc<Cluster>),
-    Sentinel(Arc<sentinel::Sentinel>),
 }
 
 /// The cluster connection is made on first use (like the pool's), and again after a failed attempt.
@@ -51,9 +50,8 @@ struct Cluster {
 impl std::fmt::Debug for RedisPool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mode = match self.backend {
-            Backend::Single(_) => "single",
+            Backend::Multiplexed(_) => "multiplexed",
             Backend::Cluster(_) => "cluster",
-            Backend::Sentinel(_) => "sentinel",
         };
         f.debug_struct("RedisPool")
             .field("mode", &mode)
@@ -65,6 +63,11 @@ impl std::fmt::Debug for RedisPool {
 
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(e.to_string())
+}
+
+/// A command that ran out of time is a timeout whoever noticed first: our deadline or the client's.
+fn failed(e: redis::RedisError) -> StoreError {
+    if e.is_timeout() { StoreError::Timeout } else { unavailable(e) }
 }
 
 impl RedisPool {
@@ -88,7 +91,7 @@ impl RedisPool {
                 let [url] = urls[..] else {
                     return Err(unavailable("redis.url lists several nodes: set redis.mode = \"cluster\""));
                 };
-                Backend::Single(single_pool(url, certs, settings.pool_size, timeout)?)
+                direct(url, certs, settings.connections, timeout)?
             }
             RedisMode::Cluster => {
                 let mut builder = ClusterClientBuilder::new(urls).connection_timeout(timeout).response_timeout(timeout);
@@ -102,18 +105,17 @@ impl RedisPool {
                 if settings.sentinel_master.trim().is_empty() {
                     return Err(unavailable("redis.mode = \"sentinel\" needs redis.sentinel_master"));
                 }
-                let s = sentinel::Sentinel::new(&urls, settings.sentinel_master.trim(), certs, timeout)
+                let connector = multiplexed::Connector::sentinel(&urls, settings.sentinel_master.trim(), certs)
                     .map_err(unavailable)?;
-                Backend::Sentinel(Arc::new(s))
+                Backend::Multiplexed(Arc::new(multiplexed::Multiplexed::new(connector, settings.connections, timeout)))
             }
         };
         Ok(Self { backend, timeout, prefix: settings.key_prefix.as_str().into() })
     }
 
-    /// A single-node pool from a URL (tests and tools).
-    pub fn connect(url: &str, pool_size: usize, timeout: Duration, prefix: &str) -> Result<Self, StoreError> {
-        let pool = single_pool(url, None, pool_size, timeout)?;
-        Ok(Self { backend: Backend::Single(pool), timeout, prefix: prefix.into() })
+    /// A client of one Redis from a URL (tests and tools).
+    pub fn connect(url: &str, connections: usize, timeout: Duration, prefix: &str) -> Result<Self, StoreError> {
+        Ok(Self { backend: direct(url, None, connections, timeout)?, timeout, prefix: prefix.into() })
     }
 
     pub fn timeout(&self) -> Duration {
@@ -140,40 +142,45 @@ impl RedisPool {
         k
     }
 
-    /// Runs `f` on a pooled connection; the whole operation (checkout included) is bounded by the
+    /// Runs `f` on a shared connection; the whole operation (connecting included) is bounded by the
     /// configured deadline, so a stalled Redis costs at most that long.
     pub async fn run<T, F, Fut>(&self, f: F) -> Result<T, StoreError>
     where
         F: FnOnce(RedisConn) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
     {
-        let work = async {
-            let conn = match &self.backend {
-                Backend::Single(pool) => RedisConn::Single(pool.get().await.map_err(unavailable)?),
-                Backend::Cluster(cluster) => RedisConn::Cluster(
-                    cluster
+        match &self.backend {
+            Backend::Multiplexed(m) => {
+                let slot = m.pick();
+                let work = async {
+                    let conn = m.connection(slot).await.map_err(|e| {
+                        m.saw(&e);
+                        failed(e)
+                    })?;
+                    f(RedisConn::Multiplexed(conn)).await.map_err(|e| {
+                        m.saw(&e);
+                        failed(e)
+                    })
+                };
+                tokio::time::timeout(self.timeout, work).await.unwrap_or_else(|_| {
+                    // Replies on this connection may be stuck behind a stalled server: make a new one.
+                    m.forget();
+                    Err(StoreError::Timeout)
+                })
+            }
+            Backend::Cluster(cluster) => {
+                let work = async {
+                    let conn = cluster
                         .conn
                         .get_or_try_init(|| cluster.client.get_async_connection())
                         .await
-                        .map_err(unavailable)?
-                        .clone(),
-                ),
-                Backend::Sentinel(s) => RedisConn::Multiplexed(s.connection().await.map_err(|e| {
-                    s.forget_master();
-                    unavailable(e)
-                })?),
-            };
-            match f(conn).await {
-                Ok(v) => Ok(v),
-                Err(e) => {
-                    if let Backend::Sentinel(s) = &self.backend {
-                        s.saw(&e);
-                    }
-                    Err(unavailable(e))
-                }
+                        .map_err(failed)?
+                        .clone();
+                    f(RedisConn::Cluster(conn)).await.map_err(failed)
+                };
+                tokio::time::timeout(self.timeout, work).await.map_err(|_| StoreError::Timeout)?
             }
-        };
-        tokio::time::timeout(self.timeout, work).await.map_err(|_| StoreError::Timeout)?
+        }
     }
 
     /// One page of a sorted set used as a lexicographic index (all scores equal), newest (greatest)
@@ -215,27 +222,20 @@ impl RedisPool {
     }
 }
 
-fn single_pool(
+fn direct(
     url: &str,
     certs: Option<TlsCertificates>,
-    pool_size: usize,
+    connections: usize,
     timeout: Duration,
-) -> Result<Pool, StoreError> {
+) -> Result<Backend, StoreError> {
+    // The client carries the TLS parameters (CA, client certificate) into every new connection.
     let client = match certs {
         Some(certs) => redis::Client::build_with_tls(url, certs),
         None => redis::Client::open(url),
     }
     .map_err(unavailable)?;
-    // The connection info carries the TLS parameters (CA, client certificate) into every new connection.
-    let manager = Manager::new(client.get_connection_info().clone()).map_err(unavailable)?;
-    Pool::builder(manager)
-        .max_size(pool_size.max(1))
-        .wait_timeout(Some(timeout))
-        .create_timeout(Some(timeout))
-        .recycle_timeout(Some(timeout))
-        .runtime(Runtime::Tokio1)
-        .build()
-        .map_err(unavailable)
+    let connector = multiplexed::Connector::Direct(client);
+    Ok(Backend::Multiplexed(Arc::new(multiplexed::Multiplexed::new(connector, connections, timeout))))
 }
 
 #[cfg(test)]

@@ -474,7 +474,7 @@ pub fn settings(
         tls_ca_file: String::new(),
         tls_cert_file: String::new(),
         tls_key_file: String::new(),
-        pool_size: 8,
+        connections: 2,
         timeout_ms: 2000,
         key_prefix: prefix.to_owned(),
     }
