@@ -161,6 +161,10 @@ impl Registry {
         let _ = writeln!(out, "# TYPE {name} counter");
         let _ = writeln!(out, "{name}{{key=\"private\"}} {sealed}");
         let _ = writeln!(out, "{name}{{key=\"public\"}} {opened}");
+        let name = "card_gateway_redis_round_trips_total";
+        let _ = writeln!(out, "# HELP {name} {}", help(name));
+        let _ = writeln!(out, "# TYPE {name} counter");
+        let _ = writeln!(out, "{name} {}", crate::storage::redis::round_trips());
         let _ = writeln!(out, "# HELP card_gateway_build_info {}", help("card_gateway_build_info"));
         let _ = writeln!(out, "# TYPE card_gateway_build_info gauge");
         let _ = writeln!(out, "card_gateway_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"));
@@ -185,6 +189,7 @@ fn help(name: &str) -> &'static str {
         "card_gateway_upstream_up" => "1 when the last background platform probe got an answer, else 0.",
         "card_gateway_webhooks_total" => "Webhook pipeline events (inbound, event log, deliveries) by stage.",
         "card_gateway_build_info" => "Build information; the value is always 1.",
+        "card_gateway_redis_round_trips_total" => "Requests (commands or pipelines) this process sent to Redis.",
         "card_gateway_envelope_rsa_blocks_total" => {
             "RSA-1024 blocks of the Merchant API envelope: key=private (sealing), key=public (opening)."
         }

@@ -13,7 +13,7 @@ mod topology_tests;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
-pub use conn::RedisConn;
+pub use conn::{RedisConn, round_trips};
 use redis::{
     TlsCertificates,
     cluster::{ClusterClient, ClusterClientBuilder},
