@@ -83,6 +83,7 @@ impl Application {
         let facts = load_facts(&settings)?;
         let webhooks = WebhookHub::build(&settings, webhook_codec, redis.as_ref(), cursor_secret.as_bytes())?;
         webhooks.start_worker(ownership.clone());
+        let rate_limiter = crate::rate_limit::limiter_from_settings(&settings.rate_limit, redis.as_ref())?;
         let state = web::Data::new(AppState {
             settings: settings.clone(),
             upstream,
@@ -92,6 +93,7 @@ impl Application {
             cursors: CursorCodec::new(cursor_secret.as_bytes()),
             reference: Arc::new(ReferenceData::load().map_err(anyhow::Error::msg)?),
             caps: MoneyCaps::from_settings(&settings.rate_limit, redis.as_ref())?,
+            limiter: rate_limiter.clone(),
             bins: TtlCache::new(Duration::from_secs(settings.upstream.reference_cache_s)),
             scenes: TtlCache::new(Duration::from_secs(settings.upstream.reference_cache_s)),
             webhooks,
@@ -112,8 +114,7 @@ impl Application {
             lease: Duration::from_millis(settings.idempotency.lease_ms),
             retry_after_s: settings.idempotency.retry_after_s,
         });
-        let limiter =
-            web::Data::new(Limiter(crate::rate_limit::limiter_from_settings(&settings.rate_limit, redis.as_ref())?));
+        let limiter = web::Data::new(Limiter(rate_limiter));
 
         let verifier = JwtVerifier::from_settings(&settings.auth, production)?;
         let keys = verifier.prime().await.map_err(anyhow::Error::msg)?;

@@ -25,6 +25,9 @@ pub struct AppState {
     pub reference: Arc<ReferenceData>,
     /// Per-tenant daily money caps.
     pub caps: crate::rate_limit::money::MoneyCaps,
+    /// The request rate limiter (also charged by handlers that fan out to the platform); `None`
+    /// when `rate_limit.enabled = false`.
+    pub limiter: Option<Arc<dyn crate::rate_limit::RateLimiter>>,
     pub bins: TtlCache<Vec<crate::domain::card::CardBinOut>>,
     pub scenes: TtlCache<Vec<crate::domain::card::SceneOut>>,
     /// Inbound platform webhooks, the event log, SSE and outbound delivery.

@@ -17,7 +17,9 @@ pub fn is_id(s: &str) -> bool {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Page size, 1–100 (default 20).
+    /// Page size, 1–100 (default 20). Each object on the page is read from the card platform and
+    /// charged as one request of the tenant's `read` rate limit; a page the allowance cannot cover
+    /// is refused whole (429 + `Retry-After`) before any platform call.
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
     /// `next_cursor` of the previous page.

@@ -158,11 +158,22 @@ impl<C: Clock> Keyed<C> {
         Ok(Self { limiter, name: class.as_str(), quota, interval })
     }
 
-    fn check(&self, tenant: &str) -> Decision {
+    fn check(&self, tenant: &str, cost: u32) -> Decision {
         let burst = self.quota.burst;
         let policy = (self.name, self.quota);
-        match self.limiter.check_key(&tenant.to_owned()) {
-            Ok(snapshot) => {
+        let cost = NonZeroU32::new(cost.clamp(1, burst.max(1))).unwrap_or(NonZeroU32::MIN);
+        match self.limiter.check_key_n(&tenant.to_owned(), cost) {
+            // The cost is at most the burst, so governor never answers "insufficient capacity"; if
+            // it did, the request is refused like any other over the limit.
+            Err(_) => Decision {
+                allowed: false,
+                limit: burst,
+                remaining: 0,
+                reset_after: self.interval * burst,
+                retry_after: Some(self.interval * burst),
+                policy,
+            },
+            Ok(Ok(snapshot)) => {
                 let remaining = snapshot.remaining_burst_capacity().min(burst.saturating_sub(1));
                 Decision {
                     allowed: true,
@@ -175,7 +186,7 @@ impl<C: Clock> Keyed<C> {
                     policy,
                 }
             }
-            Err(not_until) => {
+            Ok(Err(not_until)) => {
                 let wait = not_until.wait_time_from(self.limiter.clock().now());
                 Decision {
                     allowed: false,
@@ -238,10 +249,15 @@ where
 
     /// The decision for one request of `tenant` on a `class` route (synchronous: no I/O).
     pub fn check_now(&self, tenant: &str, class: RouteClass) -> Decision {
+        self.check_n_now(tenant, class, 1)
+    }
+
+    /// The decision for `cost` requests at once.
+    pub fn check_n_now(&self, tenant: &str, class: RouteClass, cost: u32) -> Decision {
         self.housekeeping();
         let i = class as usize;
         let keyed = self.overrides.get(tenant).and_then(|o| o[i].as_ref()).unwrap_or(&self.defaults[i]);
-        keyed.check(tenant)
+        keyed.check(tenant, cost)
     }
 
     /// Keys currently tracked (the overflow buckets excluded).
@@ -275,8 +291,8 @@ where
     C: Clock + Clone + Send + Sync + 'static,
     C::Instant: Reference,
 {
-    async fn check(&self, tenant: &str, class: RouteClass) -> Decision {
-        self.check_now(tenant, class)
+    async fn check_n(&self, tenant: &str, class: RouteClass, cost: u32) -> Decision {
+        self.check_n_now(tenant, class, cost)
     }
 }
 

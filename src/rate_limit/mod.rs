@@ -84,7 +84,15 @@ pub struct Decision {
 
 #[async_trait]
 pub trait RateLimiter: Send + Sync {
-    async fn check(&self, tenant: &str, class: RouteClass) -> Decision;
+    /// Admits (and charges) `cost` requests at once, or none: a list page charges one read per
+    /// platform call it fans out to. A cost above the burst is charged as the burst (a full bucket
+    /// still admits it).
+    async fn check_n(&self, tenant: &str, class: RouteClass, cost: u32) -> Decision;
+
+    /// One request.
+    async fn check(&self, tenant: &str, class: RouteClass) -> Decision {
+        self.check_n(tenant, class, 1).await
+    }
 }
 
 /// Validated quotas: class defaults and per-tenant overrides.

@@ -31,17 +31,20 @@ use crate::{
     storage::{StoreError, redis::RedisPool},
 };
 
-/// KEYS: bucket. ARGV: emission interval µs, burst.
+/// KEYS: bucket. ARGV: emission interval µs, burst, cost (1..=burst: that many requests at once).
 /// Returns {allowed 0|1, remaining, retry_after µs, reset_after µs}.
 const GCRA: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
 local tau = interval * (burst - 1)
 local stored = redis.call('GET', KEYS[1])
 local tat = stored and tonumber(stored) or now
 if tat < now then tat = now end
+-- `cost` requests are `cost - 1` arrivals ahead of one: the last of them decides.
+tat = tat + interval * (cost - 1)
 local allow_at = tat - tau
 if now < allow_at then
   return {0, 0, allow_at - now, tat - now}
@@ -85,12 +88,19 @@ impl RedisLimiter {
 
     /// The decision from Redis alone (no fallback).
     pub async fn check_redis(&self, tenant: &str, class: RouteClass) -> Result<Decision, StoreError> {
+        self.check_redis_n(tenant, class, 1).await
+    }
+
+    async fn check_redis_n(&self, tenant: &str, class: RouteClass, cost: u32) -> Result<Decision, StoreError> {
         let quota = self.policies.quota(tenant, class);
         let key = self.pool.tenant_key(tenant, &["rl", class.as_str()]);
         let (interval, burst) = (interval_us(quota), quota.burst);
+        let cost = cost.clamp(1, burst.max(1));
         let reply: Vec<i64> = self
             .pool
-            .run(|mut conn| async move { GCRA_SCRIPT.key(key).arg(interval).arg(burst).invoke_async(&mut conn).await })
+            .run(|mut conn| async move {
+                GCRA_SCRIPT.key(key).arg(interval).arg(burst).arg(cost).invoke_async(&mut conn).await
+            })
             .await?;
         let [allowed, remaining, retry_us, reset_us] = reply[..] else {
             return Err(StoreError::Corrupt(format!("rate limit script replied {reply:?}")));
@@ -113,9 +123,9 @@ impl RedisLimiter {
 
 #[async_trait]
 impl RateLimiter for RedisLimiter {
-    async fn check(&self, tenant: &str, class: RouteClass) -> Decision {
+    async fn check_n(&self, tenant: &str, class: RouteClass, cost: u32) -> Decision {
         if self.now_ms() >= self.bypass_until.load(Ordering::Relaxed) {
-            match self.check_redis(tenant, class).await {
+            match self.check_redis_n(tenant, class, cost).await {
                 Ok(d) => return d,
                 Err(error) => {
                     self.bypass_until.store(self.now_ms() + BREAKER_COOLDOWN.as_millis() as u64, Ordering::Relaxed);
@@ -125,7 +135,7 @@ impl RateLimiter for RedisLimiter {
                 }
             }
         }
-        self.fallback.check_now(tenant, class)
+        self.fallback.check_n_now(tenant, class, cost)
     }
 }
 
@@ -152,6 +162,21 @@ mod tests {
         // A pool per limiter: each stands for one gateway replica.
         let pool = RedisPool::connect(&server.url(), 4, DEADLINE, "test").unwrap();
         RedisLimiter::new(&settings(q), pool).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_charge_of_n_takes_n_requests_at_once_or_none_and_is_capped_at_the_burst() {
+        let Some(server) = RedisServer::start() else { return };
+        let l = limiter(&server, Quota { rate_per_s: 0.2, burst: 10 });
+        let d = l.check_n("acme", RouteClass::Read, 7).await;
+        assert!(d.allowed, "{d:?}");
+        assert_eq!(d.remaining, 3);
+        assert!(!l.check_n("acme", RouteClass::Read, 4).await.allowed, "4 do not fit in the 3 left");
+        assert!(l.check_n("acme", RouteClass::Read, 3).await.allowed, "a refused charge took nothing");
+        assert!(!l.check("acme", RouteClass::Read).await.allowed);
+        // Another tenant, full: a charge above the burst is charged as the burst.
+        assert!(l.check_n("other", RouteClass::Read, 1000).await.allowed);
+        assert!(!l.check("other", RouteClass::Read).await.allowed);
     }
 
     #[test]

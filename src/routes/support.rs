@@ -53,6 +53,34 @@ where
     stream::iter(ids).map(f).buffered(concurrency.max(1)).collect().await
 }
 
+/// A page that reads `calls` objects from the platform costs the caller that many reads: the
+/// request itself paid one in the rate-limit middleware, the rest are charged here, before any
+/// platform call, so a list cannot multiply a tenant's share of the platform's throttling by 100.
+/// Refused as a whole (429, nothing fetched) when the tenant's read allowance cannot cover it.
+pub async fn charge_fan_out(state: &AppState, tenant: &TenantId, calls: usize) -> Result<(), ApiError> {
+    let Some(limiter) = &state.limiter else { return Ok(()) };
+    let extra = u32::try_from(calls.saturating_sub(1)).unwrap_or(u32::MAX);
+    if extra == 0 {
+        return Ok(());
+    }
+    let decision = limiter.check_n(tenant.as_str(), crate::rate_limit::RouteClass::Read, extra).await;
+    if decision.allowed {
+        return Ok(());
+    }
+    let retry = decision.retry_after.map_or(1, |d| d.as_secs_f64().ceil().max(1.0) as u64);
+    let mut e = ApiError::too_many_requests(retry);
+    e.detail = format!(
+        "this page reads {calls} objects from the card platform, each charged as a read; the read allowance \
+         cannot cover it now: retry after {retry} s or ask for a smaller `limit`"
+    );
+    for (k, v) in crate::rate_limit::rate_limit_headers(&decision) {
+        if !k.eq_ignore_ascii_case("retry-after") {
+            e = e.with_header(k, v);
+        }
+    }
+    Err(e)
+}
+
 /// Decodes a list cursor for this tenant and list; a foreign or edited cursor is a 422 on `query.cursor`.
 pub fn decode_cursor<T: DeserializeOwned>(
     state: &AppState,
@@ -102,6 +130,7 @@ where
 {
     let after: Option<String> = decode_cursor(state, tenant, list, query.cursor.as_deref())?;
     let index = state.ownership.list(tenant, kind, after.as_deref(), query.limit()).await?;
+    charge_fan_out(state, tenant, index.ids.len()).await?;
     let replies = fan_out(index.ids, 8, |id| fetch(state.clone(), id)).await;
     let mut data = Vec::with_capacity(replies.len());
     for reply in replies {

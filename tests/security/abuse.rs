@@ -189,3 +189,27 @@ async fn an_event_stream_ends_when_its_token_expires() {
     // The same tenant may open a new stream with a fresh token.
     let _again = EventStream::open(&app, &app.token("demo", &[Scope::EventsRead]), None).await;
 }
+
+#[tokio::test]
+async fn a_list_page_charges_one_read_per_platform_call_and_a_page_the_allowance_cannot_cover_reaches_nothing() {
+    use card_gateway::{config::rate_limit::Quota, upstream::Operation as Op};
+    // Ten reads of burst and (practically) no refill during the test.
+    let app = spawn_configured(|s| s.rate_limit.classes.read = Quota { rate_per_s: 0.01, burst: 10 }).await;
+    let t = app.admin("demo");
+    for _ in 0..6 {
+        app.create_card(&t, "1.00").await;
+    }
+    let before = app.sim.calls(Op::CardInfo);
+    // 6 platform reads = 6 of the 10 reads.
+    let first = request(&app, Method::GET, "/v1/cards?limit=6", Some(&t), None, None).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    assert_eq!(app.sim.calls(Op::CardInfo), before + 6);
+    // Another 6 would exceed the 4 left: refused as a whole, before any platform call.
+    let second = request(&app, Method::GET, "/v1/cards?limit=6", Some(&t), None, None).await;
+    assert_problem(&second, StatusCode::TOO_MANY_REQUESTS, "rate_limited", "a page the allowance cannot cover");
+    assert!(second.header("retry-after").is_some(), "{:?}", second.headers);
+    assert_eq!(app.sim.calls(Op::CardInfo), before + 6, "the refused page read nothing from the platform");
+    // Another tenant's allowance is its own.
+    let other = app.admin("demo-2");
+    assert_eq!(request(&app, Method::GET, "/v1/cards?limit=6", Some(&other), None, None).await.status, StatusCode::OK);
+}

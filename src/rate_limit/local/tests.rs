@@ -183,3 +183,18 @@ fn under_concurrency_the_cap_is_never_exceeded() {
     }
     assert_eq!(l.tracked_keys(), 50);
 }
+
+#[test]
+fn a_charge_of_n_takes_n_requests_at_once_or_none_and_is_capped_at_the_burst() {
+    let (l, clock) = limiter(Q20, Q20, 1000);
+    let d = l.check_n_now("acme", RouteClass::Read, 7);
+    assert!(d.allowed);
+    assert_eq!(d.remaining, 3);
+    assert!(!l.check_n_now("acme", RouteClass::Read, 4).allowed, "4 do not fit in the 3 left");
+    assert!(l.check_n_now("acme", RouteClass::Read, 3).allowed, "a refused charge took nothing");
+    assert!(!l.check_now("acme", RouteClass::Read).allowed);
+    clock.advance(Duration::from_secs(1));
+    // Full again: a charge above the burst is charged as the burst.
+    assert!(l.check_n_now("acme", RouteClass::Read, 1000).allowed);
+    assert!(!l.check_now("acme", RouteClass::Read).allowed);
+}
