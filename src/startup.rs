@@ -115,6 +115,10 @@ impl Application {
             retry_after_s: settings.idempotency.retry_after_s,
         });
         let limiter = web::Data::new(Limiter(rate_limiter));
+        let heavy = web::Data::new(crate::rate_limit::heavy::HeavyGate::new(
+            settings.server.heavy_concurrency,
+            settings.server.max_body_bytes,
+        ));
 
         let verifier = JwtVerifier::from_settings(&settings.auth, production)?;
         let keys = verifier.prime().await.map_err(anyhow::Error::msg)?;
@@ -134,6 +138,7 @@ impl Application {
                 .app_data(server_state.clone())
                 .app_data(idempotency.clone())
                 .app_data(limiter.clone())
+                .app_data(heavy.clone())
                 .app_data(table.clone())
                 .app_data(verifier.clone())
                 .app_data(limits.clone())

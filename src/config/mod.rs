@@ -54,6 +54,8 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// Largest body on `POST /v1/cardholders` (three base64 ID images of ≤ 4 MB each).
     pub max_cardholder_body_bytes: usize,
+    /// Requests with a body over `max_body_bytes` running at once (beyond: 503 `heavy_requests_busy`).
+    pub heavy_concurrency: usize,
     /// Address printed for Swagger UI and used as the simulator's webhook target; empty = from `listen`.
     pub public_url: String,
     /// `/readyz` answers from a result at most this old (ms), so probes never hammer the stores.

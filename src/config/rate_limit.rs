@@ -31,6 +31,9 @@ pub struct ClassQuotas {
     pub read: Quota,
     pub write: Quota,
     pub sensitive: Quota,
+    /// Requests whose body is larger than `server.max_body_bytes` (cardholders with ID images),
+    /// charged on top of their route's class: each costs seconds of RSA.
+    pub heavy: Quota,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -39,6 +42,7 @@ pub struct TenantOverride {
     pub read: Option<Quota>,
     pub write: Option<Quota>,
     pub sensitive: Option<Quota>,
+    pub heavy: Option<Quota>,
     /// Overrides of `money_caps`, per currency.
     #[serde(default)]
     pub money_caps: BTreeMap<String, Decimal>,

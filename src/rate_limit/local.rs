@@ -209,8 +209,8 @@ impl<C: Clock> Keyed<C> {
 /// governor GCRA per (tenant, class), in this process.
 #[derive(Debug)]
 pub struct LocalLimiter<C: Clock = DefaultClock> {
-    defaults: [Keyed<C>; 3],
-    overrides: HashMap<String, [Option<Keyed<C>>; 3]>,
+    defaults: [Keyed<C>; 4],
+    overrides: HashMap<String, [Option<Keyed<C>>; 4]>,
     tracked: Arc<AtomicUsize>,
     cap: usize,
     ops: AtomicU64,
@@ -238,10 +238,11 @@ where
             keyed(RouteClass::Read, policies.classes[0])?,
             keyed(RouteClass::Write, policies.classes[1])?,
             keyed(RouteClass::Sensitive, policies.classes[2])?,
+            keyed(RouteClass::Heavy, policies.classes[3])?,
         ];
-        let mut overrides: HashMap<String, [Option<Keyed<C>>; 3]> = HashMap::new();
+        let mut overrides: HashMap<String, [Option<Keyed<C>>; 4]> = HashMap::new();
         for (tenant, class, quota) in policies.overrides() {
-            overrides.entry(tenant.to_owned()).or_insert_with(|| [None, None, None])[class as usize] =
+            overrides.entry(tenant.to_owned()).or_insert_with(|| [None, None, None, None])[class as usize] =
                 Some(keyed(class, quota)?);
         }
         Ok(Self { defaults, overrides, tracked, cap, ops: AtomicU64::new(0), last_cap_sweep: AtomicU64::new(0) })

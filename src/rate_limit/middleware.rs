@@ -12,7 +12,7 @@ use actix_web::{
     web,
 };
 
-use super::{RateLimiter, rate_limit_headers};
+use super::{Decision, RateLimiter, RouteClass, heavy::HeavyGate, rate_limit_headers};
 use crate::{
     auth::{Principal, middleware::reject},
     error::ApiError,
@@ -30,25 +30,34 @@ pub async fn middleware(
     let policy = req.extensions().get::<RoutePolicy>().cloned();
     let tenant = req.extensions().get::<Principal>().map(|p| p.tenant.to_string());
     let limiter = req.app_data::<web::Data<Limiter>>().and_then(|l| l.0.clone());
-    let (Some(policy), Some(tenant), Some(limiter)) = (policy, tenant, limiter) else {
+    let (Some(policy), Some(tenant)) = (policy, tenant) else {
         return next.call(req).await.map(ServiceResponse::map_into_left_body);
     };
     if policy.access == Access::Public {
         return next.call(req).await.map(ServiceResponse::map_into_left_body);
     }
-    let decision = limiter.check(&tenant, policy.class).await;
-    let headers = rate_limit_headers(&decision);
-    if !decision.allowed {
-        let retry = decision.retry_after.map_or(1, |d| d.as_secs_f64().ceil() as u64);
-        let mut e = ApiError::too_many_requests(retry);
-        e.detail = format!("rate limit exceeded for {} requests; retry after {retry} s", policy.class.as_str());
-        for (k, v) in headers {
-            if !k.eq_ignore_ascii_case("retry-after") {
-                e = e.with_header(k, v);
-            }
+    let gate = req.app_data::<web::Data<HeavyGate>>().cloned();
+    let heavy = gate.as_ref().is_some_and(|g| g.is_heavy(&req, policy.path));
+    // Held until the handler has answered: the body is read, fingerprinted and sealed meanwhile.
+    let _slot = match gate.as_ref().filter(|_| heavy).map(|g| g.admit()) {
+        Some(Err(e)) => return Ok(reject(req, e)),
+        Some(Ok(slot)) => Some(slot),
+        None => None,
+    };
+    let Some(limiter) = limiter else {
+        return next.call(req).await.map(ServiceResponse::map_into_left_body);
+    };
+    if heavy {
+        let decision = limiter.check(&tenant, RouteClass::Heavy).await;
+        if !decision.allowed {
+            return Ok(reject(req, refusal(&decision)));
         }
-        return Ok(reject(req, e));
     }
+    let decision = limiter.check(&tenant, policy.class).await;
+    if !decision.allowed {
+        return Ok(reject(req, refusal(&decision)));
+    }
+    let headers = rate_limit_headers(&decision);
     let mut res = next.call(req).await?;
     for (k, v) in headers {
         if let (Ok(name), Ok(value)) = (HeaderName::try_from(k), HeaderValue::from_str(&v)) {
@@ -56,4 +65,17 @@ pub async fn middleware(
         }
     }
     Ok(res.map_into_left_body())
+}
+
+/// The 429 of a refused decision, with its `RateLimit*` headers.
+fn refusal(decision: &Decision) -> ApiError {
+    let retry = decision.retry_after.map_or(1, |d| d.as_secs_f64().ceil() as u64);
+    let mut e = ApiError::too_many_requests(retry);
+    e.detail = format!("rate limit exceeded for {} requests; retry after {retry} s", decision.policy.0);
+    for (k, v) in rate_limit_headers(decision) {
+        if !k.eq_ignore_ascii_case("retry-after") {
+            e = e.with_header(k, v);
+        }
+    }
+    e
 }

@@ -10,6 +10,7 @@
 //! The middleware (not here) runs the limiter before idempotency, so a 429 creates no record.
 
 pub mod headers;
+pub mod heavy;
 pub mod local;
 pub mod middleware;
 pub mod money;
@@ -47,10 +48,12 @@ pub enum RouteClass {
     Write,
     /// `GET /v1/cards/{id}/sensitive`: limited on its own, and tightly.
     Sensitive,
+    /// A request with a body larger than `server.max_body_bytes` (charged besides its route's class).
+    Heavy,
 }
 
 impl RouteClass {
-    pub const ALL: [RouteClass; 3] = [RouteClass::Read, RouteClass::Write, RouteClass::Sensitive];
+    pub const ALL: [RouteClass; 4] = [RouteClass::Read, RouteClass::Write, RouteClass::Sensitive, RouteClass::Heavy];
 
     /// The policy name in headers and configuration.
     pub fn as_str(self) -> &'static str {
@@ -58,6 +61,7 @@ impl RouteClass {
             RouteClass::Read => "read",
             RouteClass::Write => "write",
             RouteClass::Sensitive => "sensitive",
+            RouteClass::Heavy => "heavy",
         }
     }
 
@@ -98,8 +102,8 @@ pub trait RateLimiter: Send + Sync {
 /// Validated quotas: class defaults and per-tenant overrides.
 #[derive(Debug, Clone)]
 pub struct Policies {
-    classes: [Quota; 3],
-    tenants: BTreeMap<String, [Option<Quota>; 3]>,
+    classes: [Quota; 4],
+    tenants: BTreeMap<String, [Option<Quota>; 4]>,
 }
 
 /// Largest rate accepted: beyond it the emission interval would drop under 1 µs (Redis script
@@ -126,11 +130,12 @@ impl Policies {
             validate("rate_limit.classes.read", c.read)?,
             validate("rate_limit.classes.write", c.write)?,
             validate("rate_limit.classes.sensitive", c.sensitive)?,
+            validate("rate_limit.classes.heavy", c.heavy)?,
         ];
         let mut tenants = BTreeMap::new();
         for (tenant, o) in &settings.tenants {
-            let mut quotas = [None; 3];
-            for (class, q) in RouteClass::ALL.into_iter().zip([o.read, o.write, o.sensitive]) {
+            let mut quotas = [None; 4];
+            for (class, q) in RouteClass::ALL.into_iter().zip([o.read, o.write, o.sensitive, o.heavy]) {
                 if let Some(q) = q {
                     quotas[class.index()] =
                         Some(validate(&format!("rate_limit.tenants.{tenant}.{}", class.as_str()), q)?);
@@ -238,7 +243,7 @@ mod tests {
         assert_eq!(p.quota("small", RouteClass::Write), s.classes.write);
         assert_eq!(p.quota("small", RouteClass::Sensitive), s.classes.sensitive);
         assert_eq!(p.overrides().collect::<Vec<_>>(), vec![("big", RouteClass::Write, big)]);
-        assert_eq!(RouteClass::ALL.map(RouteClass::as_str), ["read", "write", "sensitive"]);
+        assert_eq!(RouteClass::ALL.map(RouteClass::as_str), ["read", "write", "sensitive", "heavy"]);
     }
 
     #[test]

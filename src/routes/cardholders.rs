@@ -28,6 +28,9 @@ const NOT_FOUND: &str = "cardholder_not_found";
 #[utoipa::path(post, path = "/v1/cardholders", tag = "cardholders", operation_id = "create_cardholder",
     params(("Idempotency-Key" = String, Header, description = "Idempotency key")),
     request_body = CreateCardholder,
+    description = "A body larger than `server.max_body_bytes` (ID images) is a heavy request: at most \
+        `server.heavy_concurrency` run at once (503 `heavy_requests_busy` + `Retry-After` beyond), and each is \
+        charged to the tenant's `heavy` rate class (429 `rate_limited`) besides the write class.",
     responses((status = 201, description = "Registered", body = Cardholder)),
     security(("bearer" = ["cardholders:write"])))]
 pub async fn create_cardholder(

@@ -213,3 +213,71 @@ async fn a_list_page_charges_one_read_per_platform_call_and_a_page_the_allowance
     let other = app.admin("demo-2");
     assert_eq!(request(&app, Method::GET, "/v1/cards?limit=6", Some(&other), None, None).await.status, StatusCode::OK);
 }
+
+fn heavy_cardholder_body() -> Value {
+    let mut body = cardholder_body();
+    // 96 KB of image: over the 64 KiB ordinary body limit, so a heavy request.
+    body["id_document"] =
+        json!({"type": "passport", "number": "X1234567", "front_image_base64": "QUJD".repeat(24_000)});
+    body
+}
+
+#[tokio::test]
+async fn heavy_bodies_run_at_most_heavy_concurrency_at_once_and_are_charged_to_the_heavy_class() {
+    use card_gateway::{
+        config::rate_limit::Quota,
+        simulator::{Fault, FaultKind},
+        upstream::Operation as Op,
+    };
+    let app = spawn_configured(|s| {
+        s.server.heavy_concurrency = 1;
+        s.upstream.timeout_ms = 10_000;
+        s.rate_limit.classes.heavy = Quota { rate_per_s: 0.01, burst: 2 };
+    })
+    .await;
+    let t = app.admin("demo");
+    // The first heavy request holds the only slot while the platform is slow to answer it.
+    app.sim.inject(Op::CardholderApply, Fault::once(FaultKind::Latency { ms: 2_000 }));
+    let first = {
+        let (base, client, t) = (app.base.clone(), app.client.clone(), t.clone());
+        tokio::spawn(async move {
+            client
+                .post(format!("{base}/v1/cardholders"))
+                .bearer_auth(t)
+                .header("Idempotency-Key", "heavy-1")
+                .header("Content-Type", "application/json")
+                .body(heavy_cardholder_body().to_string())
+                .send()
+                .await
+                .map(|r| r.status())
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.sim.calls(Op::CardholderApply) == 0 {
+        assert!(Instant::now() < deadline, "the first heavy request never reached the platform");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let busy =
+        request(&app, Method::POST, "/v1/cardholders", Some(&t), Some("heavy-2"), Some(heavy_cardholder_body())).await;
+    assert_problem(&busy, StatusCode::SERVICE_UNAVAILABLE, "heavy_requests_busy", "a second heavy request at once");
+    assert!(busy.header("retry-after").is_some(), "{:?}", busy.headers);
+    // An ordinary body is not held back by heavy ones.
+    let light =
+        request(&app, Method::POST, "/v1/cardholders", Some(&t), Some("light-1"), Some(cardholder_body())).await;
+    assert_eq!(light.status, StatusCode::CREATED, "{}", light.text);
+    assert_eq!(first.await.unwrap().unwrap(), StatusCode::CREATED);
+    assert_eq!(app.sim.calls(Op::CardholderApply), 2, "the busy refusal reached nothing");
+    // The heavy class: a burst of 2, the first one spent; the refused one was not charged.
+    let second =
+        request(&app, Method::POST, "/v1/cardholders", Some(&t), Some("heavy-3"), Some(heavy_cardholder_body())).await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.text);
+    let third =
+        request(&app, Method::POST, "/v1/cardholders", Some(&t), Some("heavy-4"), Some(heavy_cardholder_body())).await;
+    assert_problem(&third, StatusCode::TOO_MANY_REQUESTS, "rate_limited", "a third heavy request");
+    assert!(third.header("ratelimit-policy").is_some_and(|p| p.contains("\"heavy\"")), "{:?}", third.headers);
+    assert_eq!(app.sim.calls(Op::CardholderApply), 3);
+    // Ordinary cardholder creation still works for this tenant.
+    let light =
+        request(&app, Method::POST, "/v1/cardholders", Some(&t), Some("light-2"), Some(cardholder_body())).await;
+    assert_eq!(light.status, StatusCode::CREATED, "{}", light.text);
+}
