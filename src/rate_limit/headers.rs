@@ -52,6 +52,20 @@ pub fn rate_limit_headers(d: &Decision) -> Vec<(&'static str, String)> {
     out
 }
 
+/// The 429 of a refused decision, carrying its `RateLimit*` headers (`Retry-After` comes from the
+/// problem itself).
+pub fn refusal(decision: &Decision) -> crate::error::ApiError {
+    let retry = decision.retry_after.map_or(1, |d| d.as_secs_f64().ceil() as u64);
+    let mut e = crate::error::ApiError::too_many_requests(retry);
+    e.detail = format!("rate limit exceeded for {} requests; retry after {retry} s", decision.policy.0);
+    for (k, v) in rate_limit_headers(decision) {
+        if !k.eq_ignore_ascii_case("retry-after") {
+            e = e.with_header(k, v);
+        }
+    }
+    e
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

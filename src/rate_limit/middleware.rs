@@ -12,10 +12,9 @@ use actix_web::{
     web,
 };
 
-use super::{Decision, RateLimiter, RouteClass, heavy::HeavyGate, rate_limit_headers};
+use super::{RateLimiter, RouteClass, headers::refusal, heavy::HeavyGate, rate_limit_headers};
 use crate::{
     auth::{Principal, middleware::reject},
-    error::ApiError,
     routes::table::{Access, RoutePolicy},
 };
 
@@ -65,17 +64,4 @@ pub async fn middleware(
         }
     }
     Ok(res.map_into_left_body())
-}
-
-/// The 429 of a refused decision, with its `RateLimit*` headers.
-fn refusal(decision: &Decision) -> ApiError {
-    let retry = decision.retry_after.map_or(1, |d| d.as_secs_f64().ceil() as u64);
-    let mut e = ApiError::too_many_requests(retry);
-    e.detail = format!("rate limit exceeded for {} requests; retry after {retry} s", decision.policy.0);
-    for (k, v) in rate_limit_headers(decision) {
-        if !k.eq_ignore_ascii_case("retry-after") {
-            e = e.with_header(k, v);
-        }
-    }
-    e
 }

@@ -67,17 +67,11 @@ pub async fn charge_fan_out(state: &AppState, tenant: &TenantId, calls: usize) -
     if decision.allowed {
         return Ok(());
     }
-    let retry = decision.retry_after.map_or(1, |d| d.as_secs_f64().ceil().max(1.0) as u64);
-    let mut e = ApiError::too_many_requests(retry);
+    let mut e = crate::rate_limit::headers::refusal(&decision);
     e.detail = format!(
-        "this page reads {calls} objects from the card platform, each charged as a read; the read allowance \
-         cannot cover it now: retry after {retry} s or ask for a smaller `limit`"
+        "this page reads {calls} objects from the card platform, each charged as a read, and the read \
+         allowance cannot cover it now: retry later or ask for a smaller `limit`"
     );
-    for (k, v) in crate::rate_limit::rate_limit_headers(&decision) {
-        if !k.eq_ignore_ascii_case("retry-after") {
-            e = e.with_header(k, v);
-        }
-    }
     Err(e)
 }
 

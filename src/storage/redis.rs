@@ -151,9 +151,8 @@ impl RedisPool {
     {
         match &self.backend {
             Backend::Multiplexed(m) => {
-                let slot = m.pick();
                 let work = async {
-                    let conn = m.connection(slot).await.map_err(|e| {
+                    let conn = m.connection().await.map_err(|e| {
                         m.saw(&e);
                         failed(e)
                     })?;

@@ -77,15 +77,10 @@ impl Multiplexed {
         Self { connector: Mutex::new(connector), slots, next: AtomicUsize::new(0), config }
     }
 
-    /// The slot the next operation uses (round-robin).
-    pub fn pick(&self) -> usize {
-        self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len()
-    }
-
-    /// The slot's connection, made if there is none (cloning a multiplexed connection is cheap: it
-    /// is a handle on one socket).
-    pub async fn connection(&self, slot: usize) -> Result<MultiplexedConnection, RedisError> {
-        let slot = &self.slots[slot % self.slots.len()];
+    /// The next slot's connection (round-robin), made if there is none (cloning a multiplexed
+    /// connection is cheap: it is a handle on one socket).
+    pub async fn connection(&self) -> Result<MultiplexedConnection, RedisError> {
+        let slot = &self.slots[self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len()];
         if let Some(conn) = slot.read().clone() {
             return Ok(conn);
         }
