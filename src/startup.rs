@@ -107,10 +107,12 @@ impl Application {
             Duration::from_secs(settings.upstream.health_probe_s),
         );
 
+        let fingerprinter = Fingerprinter::from_settings(&settings.idempotency)?;
         let idempotency = web::Data::new(Idempotency {
             enabled: settings.idempotency.enabled,
             store: crate::idempotency::store_from_settings(&settings, redis.as_ref())?,
-            fingerprinter: Fingerprinter::from_settings(&settings.idempotency)?,
+            seal: crate::idempotency::RecordSeal::new(&fingerprinter),
+            fingerprinter,
             lease: Duration::from_millis(settings.idempotency.lease_ms),
             retry_after_s: settings.idempotency.retry_after_s,
         });

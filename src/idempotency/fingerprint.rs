@@ -99,6 +99,14 @@ impl Fingerprinter {
         Ok(Self::new(secret.as_deref().unwrap_or_default().as_bytes()))
     }
 
+    /// A 32-byte key for another use of the same secret (`label` is that use's domain tag; fingerprint
+    /// encodings start with a length prefix, so no label collides with one).
+    pub fn derive_key(&self, label: &[u8]) -> [u8; 32] {
+        let mut mac = self.mac.clone();
+        mac.update(label);
+        mac.finalize().into_bytes().into()
+    }
+
     /// Fingerprint of one request. `path_params` may come in any order.
     pub fn fingerprint(&self, method: &str, route: &str, path_params: &[(&str, &str)], body: &[u8]) -> Fingerprint {
         let mut mac = self.mac.clone();

@@ -23,8 +23,8 @@ use actix_web::{
 use futures_util::{Stream, StreamExt as _};
 
 use super::{
-    Begin, Fingerprinter, IdemOutcome, IdempotencyGrant, IdempotencyKey, IdempotencyStore, Lease, StoredResponse,
-    bad_key, missing_key,
+    Begin, Fingerprinter, IdemOutcome, IdempotencyGrant, IdempotencyKey, IdempotencyStore, Lease, RecordSeal,
+    ReplayBody, StoredResponse, bad_key, missing_key,
 };
 use crate::{
     auth::{Principal, middleware::reject},
@@ -39,6 +39,8 @@ pub struct Idempotency {
     pub enabled: bool,
     pub store: Arc<dyn IdempotencyStore>,
     pub fingerprinter: Fingerprinter,
+    /// Seals stored bodies (keyed from the fingerprint secret).
+    pub seal: RecordSeal,
     pub lease: Duration,
     pub retry_after_s: u64,
 }
@@ -130,7 +132,19 @@ pub async fn middleware(
             e.retry_after = Some(retry_after.as_secs_f64().ceil().max(1.0) as u64);
             return Ok(reject(req, e));
         }
-        Begin::Completed(stored) => {
+        Begin::Completed(mut stored) => {
+            match cfg.seal.open(&tenant, key.as_str(), stored.status, &stored.body) {
+                Ok(body) => stored.body = body,
+                Err(e) => {
+                    // Sealed under another fingerprint secret (rotated) or altered: never guess an answer.
+                    tracing::warn!(error = %e, "stored idempotent answer could not be opened");
+                    let e = ApiError::conflict(
+                        "idempotency_record_unreadable",
+                        "the stored answer for this Idempotency-Key can no longer be read; use a new key after checking the resource",
+                    );
+                    return Ok(reject(req, e));
+                }
+            }
             let res = replay(&stored);
             return Ok(req.into_response(res).map_into_right_body());
         }
@@ -171,6 +185,7 @@ async fn run_holding<B: MessageBody + 'static>(
         }
     };
     let outcome = res.response().extensions().get::<IdemOutcome>().copied();
+    let replay_body = res.response().extensions().get::<ReplayBody>().cloned();
     let (http_req, response) = res.into_parts();
     let (head, body) = response.into_parts();
     let bytes = match actix_web::body::to_bytes(body).await {
@@ -187,15 +202,27 @@ async fn run_holding<B: MessageBody + 'static>(
     drop(renewer);
     match outcome {
         Some(IdemOutcome::Final) => {
+            let status = head.status().as_u16();
+            let plain = replay_body.as_ref().map_or(&bytes[..], |r| &r.0[..]);
+            let sealed = match cfg.seal.seal(&lease.tenant, &lease.key, status, plain) {
+                Ok(s) => s,
+                Err(e) => {
+                    // Storing it in the clear is not an option; keep the lease (it runs out) so a
+                    // retry asks the platform before sending anything.
+                    tracing::warn!(error = %e, "could not seal the idempotent response");
+                    let res = head.set_body(BoxBody::new(bytes));
+                    return Ok(ServiceResponse::new(http_req, res).map_into_right_body());
+                }
+            };
             let stored = StoredResponse {
-                status: head.status().as_u16(),
+                status,
                 headers: head
                     .headers()
                     .iter()
                     .filter(|(k, _)| STORED_HEADERS.contains(&k.as_str()))
                     .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), v.to_owned())))
                     .collect(),
-                body: bytes.to_vec(),
+                body: sealed,
             };
             match cfg.store.complete(&lease, &stored).await {
                 Ok(true) => {}

@@ -17,6 +17,7 @@ pub mod memory;
 pub mod middleware;
 pub mod outcome;
 pub mod redis;
+pub mod seal;
 pub mod store;
 
 use std::sync::Arc;
@@ -25,8 +26,9 @@ pub use fingerprint::{Fingerprint, Fingerprinter};
 pub use grant::{IdempotencyGrant, bad_key, missing_key};
 pub use key::{IdempotencyKey, KeyError};
 pub use memory::MemoryIdempotencyStore;
-pub use outcome::{IdemOutcome, mark};
+pub use outcome::{IdemOutcome, ReplayBody, mark, mark_with_replay};
 pub use redis::RedisIdempotencyStore;
+pub use seal::RecordSeal;
 pub use store::{Begin, IdempotencyStore, Lease, StoreOptions, StoredResponse};
 
 use crate::{

@@ -18,3 +18,21 @@ pub fn mark(mut res: actix_web::HttpResponse, outcome: IdemOutcome) -> actix_web
     res.extensions_mut().insert(outcome);
     res
 }
+
+/// The body to store for replays when it must differ from the one answered now (the answer shows
+/// something once, e.g. a webhook signing secret). Same status and headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayBody(pub Vec<u8>);
+
+/// Marks a response and gives the body its replays get instead of `res`'s own.
+pub fn mark_with_replay(
+    res: actix_web::HttpResponse,
+    outcome: IdemOutcome,
+    replay: &impl serde::Serialize,
+) -> actix_web::HttpResponse {
+    let mut res = mark(res, outcome);
+    // A value that does not serialise (none of ours) is stored as an empty object, never the original.
+    let body = serde_json::to_vec(replay).unwrap_or_else(|_| b"{}".to_vec());
+    res.extensions_mut().insert(ReplayBody(body));
+    res
+}

@@ -11,4 +11,5 @@ mod keys;
 mod rate_limits;
 mod redis_outage;
 mod settling;
+mod stored_records;
 mod support;

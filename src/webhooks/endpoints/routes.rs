@@ -16,7 +16,7 @@ use crate::{
         extract::{OptionalJson, ValidJson, ValidQuery},
         validate::{Validate, Violations},
     },
-    idempotency::{IdemOutcome, mark},
+    idempotency::{IdemOutcome, mark, mark_with_replay},
     operations::WriteCtx,
     routes::support::{decode_cursor, encode_cursor, page},
     sensitive::contains_card_number,
@@ -153,7 +153,7 @@ async fn store(state: &AppState, tenant: &TenantId, e: &StoredEndpoint) -> Resul
     request_body = CreateEndpoint,
     params(("Idempotency-Key" = String, Header, description = "Idempotency key")),
     responses(
-        (status = 201, description = "Created, with its `whsec_` secret", body = WebhookEndpointWithSecret),
+        (status = 201, description = "Created, with its `whsec_` secret. The secret is shown once: a replay of this answer (same Idempotency-Key, header `Idempotent-Replayed: true`) has the same status and the endpoint without `secret`", body = WebhookEndpointWithSecret),
         (status = 200, description = "A retry with the key of an earlier create whose stored answer expired: the endpoint it created, without the secret (shown once)", body = WebhookEndpoint),
     ),
     security(("bearer" = ["events:manage"])))]
@@ -196,7 +196,12 @@ pub async fn create_webhook_endpoint(
     };
     store(&state, &ctx.tenant, &e).await?;
     tracing::info!(tenant = %ctx.tenant, endpoint.id = %e.id, "webhook endpoint created");
-    Ok(mark(HttpResponse::Created().json(WebhookEndpointWithSecret::from(&e)), IdemOutcome::Final))
+    // Replays (and the stored record) get the endpoint without its secret: it is shown once.
+    Ok(mark_with_replay(
+        HttpResponse::Created().json(WebhookEndpointWithSecret::from(&e)),
+        IdemOutcome::Final,
+        &e.public(),
+    ))
 }
 
 /// The tenant's endpoints, newest first.
@@ -299,7 +304,7 @@ pub async fn delete_webhook_endpoint(
 #[utoipa::path(post, path = "/v1/webhook-endpoints/{id}/rotate-secret", tag = "webhook-endpoints", operation_id = "rotate_webhook_endpoint_secret",
     params(("id" = String, Path, description = "Endpoint id"), ("Idempotency-Key" = String, Header, description = "Idempotency key")),
     request_body(content = Option<RotateSecret>, description = "Optional overlap during which both secrets sign"),
-    responses((status = 200, description = "The endpoint with its new secret", body = WebhookEndpointWithSecret)),
+    responses((status = 200, description = "The endpoint with its new secret. The secret is shown once: a replay of this answer (same Idempotency-Key) has the endpoint without `secret`", body = WebhookEndpointWithSecret)),
     security(("bearer" = ["events:manage"])))]
 pub async fn rotate_webhook_endpoint_secret(
     state: web::Data<AppState>,
@@ -320,7 +325,7 @@ pub async fn rotate_webhook_endpoint_secret(
     e.secret = signing::new_secret();
     e.updated_at = now;
     store(&state, &ctx.tenant, &e).await?;
-    Ok(mark(HttpResponse::Ok().json(WebhookEndpointWithSecret::from(&e)), IdemOutcome::Final))
+    Ok(mark_with_replay(HttpResponse::Ok().json(WebhookEndpointWithSecret::from(&e)), IdemOutcome::Final, &e.public()))
 }
 
 /// Delivery attempts to this endpoint, newest first.
