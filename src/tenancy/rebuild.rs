@@ -3,7 +3,8 @@
 //! Inquiry (#21) says which tenant created — or moved money on — every card and group. The card and
 //! shared-card pagination queries (#22, #14) then list what the platform holds, so anything no order
 //! explains (e.g. physical cards, which are assigned rather than ordered) is reported, never guessed.
-//! Idempotent: claims are first-wins and re-claims by the same tenant are no-ops.
+//! Idempotent: claims are first-wins and re-claims by the same tenant are no-ops. Only request numbers
+//! whose tag verifies (see `req_no`) are believed: others in our format are counted and listed.
 
 use std::collections::BTreeMap;
 
@@ -24,12 +25,19 @@ use crate::{
 const PAGE: i64 = 50;
 /// A bound on pages per listing, so a misbehaving upstream cannot loop us forever.
 const MAX_PAGES: i64 = 100_000;
+/// A bound on the ids listed per report entry (the count stays exact).
+const MAX_LISTED: usize = 10_000;
 
 #[derive(Debug, Default, Serialize)]
 pub struct RebuildReport {
     pub orders_seen: u64,
     /// Orders whose request number is not one of ours (another client of the same merchant account).
     pub foreign_orders: u64,
+    /// Orders numbered in our format whose tag does not verify (forged by another client of the
+    /// merchant account, or issued before tags existed): never claimed, listed for an operator.
+    pub unverified_orders: u64,
+    /// `order <orderId> (userReqNo <userReqNo>)` of each unverified order.
+    pub unverified: Vec<String>,
     /// Objects recorded (or confirmed) per kind.
     pub claimed: BTreeMap<&'static str, u64>,
     /// Objects two tenants' orders point at: left with their first owner and listed for an operator.
@@ -65,8 +73,15 @@ pub async fn rebuild_ownership(
         let n = orders.len();
         for order in orders {
             report.orders_seen += 1;
-            let Some(tenant) = req_nos.tenant_of(&order.user_req_no) else {
+            if req_nos.tenant_of(&order.user_req_no).is_none() {
                 report.foreign_orders += 1;
+                continue;
+            }
+            let Some(tenant) = req_nos.verified_tenant_of(&order.user_req_no) else {
+                report.unverified_orders += 1;
+                if report.unverified.len() < MAX_LISTED {
+                    report.unverified.push(format!("order {} (userReqNo {})", order.order_id, order.user_req_no));
+                }
                 continue;
             };
             let created_ms =

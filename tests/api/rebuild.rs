@@ -43,3 +43,33 @@ async fn a_lost_ownership_store_is_rebuilt_from_the_platforms_order_history() {
     let again = rebuild_ownership(&st.upstream, &fresh, &st.req_nos, st.codes(), &st.clock, false).await.unwrap();
     assert!(again.conflicts.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_order_numbered_like_ours_without_a_valid_tag_is_reported_never_claimed() {
+    let app = spawn_app().await;
+    let a = app.admin("tenant-a");
+    let genuine = app.create_card(&a, "3.00").await;
+    // Another client of the same merchant account sends an order in our format, naming tenant-a.
+    let prefix = &app.settings.tenancy.user_req_no_prefix;
+    let forged_no = format!("{prefix}_tenant-a_{}", "0123456789abcdef".repeat(2));
+    let wire: card_gateway::upstream::wire::card::CardApplyRequest = serde_json::from_value(json!({
+        "userReqNo": forged_no, "localCurrency": "USD", "startDate": "2026-12-01", "endDate": "2028-12-01",
+        "authLimitAmount": 2, "binRangeId": "222929", "channelType": 1
+    }))
+    .unwrap();
+    let reply = app.state.upstream.card_apply(&wire).await.unwrap();
+    // Settled at once whether the simulator answered synchronously or not.
+    let done = app.sim.complete_now(&forged_no);
+    let forged_card = reply.result.and_then(|r| r.card_id).or_else(|| done.ok().and_then(|o| o.card_id)).unwrap();
+
+    let st = &app.state;
+    let fresh = MemoryOwnershipStore::new();
+    let report = rebuild_ownership(&st.upstream, &fresh, &st.req_nos, st.codes(), &st.clock, false).await.unwrap();
+    let ta = TenantId::parse("tenant-a").unwrap();
+    assert_eq!(fresh.owner_of(ObjectKind::Card, &genuine).await.unwrap(), Some(ta), "{report:?}");
+    assert_eq!(fresh.owner_of(ObjectKind::Card, &forged_card).await.unwrap(), None, "{report:?}");
+    assert_eq!(report.unverified_orders, 1, "{report:?}");
+    assert!(report.unverified.iter().any(|u| u.contains(&forged_no)), "{report:?}");
+    assert!(report.unexplained_cards.contains(&forged_card), "{report:?}");
+    assert_eq!(report.foreign_orders, 0);
+}
