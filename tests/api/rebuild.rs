@@ -52,9 +52,12 @@ async fn an_order_numbered_like_ours_without_a_valid_tag_is_reported_never_claim
     // Another client of the same merchant account sends an order in our format, naming tenant-a.
     let prefix = &app.settings.tenancy.user_req_no_prefix;
     let forged_no = format!("{prefix}_tenant-a_{}", "0123456789abcdef".repeat(2));
+    let today = chrono::Utc::now().date_naive();
+    let (start, end) =
+        (app.state.clock.format_date(today), app.state.clock.format_date(today + chrono::Days::new(700)));
     let wire: card_gateway::upstream::wire::card::CardApplyRequest = serde_json::from_value(json!({
-        "userReqNo": forged_no, "localCurrency": "USD", "startDate": "2026-12-01", "endDate": "2028-12-01",
-        "authLimitAmount": 2, "binRangeId": "222929", "channelType": 1
+        "userReqNo": forged_no, "localCurrency": "USD", "startDate": start, "endDate": end,
+        "authLimitAmount": 2, "binRangeId": "222929", "channelType": 1, "enableCurrencyCheck": 0, "enableMultiUse": 1
     }))
     .unwrap();
     let reply = app.state.upstream.card_apply(&wire).await.unwrap();
