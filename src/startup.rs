@@ -111,7 +111,7 @@ impl Application {
         let idempotency = web::Data::new(Idempotency {
             enabled: settings.idempotency.enabled,
             store: crate::idempotency::store_from_settings(&settings, redis.as_ref())?,
-            seal: crate::idempotency::RecordSeal::new(&fingerprinter),
+            seal: crate::idempotency::RecordSeal::new(&fingerprinter)?,
             fingerprinter,
             lease: Duration::from_millis(settings.idempotency.lease_ms),
             retry_after_s: settings.idempotency.retry_after_s,

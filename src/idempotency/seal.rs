@@ -25,6 +25,8 @@ pub enum SealError {
     Unreadable,
     #[error("no randomness for a nonce")]
     Random,
+    #[error("the record key was refused by the cipher")]
+    Key,
 }
 
 /// Seals and opens stored response bodies.
@@ -50,11 +52,11 @@ fn aad(tenant: &str, key: &str, status: u16) -> Vec<u8> {
 }
 
 impl RecordSeal {
-    pub fn new(fingerprinter: &Fingerprinter) -> Self {
+    pub fn new(fingerprinter: &Fingerprinter) -> Result<Self, SealError> {
         let raw = fingerprinter.derive_key(KEY_DOMAIN);
         // A 32-byte key is exactly what ChaCha20-Poly1305 takes; `new` fails only on a wrong length.
-        let unbound = UnboundKey::new(&CHACHA20_POLY1305, &raw).unwrap_or_else(|_| unreachable_key());
-        Self { key: std::sync::Arc::new(LessSafeKey::new(unbound)), rng: SystemRandom::new() }
+        let unbound = UnboundKey::new(&CHACHA20_POLY1305, &raw).map_err(|_| SealError::Key)?;
+        Ok(Self { key: std::sync::Arc::new(LessSafeKey::new(unbound)), rng: SystemRandom::new() })
     }
 
     pub fn seal(&self, tenant: &str, key: &str, status: u16, body: &[u8]) -> Result<Vec<u8>, SealError> {
@@ -93,17 +95,12 @@ impl RecordSeal {
     }
 }
 
-fn unreachable_key() -> UnboundKey {
-    // Only reachable if ring changed ChaCha20-Poly1305's key length; a fixed key rather than a panic.
-    UnboundKey::new(&CHACHA20_POLY1305, &[0u8; 32]).unwrap_or_else(|_| unreachable_key())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn seal() -> RecordSeal {
-        RecordSeal::new(&Fingerprinter::new(b"test secret"))
+        RecordSeal::new(&Fingerprinter::new(b"test secret")).unwrap()
     }
 
     #[test]
@@ -124,7 +121,7 @@ mod tests {
         assert_eq!(s.open("other", "k1", 201, &sealed), Err(SealError::Unreadable));
         assert_eq!(s.open("acme", "k2", 201, &sealed), Err(SealError::Unreadable));
         assert_eq!(s.open("acme", "k1", 200, &sealed), Err(SealError::Unreadable));
-        let rotated = RecordSeal::new(&Fingerprinter::new(b"another secret"));
+        let rotated = RecordSeal::new(&Fingerprinter::new(b"another secret")).unwrap();
         assert_eq!(rotated.open("acme", "k1", 201, &sealed), Err(SealError::Unreadable));
         let mut tampered = sealed.clone();
         if let Some(last) = tampered.last_mut() {

@@ -52,7 +52,8 @@ async fn an_order_numbered_like_ours_without_a_valid_tag_is_reported_never_claim
     // Another client of the same merchant account sends an order in our format, naming tenant-a.
     let prefix = &app.settings.tenancy.user_req_no_prefix;
     let forged_no = format!("{prefix}_tenant-a_{}", "0123456789abcdef".repeat(2));
-    let today = chrono::Utc::now().date_naive();
+    // The platform's own date (its time zone), as every route computes it.
+    let today = app.state.clock.today();
     let (start, end) =
         (app.state.clock.format_date(today), app.state.clock.format_date(today + chrono::Days::new(700)));
     let wire: card_gateway::upstream::wire::card::CardApplyRequest = serde_json::from_value(json!({
@@ -63,7 +64,9 @@ async fn an_order_numbered_like_ours_without_a_valid_tag_is_reported_never_claim
     let reply = app.state.upstream.card_apply(&wire).await.unwrap();
     // Settled at once whether the simulator answered synchronously or not.
     let done = app.sim.complete_now(&forged_no);
-    let forged_card = reply.result.and_then(|r| r.card_id).or_else(|| done.ok().and_then(|o| o.card_id)).unwrap();
+    let from_reply = reply.result.as_ref().and_then(|r| r.card_id.clone());
+    let forged_card = from_reply.or_else(|| done.as_ref().ok().and_then(|o| o.card_id.clone()));
+    let forged_card = forged_card.unwrap_or_else(|| panic!("no card: {:?} / {done:?}", reply.result));
 
     let st = &app.state;
     let fresh = MemoryOwnershipStore::new();
