@@ -94,44 +94,59 @@ pub async fn run<F>(state: &AppState, ctx: &WriteCtx, spec: WriteSpec, send: F) 
 where
     F: AsyncFnOnce(&StoredOperation) -> Result<Sent, UpstreamError>,
 {
-    let mut op = match load(state, &ctx.tenant, &ctx.op_id).await? {
-        None => StoredOperation::new(
-            &ctx.tenant,
-            ctx.op_id.clone(),
-            spec.kind,
-            ctx.user_req_no.clone(),
-            spec.target.clone(),
-            spec.context.clone(),
-        ),
-        Some(existing) => match recover(state, &spec, existing).await? {
-            Recovery::Answer(res) => return Ok(res),
-            Recovery::Send(op) => *op,
-        },
-    };
-
-    // Nothing has been sent yet: a refusal here leaves the key free.
-    if let Some((currency, amount)) = &spec.cap
-        && op.cap.is_none()
-    {
-        match caps::reserve(state, &ctx.tenant, currency, *amount).await {
-            Ok(r) => op.cap = r,
-            Err(e) => return Ok(mark(e.error_response(), IdemOutcome::NotApplied)),
+    // First executions are the common case: create the operation directly (one store step) and read
+    // the stored one only when it exists already (a retry, or a key whose idempotency record is gone).
+    let mut op = StoredOperation::new(
+        &ctx.tenant,
+        ctx.op_id.clone(),
+        spec.kind,
+        ctx.user_req_no.clone(),
+        spec.target.clone(),
+        spec.context.clone(),
+    );
+    let mut looked = false;
+    loop {
+        // Nothing has been sent yet: a refusal here leaves the key free.
+        let mut refusal = None;
+        if let Some((currency, amount)) = &spec.cap
+            && op.cap.is_none()
+        {
+            match caps::reserve(state, &ctx.tenant, currency, *amount).await {
+                Ok(r) => op.cap = r,
+                Err(e) => refusal = Some(mark(e.error_response(), IdemOutcome::NotApplied)),
+            }
         }
-    }
-    op.mark_sending();
-    match commit(state, &mut op).await {
-        Ok(true) => {}
-        Ok(false) => {
-            caps::give_back(state, op.cap.take()).await;
-            return Err(ApiError::conflict(
+        if refusal.is_none() {
+            op.mark_sending();
+            match commit(state, &mut op).await {
+                Ok(true) => break,
+                Ok(false) => caps::give_back(state, op.cap.take()).await,
+                Err(e) => {
+                    caps::give_back(state, op.cap.take()).await;
+                    return Err(e);
+                }
+            }
+        }
+        // Refused, or the operation exists: what is stored decides, once.
+        if !looked {
+            looked = true;
+            if let Some(existing) = load(state, &ctx.tenant, &ctx.op_id).await? {
+                match recover(state, &spec, existing).await? {
+                    Recovery::Answer(res) => return Ok(res),
+                    Recovery::Send(stored) => {
+                        op = *stored;
+                        continue;
+                    }
+                }
+            }
+        }
+        return match refusal {
+            Some(res) => Ok(res),
+            None => Err(ApiError::conflict(
                 "idempotency_key_in_flight",
                 "a request with this Idempotency-Key is still being processed",
-            ));
-        }
-        Err(e) => {
-            caps::give_back(state, op.cap.take()).await;
-            return Err(e);
-        }
+            )),
+        };
     }
 
     let answer = send(&op).await;

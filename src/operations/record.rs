@@ -185,34 +185,32 @@ fn tenant_of(op: &StoredOperation) -> Result<TenantId, ApiError> {
 }
 
 /// Writes `op` if the stored version is still `op.version` (0 = absent); bumps the version.
-/// `false`: someone else changed it first (reload and decide again).
+/// `false`: someone else changed it first (reload and decide again). The first write creates the
+/// operation with its index entry and its by-request-number lookup in one store step.
 pub async fn commit(state: &AppState, op: &mut StoredOperation) -> Result<bool, ApiError> {
     let tenant = tenant_of(op)?;
     let expect = op.version;
     op.version = expect + 1;
     let doc = serde_json::to_value(&*op).map_err(ApiError::internal)?;
-    let swapped = state.ownership.swap_doc(&tenant, ObjectKind::Operation, &op.op.id, expect, &doc).await;
-    match swapped {
-        Ok(true) => {}
+    let written = if expect == 0 {
+        let meta = ObjectMeta { created_ms: op.op.created_at.timestamp_millis(), attrs: Default::default() };
+        // Webhooks name the request number only: index it (the tenant is part of the number itself).
+        let aliases = [(req_no_doc_id(&op.op.user_req_no), serde_json::json!({ "op_id": op.op.id }))];
+        state.ownership.create_doc(&tenant, ObjectKind::Operation, &op.op.id, &doc, &meta, &aliases).await
+    } else {
+        state.ownership.swap_doc(&tenant, ObjectKind::Operation, &op.op.id, expect, &doc).await
+    };
+    match written {
+        Ok(true) => Ok(true),
         Ok(false) => {
             op.version = expect;
-            return Ok(false);
+            Ok(false)
         }
         Err(e) => {
             op.version = expect;
-            return Err(e.into());
+            Err(e.into())
         }
     }
-    if expect == 0 {
-        let meta = ObjectMeta { created_ms: op.op.created_at.timestamp_millis(), attrs: Default::default() };
-        if !state.ownership.claim(&tenant, ObjectKind::Operation, &op.op.id, &meta).await? {
-            return Err(ApiError::internal("operation id collision across tenants"));
-        }
-        // Webhooks name the request number only: index it (the tenant is part of the number itself).
-        let index = serde_json::json!({ "op_id": op.op.id });
-        state.ownership.put_doc(&tenant, ObjectKind::Operation, &req_no_doc_id(&op.op.user_req_no), &index).await?;
-    }
-    Ok(true)
 }
 
 /// Applies `change` to the operation and commits it, re-reading and re-applying when another path

@@ -8,6 +8,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use crate::{
     domain::list::{ListQuery, Page, is_id},
     error::ApiError,
+    rate_limit::RouteClass,
     state::AppState,
     tenancy::{ObjectKind, ObjectMeta, TenantId},
     upstream::{Reply, UpstreamError},
@@ -58,20 +59,35 @@ where
 /// platform call, so a list cannot multiply a tenant's share of the platform's throttling by 100.
 /// Refused as a whole (429, nothing fetched) when the tenant's read allowance cannot cover it.
 pub async fn charge_fan_out(state: &AppState, tenant: &TenantId, calls: usize) -> Result<(), ApiError> {
+    charge(state, tenant, RouteClass::Read, calls.saturating_sub(1), || {
+        format!(
+            "this page reads {calls} objects from the card platform, each charged as a read, and the read \
+             allowance cannot cover it now: retry later or ask for a smaller `limit`"
+        )
+    })
+    .await
+}
+
+/// Charges `units` more requests of `class` to the tenant for work one request multiplies (platform
+/// fan-out, re-deliveries), all or nothing: 429 with `detail` when the allowance cannot cover it.
+pub async fn charge(
+    state: &AppState,
+    tenant: &TenantId,
+    class: RouteClass,
+    units: usize,
+    detail: impl FnOnce() -> String,
+) -> Result<(), ApiError> {
     let Some(limiter) = &state.limiter else { return Ok(()) };
-    let extra = u32::try_from(calls.saturating_sub(1)).unwrap_or(u32::MAX);
-    if extra == 0 {
+    let units = u32::try_from(units).unwrap_or(u32::MAX);
+    if units == 0 {
         return Ok(());
     }
-    let decision = limiter.check_n(tenant.as_str(), crate::rate_limit::RouteClass::Read, extra).await;
+    let decision = limiter.check_n(tenant.as_str(), class, units).await;
     if decision.allowed {
         return Ok(());
     }
     let mut e = crate::rate_limit::headers::refusal(&decision);
-    e.detail = format!(
-        "this page reads {calls} objects from the card platform, each charged as a read, and the read \
-         allowance cannot cover it now: retry later or ask for a smaller `limit`"
-    );
+    e.detail = detail();
     Err(e)
 }
 

@@ -77,6 +77,11 @@ impl OwnershipStore for CachedOwnership {
         Ok(())
     }
 
+    async fn unindex(&self, tenant: &TenantId, kind: ObjectKind, id: &str, created_ms: i64) -> Result<(), StoreError> {
+        // Ownership itself is unchanged, so the cached answer stays true.
+        self.inner.unindex(tenant, kind, id, created_ms).await
+    }
+
     async fn owner_of(&self, kind: ObjectKind, id: &str) -> Result<Option<TenantId>, StoreError> {
         self.inner.owner_of(kind, id).await
     }
@@ -108,6 +113,22 @@ impl OwnershipStore for CachedOwnership {
         id: &str,
     ) -> Result<Option<serde_json::Value>, StoreError> {
         self.inner.get_doc(tenant, kind, id).await
+    }
+
+    async fn create_doc(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        id: &str,
+        doc: &serde_json::Value,
+        meta: &ObjectMeta,
+        aliases: &[(String, serde_json::Value)],
+    ) -> Result<bool, StoreError> {
+        let created = self.inner.create_doc(tenant, kind, id, doc, meta, aliases).await?;
+        if created {
+            self.remember((tenant.clone(), kind, id.to_owned()), meta.clone());
+        }
+        Ok(created)
     }
 
     async fn swap_doc(
@@ -156,6 +177,22 @@ mod tests {
         async fn update(&self, t: &TenantId, k: ObjectKind, id: &str, m: &ObjectMeta) -> Result<(), StoreError> {
             self.check()?;
             self.inner.update(t, k, id, m).await
+        }
+        async fn create_doc(
+            &self,
+            t: &TenantId,
+            k: ObjectKind,
+            id: &str,
+            d: &serde_json::Value,
+            m: &ObjectMeta,
+            a: &[(String, serde_json::Value)],
+        ) -> Result<bool, StoreError> {
+            self.check()?;
+            self.inner.create_doc(t, k, id, d, m, a).await
+        }
+        async fn unindex(&self, t: &TenantId, k: ObjectKind, id: &str, ms: i64) -> Result<(), StoreError> {
+            self.check()?;
+            self.inner.unindex(t, k, id, ms).await
         }
         async fn owner_of(&self, k: ObjectKind, id: &str) -> Result<Option<TenantId>, StoreError> {
             self.check()?;

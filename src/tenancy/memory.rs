@@ -63,6 +63,36 @@ impl OwnershipStore for MemoryOwnershipStore {
         Ok(())
     }
 
+    async fn create_doc(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        id: &str,
+        doc: &serde_json::Value,
+        meta: &ObjectMeta,
+        aliases: &[(String, serde_json::Value)],
+    ) -> Result<bool, StoreError> {
+        let mut g = self.inner.write();
+        let key = (tenant.clone(), kind, id.to_owned());
+        if g.docs.contains_key(&key) {
+            return Ok(false);
+        }
+        g.docs.insert(key.clone(), doc.clone());
+        g.meta.entry(key).or_insert_with(|| meta.clone());
+        g.index.entry((tenant.clone(), kind)).or_default().insert(position(meta.created_ms, id), id.to_owned());
+        for (alias, body) in aliases {
+            g.docs.insert((tenant.clone(), kind, alias.clone()), body.clone());
+        }
+        Ok(true)
+    }
+
+    async fn unindex(&self, tenant: &TenantId, kind: ObjectKind, id: &str, created_ms: i64) -> Result<(), StoreError> {
+        if let Some(idx) = self.inner.write().index.get_mut(&(tenant.clone(), kind)) {
+            idx.remove(&position(created_ms, id));
+        }
+        Ok(())
+    }
+
     async fn owner_of(&self, kind: ObjectKind, id: &str) -> Result<Option<TenantId>, StoreError> {
         Ok(self.inner.read().owners.get(&(kind, id.to_owned())).cloned())
     }

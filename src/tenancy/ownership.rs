@@ -69,6 +69,11 @@ pub trait OwnershipStore: Send + Sync + 'static {
     /// Replaces the attributes of an owned object (no-op when not owned).
     async fn update(&self, tenant: &TenantId, kind: ObjectKind, id: &str, meta: &ObjectMeta) -> Result<(), StoreError>;
 
+    /// Takes an owned object out of the tenant's index (it was deleted): lists and walks no longer
+    /// see it, while the id stays the tenant's, so no one else can ever claim it. `created_ms` is the
+    /// one it was claimed with (its position).
+    async fn unindex(&self, tenant: &TenantId, kind: ObjectKind, id: &str, created_ms: i64) -> Result<(), StoreError>;
+
     /// Who owns an object (webhook routing).
     async fn owner_of(&self, kind: ObjectKind, id: &str) -> Result<Option<TenantId>, StoreError>;
 
@@ -104,6 +109,20 @@ pub trait OwnershipStore: Send + Sync + 'static {
         id: &str,
         expect: u64,
         doc: &serde_json::Value,
+    ) -> Result<bool, StoreError>;
+
+    /// Creates a tenant-scoped versioned document together with its index entry (`meta`) and alias
+    /// documents (e.g. a lookup by another number), all or nothing: `false`, writing nothing, when the
+    /// document exists already. For kinds whose ids are derived from the tenant
+    /// (operations): no global owner record is written, since another tenant can never name the id.
+    async fn create_doc(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        id: &str,
+        doc: &serde_json::Value,
+        meta: &ObjectMeta,
+        aliases: &[(String, serde_json::Value)],
     ) -> Result<bool, StoreError>;
 
     /// Liveness of the backing store (readiness probe).
@@ -175,6 +194,39 @@ pub mod contract {
         assert!(s.get_doc(&t("cas-b"), k, "op1").await.unwrap().is_none());
     }
 
+    pub async fn a_created_document_is_indexed_with_its_aliases_and_a_second_create_writes_nothing(
+        s: &dyn OwnershipStore,
+    ) {
+        let (a, k) = (t("create-a"), ObjectKind::Operation);
+        let v1 = serde_json::json!({"version": 1, "status": "pending"});
+        let alias = vec![("by-req:n1".to_owned(), serde_json::json!({"op_id": "op1"}))];
+        assert!(s.create_doc(&a, k, "op1", &v1, &meta(7), &alias).await.unwrap());
+        assert_eq!(s.get_doc(&a, k, "op1").await.unwrap(), Some(v1.clone()));
+        assert_eq!(s.get_doc(&a, k, "by-req:n1").await.unwrap(), Some(alias[0].1.clone()));
+        assert_eq!(s.get(&a, k, "op1").await.unwrap(), Some(meta(7)));
+        assert_eq!(s.list(&a, k, None, 10).await.unwrap().ids, vec!["op1".to_owned()]);
+        let other = serde_json::json!({"version": 1, "status": "other"});
+        let other_alias = vec![("by-req:n2".to_owned(), serde_json::json!({"op_id": "op1"}))];
+        assert!(!s.create_doc(&a, k, "op1", &other, &meta(8), &other_alias).await.unwrap());
+        assert_eq!(s.get_doc(&a, k, "op1").await.unwrap(), Some(v1), "the first create stays");
+        assert_eq!(s.get_doc(&a, k, "by-req:n2").await.unwrap(), None, "a losing create writes no alias");
+        assert!(!s.swap_doc(&a, k, "op1", 0, &other).await.unwrap(), "a created document has a version");
+        assert!(s.get_doc(&t("create-b"), k, "op1").await.unwrap().is_none(), "per tenant");
+        assert!(s.create_doc(&t("create-b"), k, "op1", &other, &meta(9), &[]).await.unwrap(), "per tenant");
+    }
+
+    pub async fn an_unindexed_object_leaves_the_list_but_stays_owned(s: &dyn OwnershipStore) {
+        let (a, k) = (t("unidx-a"), ObjectKind::WebhookEndpoint);
+        for (i, id) in ["e1", "e2", "e3"].iter().enumerate() {
+            assert!(s.claim(&a, k, id, &meta(100 + i as i64)).await.unwrap());
+        }
+        s.unindex(&a, k, "e2", 101).await.unwrap();
+        assert_eq!(s.list(&a, k, None, 10).await.unwrap().ids, vec!["e3".to_owned(), "e1".to_owned()]);
+        assert!(s.get(&a, k, "e2").await.unwrap().is_some(), "still the tenant's object");
+        assert!(!s.claim(&t("unidx-b"), k, "e2", &meta(5)).await.unwrap(), "the id stays the tenant's");
+        s.unindex(&a, k, "missing", 1).await.unwrap();
+    }
+
     pub async fn documents_are_per_tenant(s: &dyn OwnershipStore) {
         let doc = serde_json::json!({"status": "pending"});
         s.put_doc(&t("a"), ObjectKind::Operation, "op1", &doc).await.unwrap();
@@ -203,6 +255,11 @@ mod tests {
         lists_page_newest_first_without_gaps_or_leaks(&RedisOwnershipStore::new(pool("t2"))).await;
         documents_are_per_tenant(&RedisOwnershipStore::new(pool("t3"))).await;
         versioned_documents_change_only_by_compare_and_set(&RedisOwnershipStore::new(pool("t4"))).await;
+        a_created_document_is_indexed_with_its_aliases_and_a_second_create_writes_nothing(&RedisOwnershipStore::new(
+            pool("t5"),
+        ))
+        .await;
+        an_unindexed_object_leaves_the_list_but_stays_owned(&RedisOwnershipStore::new(pool("t6"))).await;
     }
 
     #[tokio::test]
@@ -223,6 +280,9 @@ mod tests {
         lists_page_newest_first_without_gaps_or_leaks(&MemoryOwnershipStore::new()).await;
         documents_are_per_tenant(&MemoryOwnershipStore::new()).await;
         versioned_documents_change_only_by_compare_and_set(&MemoryOwnershipStore::new()).await;
+        a_created_document_is_indexed_with_its_aliases_and_a_second_create_writes_nothing(&MemoryOwnershipStore::new())
+            .await;
+        an_unindexed_object_leaves_the_list_but_stays_owned(&MemoryOwnershipStore::new()).await;
     }
 
     #[tokio::test]

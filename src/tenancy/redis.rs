@@ -7,6 +7,8 @@
 //! different cluster slots, so a claim is: SET NX the owner (authoritative), then write the tenant's
 //! keys (idempotent — a claim interrupted in between is completed by the next claim of the same id).
 
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
 use redis::AsyncCommands as _;
 
@@ -43,6 +45,25 @@ redis.call('SET', KEYS[1], ARGV[1])
 return 1
 ";
 
+/// KEYS[1] owner · ARGV[1] tenant. The owner after the claim (the first claimant's tenant), in one
+/// round trip.
+const CLAIM_OWNER: &str = r"
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') then return ARGV[1] end
+return redis.call('GET', KEYS[1])
+";
+
+/// KEYS[1] doc, KEYS[2] meta, KEYS[3] index, KEYS[4..] aliases · ARGV[1] doc JSON, ARGV[2] meta JSON,
+/// ARGV[3] index position, ARGV[4..] alias JSON. All keys are the tenant's (one cluster slot), so the
+/// create is one round trip and all or nothing. 1 = created, 0 = the document exists (nothing written).
+const CREATE_DOC: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], ARGV[2], 'NX')
+redis.call('ZADD', KEYS[3], 0, ARGV[3])
+for i = 4, #KEYS do redis.call('SET', KEYS[i], ARGV[i]) end
+return 1
+";
+
 fn corrupt(e: serde_json::Error) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
@@ -58,19 +79,9 @@ impl OwnershipStore for RedisOwnershipStore {
     ) -> Result<bool, StoreError> {
         let owner_key = self.owner_key(kind, id);
         let t = tenant.as_str().to_owned();
-        let owner: String = self
-            .pool
-            .run(|mut c| async move {
-                let _: bool = redis::cmd("SET")
-                    .arg(&owner_key)
-                    .arg(&t)
-                    .arg("NX")
-                    .query_async(&mut c)
-                    .await
-                    .or(Ok::<bool, redis::RedisError>(false))?;
-                c.get(&owner_key).await
-            })
-            .await?;
+        static CLAIM: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(CLAIM_OWNER));
+        let owner: String =
+            self.pool.run(|mut c| async move { CLAIM.key(&owner_key).arg(&t).invoke_async(&mut c).await }).await?;
         if owner != tenant.as_str() {
             return Ok(false);
         }
@@ -110,6 +121,12 @@ impl OwnershipStore for RedisOwnershipStore {
                 |mut c| async move { redis::cmd("SET").arg(&key).arg(&json).arg("XX").query_async::<()>(&mut c).await },
             )
             .await
+    }
+
+    async fn unindex(&self, tenant: &TenantId, kind: ObjectKind, id: &str, created_ms: i64) -> Result<(), StoreError> {
+        let key = self.pool.tenant_key(tenant.as_str(), &["idx", kind.as_str()]);
+        let pos = position(created_ms, id);
+        self.pool.run(|mut c| async move { c.zrem::<_, _, ()>(&key, &pos).await }).await
     }
 
     async fn owner_of(&self, kind: ObjectKind, id: &str) -> Result<Option<TenantId>, StoreError> {
@@ -171,6 +188,34 @@ impl OwnershipStore for RedisOwnershipStore {
             })
             .await?;
         Ok(swapped == 1)
+    }
+
+    async fn create_doc(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        id: &str,
+        doc: &serde_json::Value,
+        meta: &ObjectMeta,
+        aliases: &[(String, serde_json::Value)],
+    ) -> Result<bool, StoreError> {
+        let t = tenant.as_str();
+        static SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(CREATE_DOC));
+        let mut script = SCRIPT.prepare_invoke();
+        script
+            .key(self.pool.tenant_key(t, &["doc", kind.as_str(), id]))
+            .key(self.pool.tenant_key(t, &["meta", kind.as_str(), id]))
+            .key(self.pool.tenant_key(t, &["idx", kind.as_str()]))
+            .arg(serde_json::to_string(doc).map_err(corrupt)?)
+            .arg(serde_json::to_string(meta).map_err(corrupt)?)
+            .arg(position(meta.created_ms, id));
+        for (alias, body) in aliases {
+            script
+                .key(self.pool.tenant_key(t, &["doc", kind.as_str(), alias]))
+                .arg(serde_json::to_string(body).map_err(corrupt)?);
+        }
+        let created: i64 = self.pool.run(|mut c| async move { script.invoke_async(&mut c).await }).await?;
+        Ok(created == 1)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

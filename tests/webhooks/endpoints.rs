@@ -65,6 +65,37 @@ async fn endpoints_are_created_listed_updated_rotated_and_deleted() {
 }
 
 #[actix_web::test]
+async fn deleted_endpoints_leave_the_index_so_pages_and_event_fan_out_never_walk_them() {
+    let app = TestApp::spawn(settings(false)).await;
+    let token = app.tenant_token("tombstones");
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let body = json!({"url": format!("http://127.0.0.1:1/{i}")});
+        let (status, created) =
+            app.send(Method::POST, &token, "/v1/webhook-endpoints", &format!("c{i}"), Some(body)).await;
+        assert_eq!(status, 201, "{created}");
+        ids.push(created["id"].as_str().unwrap().to_owned());
+    }
+    // The three newest go; the oldest stays.
+    for (i, id) in ids[1..].iter().enumerate() {
+        let path = format!("/v1/webhook-endpoints/{id}");
+        assert_eq!(app.send(Method::DELETE, &token, &path, &format!("d{i}"), None).await.0, 204);
+    }
+    // A page of one is the live endpoint, with nothing after it: the deleted ones are not in the
+    // index any more (they used to fill pages with nothing and be loaded on every inbound event).
+    let (status, page) = app.get(&token, "/v1/webhook-endpoints?limit=1").await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["data"].as_array().unwrap().len(), 1, "{page}");
+    assert_eq!(page["data"][0]["id"], ids[0].as_str());
+    assert!(page["next_cursor"].is_null(), "{page}");
+    // A retried delete still answers as before (the tombstone stays), and the id stays the tenant's.
+    let path = format!("/v1/webhook-endpoints/{}", ids[1]);
+    assert_eq!(app.send(Method::DELETE, &token, &path, "d0", None).await.0, 204, "replayed");
+    assert_eq!(app.get(&token, &path).await.0, 404);
+    app.stop().await;
+}
+
+#[actix_web::test]
 async fn endpoint_urls_are_validated_and_private_targets_refused_unless_allowed() {
     let mut s = settings(false);
     s.webhooks.allow_private_targets = false;

@@ -18,7 +18,8 @@ use crate::{
     },
     idempotency::{IdemOutcome, mark, mark_with_replay},
     operations::WriteCtx,
-    routes::support::{decode_cursor, encode_cursor, page},
+    rate_limit::RouteClass,
+    routes::support::{charge, decode_cursor, encode_cursor, page},
     sensitive::contains_card_number,
     state::AppState,
     tenancy::{ObjectKind, TenantId},
@@ -297,6 +298,10 @@ pub async fn delete_webhook_endpoint(
     e.secret = String::new();
     e.previous_secret = None;
     store(&state, &ctx.tenant, &e).await?;
+    // Out of the index, so inbound events and the endpoint cap no longer walk it; the tombstone stays
+    // (a retried delete, or a delivery in flight, still finds it deleted).
+    let created_ms = e.created_at.timestamp_millis();
+    state.ownership.unindex(&ctx.tenant, ObjectKind::WebhookEndpoint, &e.id, created_ms).await?;
     Ok(mark(HttpResponse::NoContent().finish(), IdemOutcome::Final))
 }
 
@@ -400,6 +405,16 @@ pub async fn replay_webhook_events(
         // Oldest first, as they happened.
         events.reverse();
     }
+    // Each re-delivery costs an event read and an outbound POST: charged as reads, before anything
+    // is queued, so replays cannot multiply a tenant's share of the delivery workers.
+    let n = events.len();
+    charge(&state, &ctx.tenant, RouteClass::Read, n, || {
+        format!(
+            "this replay re-delivers {n} events, each charged as a read, and the read allowance cannot \
+             cover it now: retry later or replay fewer events"
+        )
+    })
+    .await?;
     let mut ids = Vec::with_capacity(events.len());
     for ev in &events {
         let did = hub.derive_id("dlv", "replay", &[&e.id, &ev.id, &ctx.key]);
