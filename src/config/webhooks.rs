@@ -16,6 +16,10 @@ pub struct WebhookSettings {
     /// Accept `data` as a plain JSON object (unauthenticated: only the allow-list vouches for it).
     /// Refused in production unless `inbound_allowed_ips` is set.
     pub inbound_accept_plain_data: bool,
+    /// Notifications whose signed time is older than this are refused (0 = no check).
+    pub inbound_max_age_s: u64,
+    /// Recorded event ids are remembered this long (at least `event_retention_s`).
+    pub inbound_dedupe_s: u64,
     /// Where the event log, dead letters and the delivery queue live: memory | redis.
     pub event_store: StoreKind,
     /// Events older than this are trimmed from the log (and no longer de-duplicated).
@@ -43,6 +47,8 @@ pub struct WebhookSettings {
     pub delivery_concurrency_per_endpoint: usize,
     /// At most this many deliveries in flight per gateway process.
     pub delivery_concurrency_total: usize,
+    /// At most this many deliveries in flight per tenant (all its endpoints together).
+    pub delivery_concurrency_per_tenant: usize,
     /// Delivery records (attempts) are kept this long.
     pub delivery_retention_s: u64,
     /// Most events one replay request may re-deliver.
@@ -66,6 +72,9 @@ impl WebhookSettings {
         if production && self.inbound_accept_plain_data && self.inbound_allowed_ips.is_empty() {
             p.push("webhooks.inbound_accept_plain_data = true needs webhooks.inbound_allowed_ips in production (plain data is not signed)".into());
         }
+        if self.inbound_max_age_s > self.inbound_dedupe_s.max(self.event_retention_s) {
+            p.push("webhooks.inbound_max_age_s must not exceed inbound_dedupe_s (or event_retention_s): a notification old enough to be forgotten would be recorded again".into());
+        }
         if self.delivery_lease_ms <= self.delivery_timeout_ms {
             p.push(format!(
                 "webhooks.delivery_lease_ms ({}) must exceed webhooks.delivery_timeout_ms ({}) so an attempt in flight keeps its lease",
@@ -78,6 +87,7 @@ impl WebhookSettings {
         for (name, v) in [
             ("delivery_concurrency_per_endpoint", self.delivery_concurrency_per_endpoint),
             ("delivery_concurrency_total", self.delivery_concurrency_total),
+            ("delivery_concurrency_per_tenant", self.delivery_concurrency_per_tenant),
             ("event_max_per_tenant", self.event_max_per_tenant),
             ("replay_max_events", self.replay_max_events),
         ] {

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{Behaviour, Receiver, TestApp, settings, transaction, wait_for};
 
@@ -95,6 +95,76 @@ async fn a_slow_tenant_endpoint_does_not_delay_another_tenants_deliveries() {
     app.stop().await;
     slow.stop().await;
     fast.stop().await;
+}
+
+#[actix_web::test]
+async fn a_replay_is_charged_one_read_per_event_and_refused_whole_when_the_allowance_cannot_cover_it() {
+    let mut s = settings(false);
+    s.rate_limit.classes.read = card_gateway::config::rate_limit::Quota { rate_per_s: 0.01, burst: 6 };
+    let app = TestApp::spawn(s).await;
+    app.own_card("replayer", "card-rl").await;
+    let rx = Receiver::start(Behaviour::Ok).await;
+    let (ep, _) = app.endpoint("replayer", &rx.url, &[]).await;
+    for i in 0..8 {
+        app.notify("card_transaction", &transaction(&format!("T-rl{i}"), "card-rl", "1")).await;
+    }
+    rx.wait_delivered(8).await;
+    let token = app.tenant_token("replayer");
+    let path = format!("/v1/webhook-endpoints/{ep}/replay");
+    let since = json!({"since": "2000-01-01T00:00:00Z"});
+    let (status, body) = app.send(Method::POST, &token, &path, "replay-all", Some(since)).await;
+    assert_eq!(status, 429, "eight re-deliveries exceed a read burst of six: {body}");
+    assert!(body["detail"].as_str().unwrap_or("").contains("re-delivers 8 events"), "{body}");
+    let (_, page) = app.get(&token, &format!("/v1/webhook-endpoints/{ep}/deliveries")).await;
+    assert_eq!(page["data"].as_array().unwrap().len(), 8, "nothing was queued: {page}");
+    // A replay the allowance covers goes through (the read above took one of the six).
+    let ids: Vec<Value> = app.events("replayer", "").await.iter().take(3).map(|e| e["id"].clone()).collect();
+    let (status, body) = app.send(Method::POST, &token, &path, "replay-3", Some(json!({"event_ids": ids}))).await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(rx.wait_delivered(11).await.len(), 11);
+    app.stop().await;
+    rx.stop().await;
+}
+
+#[actix_web::test]
+async fn one_tenants_slow_endpoints_hold_at_most_its_tenant_share_of_the_delivery_slots() {
+    let mut s = settings(false);
+    s.webhooks.delivery_concurrency_total = 8;
+    s.webhooks.delivery_concurrency_per_endpoint = 2;
+    s.webhooks.delivery_concurrency_per_tenant = 3;
+    s.webhooks.delivery_timeout_ms = 10_000;
+    s.webhooks.delivery_lease_ms = 20_000;
+    let app = TestApp::spawn(s).await;
+    app.own_card("hog", "card-hog").await;
+    app.own_card("calm", "card-calm").await;
+    // Four endpoints × two slots each could take all eight process slots without the tenant cap.
+    let mut slow = Vec::new();
+    for _ in 0..4 {
+        let rx = Receiver::start(Behaviour::Slow(Duration::from_secs(8))).await;
+        app.endpoint("hog", &rx.url, &[]).await;
+        slow.push(rx);
+    }
+    let calm = Receiver::start(Behaviour::Ok).await;
+    app.endpoint("calm", &calm.url, &[]).await;
+    for i in 0..5 {
+        app.notify("card_transaction", &transaction(&format!("T-hog{i}"), "card-hog", "1")).await;
+    }
+    wait_for(Duration::from_secs(5), || async {
+        (slow.iter().map(|r| r.got().len()).sum::<usize>() >= 3).then_some(())
+    })
+    .await
+    .expect("the slow tenant's deliveries started");
+    for i in 0..5 {
+        app.notify("card_transaction", &transaction(&format!("T-calm{i}"), "card-calm", "1")).await;
+    }
+    calm.wait_delivered(5).await;
+    let in_flight: usize = slow.iter().map(|r| r.got().len()).sum();
+    assert_eq!(in_flight, 3, "the slow tenant holds exactly its share while its receivers sleep");
+    app.stop().await;
+    calm.stop().await;
+    for rx in slow {
+        rx.stop().await;
+    }
 }
 
 #[actix_web::test]

@@ -55,9 +55,41 @@ struct Inner {
     due_of: HashMap<String, i64>,
     leases: HashMap<String, (String, Instant)>,
     by_endpoint: HashMap<String, BTreeSet<String>>,
+    /// When each record goes (its last write + the retention), as the Redis queue's key expiry does.
+    expiry: BTreeSet<(Instant, String)>,
+    expiry_of: HashMap<String, Instant>,
 }
 
 impl Inner {
+    fn keep_until(&mut self, id: &str, until: Instant) {
+        if let Some(old) = self.expiry_of.insert(id.to_owned(), until) {
+            self.expiry.remove(&(old, id.to_owned()));
+        }
+        self.expiry.insert((until, id.to_owned()));
+    }
+
+    /// Forgets every record past its retention: its schedule, lease and listing entry go with it.
+    fn prune(&mut self, now: Instant) {
+        while let Some((at, id)) = self.expiry.first().cloned() {
+            if at > now {
+                break;
+            }
+            self.expiry.pop_first();
+            self.expiry_of.remove(&id);
+            self.schedule(&id, None);
+            self.leases.remove(&id);
+            if let Some(q) = self.records.remove(&id) {
+                let ep = q.delivery.endpoint_id.clone();
+                if let Some(idx) = self.by_endpoint.get_mut(&ep) {
+                    idx.remove(&q.position());
+                    if idx.is_empty() {
+                        self.by_endpoint.remove(&ep);
+                    }
+                }
+            }
+        }
+    }
+
     fn schedule(&mut self, id: &str, at_ms: Option<i64>) {
         if let Some(old) = self.due_of.remove(id) {
             self.due.remove(&(old, id.to_owned()));
@@ -69,15 +101,27 @@ impl Inner {
     }
 }
 
-/// In-process queue (development, single replica): lost on restart.
-#[derive(Default)]
+/// In-process queue (development, single replica): lost on restart. Records are kept for the
+/// retention after their last change (`webhooks.delivery_retention_s`), then forgotten.
 pub struct MemoryQueue {
     inner: Mutex<Inner>,
+    retention: Duration,
 }
 
 impl MemoryQueue {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(retention: Duration) -> Self {
+        Self { inner: Mutex::new(Inner::default()), retention }
+    }
+
+    /// Records held (tests and bounds).
+    pub fn len(&self) -> usize {
+        let mut g = self.inner.lock();
+        g.prune(Instant::now());
+        g.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -85,10 +129,13 @@ impl MemoryQueue {
 impl DeliveryQueue for MemoryQueue {
     async fn enqueue(&self, item: &Queued) -> Result<bool, StoreError> {
         let mut g = self.inner.lock();
+        let now = Instant::now();
+        g.prune(now);
         let id = item.delivery.id.clone();
         if g.records.contains_key(&id) {
             return Ok(false);
         }
+        g.keep_until(&id, now + self.retention);
         g.by_endpoint.entry(item.delivery.endpoint_id.clone()).or_default().insert(item.position());
         g.records.insert(id.clone(), item.clone());
         g.schedule(&id, Some(Utc::now().timestamp_millis()));
@@ -98,6 +145,7 @@ impl DeliveryQueue for MemoryQueue {
     async fn claim(&self, max: usize, lease: Duration) -> Result<Vec<Claim>, StoreError> {
         let now_ms = Utc::now().timestamp_millis();
         let mut g = self.inner.lock();
+        g.prune(Instant::now());
         let due: Vec<String> = g.due.range(..(now_ms + 1, String::new())).take(max).map(|(_, id)| id.clone()).collect();
         let mut out = Vec::with_capacity(due.len());
         for id in due {
@@ -122,12 +170,15 @@ impl DeliveryQueue for MemoryQueue {
         }
         g.leases.remove(id);
         g.records.insert(id.clone(), updated.clone());
+        g.keep_until(id, Instant::now() + self.retention);
         g.schedule(id, due.map(|d| d.timestamp_millis()));
         Ok(true)
     }
 
     async fn get(&self, id: &str) -> Result<Option<Queued>, StoreError> {
-        Ok(self.inner.lock().records.get(id).cloned())
+        let mut g = self.inner.lock();
+        g.prune(Instant::now());
+        Ok(g.records.get(id).cloned())
     }
 
     async fn list_for_endpoint(
@@ -210,6 +261,20 @@ pub mod contract {
         assert!(none.is_none());
     }
 
+    /// `q` keeps records for one second.
+    pub async fn records_are_forgotten_after_their_retention(q: Arc<dyn DeliveryQueue>) {
+        q.enqueue(&item("r1", "we-ret")).await.unwrap();
+        let claimed = q.claim(10, Duration::from_secs(5)).await.unwrap();
+        let mut done = claimed[0].item.clone();
+        done.delivery.status = DeliveryStatus::Succeeded;
+        assert!(q.settle(&claimed[0], &done, None).await.unwrap());
+        assert!(q.get("r1").await.unwrap().is_some(), "kept within the retention");
+        tokio::time::sleep(Duration::from_millis(1300)).await;
+        assert!(q.get("r1").await.unwrap().is_none(), "forgotten after it");
+        assert!(q.list_for_endpoint("we-ret", None, 10).await.unwrap().0.is_empty());
+        assert!(q.enqueue(&item("r1", "we-ret")).await.unwrap(), "its id is free again");
+    }
+
     pub async fn run_all(make: impl Fn() -> Arc<dyn DeliveryQueue>) {
         enqueue_is_idempotent_and_claims_are_exclusive(make()).await;
         an_expired_lease_makes_the_delivery_due_again(make()).await;
@@ -219,10 +284,14 @@ pub mod contract {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
+    use std::{sync::Arc, time::Duration};
 
     #[tokio::test]
     async fn memory_queue_meets_the_contract() {
-        super::contract::run_all(|| Arc::new(super::MemoryQueue::new())).await;
+        super::contract::run_all(|| Arc::new(super::MemoryQueue::new(Duration::from_secs(3600)))).await;
+        super::contract::records_are_forgotten_after_their_retention(Arc::new(super::MemoryQueue::new(
+            Duration::from_secs(1),
+        )))
+        .await;
     }
 }

@@ -245,5 +245,11 @@ mod tests {
             Arc::new(RedisQueue::new(pool, Duration::from_secs(60)))
         })
         .await;
+        let pool = RedisPool::connect(&server.url(), 1, Duration::from_secs(2), "q-ret").unwrap();
+        super::super::queue::contract::records_are_forgotten_after_their_retention(Arc::new(RedisQueue::new(
+            pool,
+            Duration::from_secs(1),
+        )))
+        .await;
     }
 }

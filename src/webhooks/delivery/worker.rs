@@ -1,6 +1,8 @@
-//! The delivery worker: claims due deliveries (bounded per process and per endpoint, so one slow
-//! endpoint cannot starve the others), POSTs each signed event, and settles the outcome: success, a
-//! retry after the next scheduled delay (± jitter), or failure. 410 Gone disables the endpoint.
+//! The delivery worker: claims due deliveries (bounded per process, per tenant and per endpoint, so
+//! one slow endpoint or one tenant cannot starve the others), POSTs each signed event, and settles the
+//! outcome: success, a retry after the next scheduled delay (± jitter), or failure. 410 Gone disables
+//! the endpoint. A delivery whose tenant or endpoint is at its cap waits, longer each time in a row
+//! (so a slow endpoint's backlog does not spin through the queue every 100 ms).
 
 use std::{
     collections::HashMap,
@@ -27,14 +29,44 @@ use crate::{
     },
 };
 
-/// How long a delivery whose endpoint is at its concurrency cap waits before being looked at again.
+/// The first wait of a delivery whose tenant or endpoint is at its concurrency cap; it doubles for
+/// each further deferral in a row of the same endpoint, up to the delivery timeout (by then a slot
+/// has surely come free), and resets when one of its deliveries starts.
 const BUSY_DEFER: Duration = Duration::from_millis(100);
+/// Slot maps beyond this many entries drop their idle entries (no delivery in flight).
+const SLOT_MAP_PRUNE_AT: usize = 1024;
 
 pub struct Worker {
     hub: Arc<WebhookHub>,
     ownership: Arc<dyn OwnershipStore>,
     total: Arc<Semaphore>,
-    per_endpoint: Mutex<HashMap<String, Arc<Semaphore>>>,
+    per_tenant: Slots,
+    per_endpoint: Slots,
+    /// Deferrals in a row per endpoint.
+    busy_streak: Mutex<HashMap<String, u32>>,
+}
+
+/// Named semaphores of one size, created on first use and pruned when idle.
+struct Slots {
+    size: usize,
+    map: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl Slots {
+    fn new(size: usize) -> Self {
+        Self { size, map: Mutex::new(HashMap::new()) }
+    }
+
+    fn try_take(&self, name: &str) -> Option<OwnedSemaphorePermit> {
+        let mut map = self.map.lock();
+        if map.len() >= SLOT_MAP_PRUNE_AT && !map.contains_key(name) {
+            // Idle entries hold no permit out: dropping one loses nothing.
+            map.retain(|_, s| s.available_permits() < self.size);
+        }
+        let sem = map.entry(name.to_owned()).or_insert_with(|| Arc::new(Semaphore::new(self.size))).clone();
+        drop(map);
+        sem.try_acquire_owned().ok()
+    }
 }
 
 /// What one attempt came to.
@@ -47,17 +79,9 @@ enum Outcome {
 impl Worker {
     pub fn new(hub: Arc<WebhookHub>, ownership: Arc<dyn OwnershipStore>) -> Arc<Self> {
         let total = Arc::new(Semaphore::new(hub.settings.delivery_concurrency_total));
-        Arc::new(Self { hub, ownership, total, per_endpoint: Mutex::new(HashMap::new()) })
-    }
-
-    fn endpoint_slot(&self, endpoint_id: &str) -> Option<OwnedSemaphorePermit> {
-        let sem = self
-            .per_endpoint
-            .lock()
-            .entry(endpoint_id.to_owned())
-            .or_insert_with(|| Arc::new(Semaphore::new(self.hub.settings.delivery_concurrency_per_endpoint)))
-            .clone();
-        sem.try_acquire_owned().ok()
+        let per_tenant = Slots::new(hub.settings.delivery_concurrency_per_tenant);
+        let per_endpoint = Slots::new(hub.settings.delivery_concurrency_per_endpoint);
+        Arc::new(Self { hub, ownership, total, per_tenant, per_endpoint, busy_streak: Mutex::new(HashMap::new()) })
     }
 
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
@@ -96,18 +120,24 @@ impl Worker {
             };
             let n = claims.len();
             for claim in claims {
+                let endpoint = claim.item.delivery.endpoint_id.clone();
                 let Ok(total) = self.total.clone().try_acquire_owned() else {
-                    self.defer(&claim).await;
+                    self.defer(&claim, None).await;
                     continue;
                 };
-                let Some(slot) = self.endpoint_slot(&claim.item.delivery.endpoint_id) else {
-                    self.defer(&claim).await;
+                let Some(tenant_slot) = self.per_tenant.try_take(&claim.item.tenant) else {
+                    self.defer(&claim, Some(&endpoint)).await;
                     continue;
                 };
+                let Some(slot) = self.per_endpoint.try_take(&endpoint) else {
+                    self.defer(&claim, Some(&endpoint)).await;
+                    continue;
+                };
+                self.busy_streak.lock().remove(&endpoint);
                 let me = self.clone();
                 tasks.spawn(async move {
                     me.deliver(claim).await;
-                    drop((total, slot));
+                    drop((total, tenant_slot, slot));
                 });
             }
             if n < free {
@@ -116,8 +146,24 @@ impl Worker {
         }
     }
 
-    async fn defer(&self, claim: &Claim) {
-        let due = Utc::now() + chrono::Duration::from_std(BUSY_DEFER).unwrap_or_default();
+    /// Puts a delivery that found no free slot back. Process-wide saturation waits the base delay;
+    /// a busy tenant or endpoint backs off (doubling per deferral in a row, jittered).
+    async fn defer(&self, claim: &Claim, endpoint: Option<&str>) {
+        let wait = match endpoint {
+            None => BUSY_DEFER,
+            Some(ep) => {
+                let mut streaks = self.busy_streak.lock();
+                if streaks.len() >= SLOT_MAP_PRUNE_AT && !streaks.contains_key(ep) {
+                    streaks.clear();
+                }
+                let n = streaks.entry(ep.to_owned()).or_insert(0);
+                *n = n.saturating_add(1);
+                let cap =
+                    Duration::from_millis(self.hub.settings.delivery_timeout_ms.max(BUSY_DEFER.as_millis() as u64));
+                busy_backoff(*n, cap)
+            }
+        };
+        let due = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
         if let Err(e) = self.hub.queue.settle(claim, &claim.item, Some(due)).await {
             tracing::warn!(error = %e, "could not defer a delivery; its lease will release it");
         }
@@ -256,6 +302,13 @@ impl Worker {
     }
 }
 
+/// The wait after the `n`th deferral in a row (n ≥ 1): 100 ms doubling, capped, with ±20 % jitter so
+/// deferred deliveries of one endpoint do not come back together.
+fn busy_backoff(n: u32, cap: Duration) -> Duration {
+    let base = BUSY_DEFER.saturating_mul(1u32 << n.saturating_sub(1).min(16)).min(cap);
+    base.mul_f64(rand::rng().random_range(0.8..=1.2))
+}
+
 fn push_attempt_ok(item: &mut Queued, at: DateTime<Utc>, ms: u64, code: u16) {
     keep(item, Attempt { at, duration_ms: ms, status_code: Some(code), error: None });
 }
@@ -269,5 +322,32 @@ fn keep(item: &mut Queued, a: Attempt) {
     attempts.push(a);
     if attempts.len() > MAX_ATTEMPTS_KEPT {
         attempts.remove(0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_endpoint_waits_longer_each_time_up_to_the_cap() {
+        let cap = Duration::from_secs(5);
+        let waits: Vec<Duration> = (1..=12).map(|n| busy_backoff(n, cap)).collect();
+        assert!(waits[0] <= Duration::from_millis(120) && waits[0] >= Duration::from_millis(80), "{waits:?}");
+        assert!(waits[3] >= Duration::from_millis(640), "doubles: {waits:?}");
+        assert!(waits.iter().all(|w| *w <= cap.mul_f64(1.2)), "capped: {waits:?}");
+        assert!(busy_backoff(u32::MAX, cap) <= cap.mul_f64(1.2), "no overflow");
+    }
+
+    #[test]
+    fn slot_maps_stay_bounded_and_never_drop_a_slot_in_use() {
+        let slots = Slots::new(1);
+        let held = slots.try_take("busy");
+        assert!(held.is_some());
+        for i in 0..(SLOT_MAP_PRUNE_AT * 3) {
+            drop(slots.try_take(&format!("ep{i}")));
+        }
+        assert!(slots.map.lock().len() <= SLOT_MAP_PRUNE_AT + 1);
+        assert!(slots.try_take("busy").is_none(), "the held slot survived pruning");
     }
 }
