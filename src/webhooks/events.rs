@@ -134,6 +134,10 @@ pub struct Retention {
     pub max_age: Duration,
     pub max_len: usize,
     pub secret_ttl: Duration,
+    /// How long an appended event's id is remembered (de-duplication), whether or not the event is
+    /// still in the log: at least `max_age`, so a notification replayed after its event left the log
+    /// is still a duplicate.
+    pub dedupe_for: Duration,
 }
 
 /// The per-tenant event log and the dead-letter list. Implementations: memory and Redis streams;

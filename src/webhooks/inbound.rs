@@ -58,11 +58,24 @@ pub async fn receive_merchant_webhook(
         reject(&hub, Reason::Malformed, &kind)
     })?;
     drop(data);
+    if is_stale(normalized.event.occurred_at, hub.settings.inbound_max_age_s, Utc::now()) {
+        return Err(reject(&hub, Reason::Stale, &kind));
+    }
     process(&state, normalized).await.inspect_err(|e| {
         inc(&hub.metrics.inbound_store_failures);
         tracing::warn!(webhook.type = %kind, error = %e.detail, "webhook not recorded; the platform will retry");
     })?;
     Ok(HttpResponse::Ok().content_type("text/plain").body("SUCCESS"))
+}
+
+/// A notification older than its de-duplication could be forgotten is refused (a captured one replayed
+/// later); one without a signed time is judged by its id alone.
+fn is_stale(occurred_at: Option<chrono::DateTime<Utc>>, max_age_s: u64, now: chrono::DateTime<Utc>) -> bool {
+    let max_age = i64::try_from(max_age_s).ok().and_then(chrono::Duration::try_seconds);
+    match (max_age_s, occurred_at, max_age) {
+        (0, _, _) | (_, None, _) | (_, _, None) => false,
+        (_, Some(at), Some(max_age)) => now.signed_duration_since(at) > max_age,
+    }
 }
 
 /// Largest body accepted (a notification is a few KiB of sealed hex).
@@ -102,6 +115,7 @@ enum Reason {
     Undecryptable,
     Foreign,
     PlainData,
+    Stale,
 }
 
 fn reject(hub: &WebhookHub, reason: Reason, kind: &str) -> ApiError {
@@ -137,6 +151,12 @@ fn reject(hub: &WebhookHub, reason: Reason, kind: &str) -> ApiError {
             "webhook_unsigned",
             "plain (unencrypted) webhook data is not accepted",
         ),
+        Reason::Stale => (
+            &m.inbound_rejected_stale,
+            StatusCode::BAD_REQUEST,
+            "webhook_stale",
+            "the notification's own time is older than the gateway accepts (webhooks.inbound_max_age_s)",
+        ),
     };
     inc(counter);
     tracing::warn!(webhook.type = %kind, reason = code, "webhook rejected");
@@ -170,6 +190,11 @@ fn open(hub: &WebhookHub, body: &[u8]) -> Result<(String, Value), ApiError> {
         _ => return Err(reject(hub, Reason::Malformed, &kind)),
     };
     if !data.is_object() {
+        return Err(reject(hub, Reason::Malformed, &kind));
+    }
+    // The outer `type` is not signed; where the signed content names its own type, they must agree.
+    let inner = ["type", "notifyType", "eventType"].iter().find_map(|f| data.get(*f));
+    if inner.is_some_and(|t| t.as_str().map(str::trim) != Some(kind.as_str())) {
         return Err(reject(hub, Reason::Malformed, &kind));
     }
     Ok((kind, data))
@@ -254,4 +279,23 @@ async fn dead_letter(hub: &WebhookHub, n: &Normalized, reason: &'static str) -> 
         tracing::warn!(webhook.type = %n.webhook_type, event.id = %n.event.id, reason, "webhook dead-lettered: no tenant owns its object");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone as _, Utc};
+
+    use super::is_stale;
+
+    #[test]
+    fn only_a_signed_time_older_than_the_window_is_stale() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 3, 12, 0, 0).unwrap();
+        let day = 86_400;
+        assert!(!is_stale(Some(now - Duration::days(29)), 30 * day, now));
+        assert!(is_stale(Some(now - Duration::days(31)), 30 * day, now));
+        assert!(!is_stale(None, 30 * day, now), "no signed time: judged by its id alone");
+        assert!(!is_stale(Some(now - Duration::days(3650)), 0, now), "0 = no check");
+        assert!(!is_stale(Some(now + Duration::days(1)), 30 * day, now));
+        assert!(!is_stale(Some(now - Duration::days(3650)), u64::MAX, now), "no overflow");
+    }
 }

@@ -29,6 +29,7 @@ counters!(
     inbound_rejected_undecryptable,
     inbound_rejected_foreign,
     inbound_rejected_plain_data,
+    inbound_rejected_stale,
     inbound_store_failures,
     inbound_dead_lettered,
     inbound_conflicting,

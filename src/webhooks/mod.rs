@@ -86,9 +86,10 @@ impl WebhookHub {
     ) -> anyhow::Result<Arc<Self>> {
         let w = settings.webhooks.clone();
         let (store, queue): (Arc<dyn EventStore>, Arc<dyn DeliveryQueue>) = match (w.event_store, redis) {
-            (StoreKind::Memory, _) => {
-                (Arc::new(event_store::memory::MemoryEventStore::new()), Arc::new(delivery::queue::MemoryQueue::new()))
-            }
+            (StoreKind::Memory, _) => (
+                Arc::new(event_store::memory::MemoryEventStore::new()),
+                Arc::new(delivery::queue::MemoryQueue::new(Duration::from_secs(w.delivery_retention_s))),
+            ),
             (StoreKind::Redis, Some(pool)) => (
                 Arc::new(event_store::redis::RedisEventStore::new(pool.clone(), w.event_retention_s * 1000)),
                 Arc::new(delivery::redis_queue::RedisQueue::new(
@@ -135,6 +136,7 @@ impl WebhookHub {
             max_age: Duration::from_secs(self.settings.event_retention_s),
             max_len: self.settings.event_max_per_tenant,
             secret_ttl: Duration::from_secs(self.settings.secret_ttl_s),
+            dedupe_for: Duration::from_secs(self.settings.event_retention_s.max(self.settings.inbound_dedupe_s)),
         }
     }
 

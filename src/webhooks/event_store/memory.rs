@@ -27,7 +27,10 @@ fn fmt(p: Pos) -> String {
 #[derive(Default)]
 struct TenantLog {
     entries: BTreeMap<Pos, Event>,
+    /// Every id appended within the de-duplication window, also after its event left the log.
     by_id: HashMap<String, Pos>,
+    /// `by_id` in append order with the time each id may be forgotten.
+    id_expiry: std::collections::VecDeque<(Instant, String)>,
     by_object: HashMap<String, BTreeSet<Pos>>,
     secrets: HashMap<String, (Instant, serde_json::Value)>,
     last: Pos,
@@ -43,7 +46,7 @@ impl TenantLog {
 
     fn remove(&mut self, pos: Pos) {
         if let Some(e) = self.entries.remove(&pos) {
-            self.by_id.remove(&e.id);
+            // The id stays in `by_id` until its de-duplication window ends (see `trim`).
             self.secrets.remove(&e.id);
             if let Some(set) = self.by_object.get_mut(&e.object.id) {
                 set.remove(&pos);
@@ -66,6 +69,18 @@ impl TenantLog {
         }
         let now = Instant::now();
         self.secrets.retain(|_, (until, _)| *until > now);
+        // Ids are forgotten after their window, and beyond a bound (this store is for development:
+        // memory first) — the Redis store keeps every id for its window.
+        let max_ids = r.max_len.saturating_mul(4).max(1024);
+        while let Some((until, id)) = self.id_expiry.front() {
+            if *until > now && self.id_expiry.len() <= max_ids {
+                break;
+            }
+            if self.by_id.get(id).is_some_and(|p| !self.entries.contains_key(p)) {
+                self.by_id.remove(id);
+            }
+            self.id_expiry.pop_front();
+        }
     }
 
     fn logged(&self, pos: Pos, event: &Event) -> Logged {
@@ -117,6 +132,7 @@ impl EventStore for MemoryEventStore {
         let pos = log.next_pos();
         log.entries.insert(pos, event.clone());
         log.by_id.insert(event.id.clone(), pos);
+        log.id_expiry.push_back((Instant::now() + retention.dedupe_for.max(retention.max_age), event.id.clone()));
         log.by_object.entry(event.object.id.clone()).or_default().insert(pos);
         if let Some(s) = secret {
             log.secrets.insert(event.id.clone(), (Instant::now() + retention.secret_ttl, s.clone()));

@@ -3,7 +3,8 @@
 //! Keys (all of a tenant's in one cluster slot, `{t:<tenant>}`):
 //! * `<p>:{t:<tenant>}:ev:log` — stream; each entry `e` = event JSON, `s` = `1` when secret fields exist.
 //!   Auto ids (`<ms>-<seq>`) are the positions; trimmed by age (`MINID`) and length (`MAXLEN ~`).
-//! * `<p>:{t:<tenant>}:ev:id:<event_id>` — position of the event (de-duplication), expires with retention.
+//! * `<p>:{t:<tenant>}:ev:id:<event_id>` — position of the event (de-duplication), expires after
+//!   `Retention::dedupe_for` (longer than the log keeps the event, so late replays stay duplicates).
 //! * `<p>:{t:<tenant>}:ev:obj:<object_id>` — stream with the same ids for one object (filter by object id),
 //!   expires with retention.
 //! * `<p>:{t:<tenant>}:ev:secret:<event_id>` — OTP / activation code JSON, expires after `secret_ttl_s`.
@@ -34,7 +35,7 @@ local flag = '0'
 if ARGV[4] ~= '' then flag = '1' end
 local id = redis.call('XADD', KEYS[1], 'MINID', '~', minid, '*', 'e', ARGV[1], 's', flag)
 redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[3])
-redis.call('SET', KEYS[2], id, 'PX', ARGV[2])
+redis.call('SET', KEYS[2], id, 'PX', ARGV[6])
 redis.call('XADD', KEYS[3], 'MINID', '~', minid, id, 'e', ARGV[1], 's', flag)
 redis.call('PEXPIRE', KEYS[3], ARGV[2])
 if ARGV[4] ~= '' then redis.call('SET', KEYS[4], ARGV[4], 'PX', ARGV[5]) end
@@ -145,6 +146,7 @@ impl EventStore for RedisEventStore {
         ];
         let age_ms = (retention.max_age.as_millis() as u64).max(1);
         let ttl_ms = (retention.secret_ttl.as_millis() as u64).max(1);
+        let dedupe_ms = (retention.dedupe_for.max(retention.max_age).as_millis() as u64).max(1);
         let script = &self.append;
         let (new, position): (i64, String) = self
             .pool
@@ -159,6 +161,7 @@ impl EventStore for RedisEventStore {
                     .arg(retention.max_len)
                     .arg(&secret)
                     .arg(ttl_ms)
+                    .arg(dedupe_ms)
                     .invoke_async(&mut c)
                     .await
             })
