@@ -1,5 +1,6 @@
 //! Per-tenant daily money caps around the routes that load money: issuing a regular card (its
-//! limit), opening a group (its balance), card and group recharges. The reservation is taken before
+//! limit), opening a group (its balance), card and group recharges, and crypto withdrawals (money
+//! leaving the merchant's account). The reservation is taken before
 //! the platform is called, kept on the operation while money may have moved, and given back once the
 //! platform certainly did not move it.
 

@@ -58,11 +58,16 @@ pub async fn create_crypto_deposit(
 }
 
 /// Withdraw digital currency to an on-chain address.
+///
+/// The currency leaves the merchant's account for any address, so withdrawals need `treasury:write`
+/// (operators), not a tenant's `crypto:write`, and count against the tenant's daily money cap in their
+/// currency (`rate_limit.money_caps`, e.g. `USDT`): beyond it, `422 daily_money_cap_exceeded` before
+/// any platform call.
 #[utoipa::path(post, path = "/v1/crypto/withdrawals", tag = "crypto", operation_id = "create_crypto_withdrawal",
     params(("Idempotency-Key" = String, Header, description = "Idempotency key")),
     request_body = CreateWithdrawal,
-    responses((status = 201, description = "Withdrawal created", body = CryptoWithdrawal), (status = 202, description = "Outcome being confirmed", body = Operation)),
-    security(("bearer" = ["crypto:write"])))]
+    responses((status = 201, description = "Withdrawal created", body = CryptoWithdrawal), (status = 202, description = "Outcome being confirmed", body = Operation), (status = 422, description = "Invalid, or beyond the daily money cap (`daily_money_cap_exceeded`)", body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("bearer" = ["treasury:write"])))]
 pub async fn create_crypto_withdrawal(
     state: web::Data<AppState>,
     ctx: WriteCtx,
@@ -71,8 +76,10 @@ pub async fn create_crypto_withdrawal(
     let req = body.0;
     let context =
         OpContext { amount: Some(req.amount.to_string()), currency: Some(req.currency.clone()), ..Default::default() };
-    let spec =
-        WriteSpec::new(OperationKind::CryptoWithdrawal, SuccessView::Created).target(TARGET, None).context(context);
+    let spec = WriteSpec::new(OperationKind::CryptoWithdrawal, SuccessView::Created)
+        .target(TARGET, None)
+        .context(context)
+        .capped(&req.currency, req.amount.value());
     let wire = DptWithdrawRequest {
         amount: req.amount.value(),
         currency: req.currency.clone(),

@@ -86,7 +86,8 @@ routes! {
     POST "/v1/physical-cards/{id}/pin-reset" => physical_cards::reset_physical_card_pin, Access::Scope(CardsWrite), Write, true;
 
     POST "/v1/crypto/deposits" => crypto::create_crypto_deposit, Access::Scope(CryptoWrite), Write, true;
-    POST "/v1/crypto/withdrawals" => crypto::create_crypto_withdrawal, Access::Scope(CryptoWrite), Write, true;
+    // Merchant-wide USDT leaves the platform for any address: an operator's (treasury) act, not a tenant's.
+    POST "/v1/crypto/withdrawals" => crypto::create_crypto_withdrawal, Access::Scope(TreasuryWrite), Write, true;
 
     GET "/v1/treasury/balances" => treasury::list_balances, Access::Scope(TreasuryRead), Read, false;
     GET "/v1/treasury/exchange-rates" => treasury::get_exchange_rate, Access::Scope(TreasuryRead), Read, false;

@@ -194,3 +194,27 @@ async fn daily_money_caps_refuse_issuing_and_recharges_beyond_the_cap() {
     let refused = app.post(&format!("/v1/cards/{card}/refunds"), &t, json!({"amount": "500.00"})).await;
     assert!(refused.status.is_client_error());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn crypto_withdrawals_need_treasury_write_and_count_against_the_daily_money_cap() {
+    use card_gateway::auth::Scope;
+    let app = spawn_with(|s| {
+        s.rate_limit.money_caps.insert("USDT".into(), "25.00".parse().unwrap());
+    })
+    .await;
+    let to = "TQ5aY1n7Wn4v6Qe6yYvLh9v5Xn3y8k2ZsN";
+    let body = |amount: &str| json!({"amount": amount, "currency": "USDT", "chain": "TRON", "to_address": to});
+    // An ordinary tenant token (crypto:write and every other tenant scope) cannot move merchant money out.
+    let tenant = app.token("acme", &Scope::tenant_scopes());
+    let refused = app.post("/v1/crypto/withdrawals", &tenant, body("10.00")).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+    let treasury = app.token("acme", &[Scope::TreasuryWrite]);
+    let first = app.post("/v1/crypto/withdrawals", &treasury, body("20.00")).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let over = app.post("/v1/crypto/withdrawals", &treasury, body("10.00")).await;
+    assert_eq!(over.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", over.text);
+    assert_eq!(over.code(), "daily_money_cap_exceeded");
+    assert_eq!(app.sim.calls(card_gateway::upstream::Operation::DptWithdraw), 1, "the refused ones reached nothing");
+    let fits = app.post("/v1/crypto/withdrawals", &treasury, body("5.00")).await;
+    assert_eq!(fits.status, StatusCode::CREATED, "{}", fits.text);
+}
