@@ -67,7 +67,7 @@ pub fn check_origin(origin: &str) -> Result<(), String> {
     if canonical != origin {
         return Err(format!(
             "must be scheme://host[:port] exactly as a browser sends it (no path, no trailing slash, lower case, \
-             no default port): {canonical:?}?"
+             no default port): did you mean {canonical:?}?"
         ));
     }
     Ok(())

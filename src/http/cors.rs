@@ -11,7 +11,10 @@ use actix_web::{
     Error, ResponseError,
     body::{EitherBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
-    http::{Method, StatusCode, header},
+    http::{
+        Method, StatusCode,
+        header::{self, HeaderValue},
+    },
     middleware::{Condition, Next},
 };
 
@@ -95,9 +98,12 @@ pub async fn problems(
     };
     let (req, refused) = res.into_parts();
     let mut out = problem.error_response();
-    if let Some(vary) = refused.headers().get(header::VARY) {
-        out.headers_mut().insert(header::VARY, vary.clone());
-    }
+    // The answer depends on the Origin (and the preflight's request headers), as actix-cors' own do.
+    let vary =
+        refused.headers().get(header::VARY).cloned().unwrap_or(HeaderValue::from_static(
+            "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+        ));
+    out.headers_mut().insert(header::VARY, vary);
     Ok(ServiceResponse::new(req, out).map_into_right_body())
 }
 
@@ -109,5 +115,24 @@ fn problem_for(e: &CorsError) -> ApiError {
             "this origin may not call the API from a page",
         ),
         other => ApiError::bad_request("cors_preflight_rejected", other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preflights_may_ask_for_exactly_the_methods_of_the_route_table() {
+        let table = crate::routes::table();
+        let settings = CorsSettings { allowed_origins: vec!["https://console.example.com".into()], max_age_s: 600 };
+        let policy = CorsPolicy::new(&settings, &table);
+        assert!(policy.enabled());
+        let mut methods: Vec<&str> = policy.methods().iter().map(Method::as_str).collect();
+        methods.sort_unstable();
+        assert_eq!(methods, ["DELETE", "GET", "PATCH", "POST"]);
+        assert!(table.routes().iter().all(|r| policy.methods().contains(&r.method)));
+        let off = CorsPolicy::new(&CorsSettings { allowed_origins: vec![], max_age_s: 600 }, &table);
+        assert!(!off.enabled());
     }
 }

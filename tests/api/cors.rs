@@ -97,6 +97,7 @@ async fn an_origin_not_listed_gets_no_allow_origin_and_no_server_error() {
     assert!(status.is_client_error(), "refused preflight answered {status}");
     assert_eq!(header(&h, "access-control-allow-origin"), None);
     assert_eq!(header(&h, "content-type"), Some("application/problem+json"));
+    assert!(header(&h, "vary").is_some_and(|v| v.contains("Origin")), "the refusal varies by Origin");
     // The actual request still runs (curl, servers) but the browser gets no Allow-Origin.
     let token = app.admin("acme");
     let res = app
