@@ -110,6 +110,13 @@ async fn an_origin_not_listed_gets_no_allow_origin_and_no_server_error() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(header(res.headers(), "access-control-allow-origin"), None);
+    // From the allowed origin, a method no route has, or a header not allowed, is refused as a problem too.
+    for (method, headers) in [("PUT", "authorization"), ("POST", "authorization, x-something-else")] {
+        let (status, h) = preflight(&app, "/v1/cards", CONSOLE, method, headers).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{method} {headers}");
+        assert_eq!(header(&h, "content-type"), Some("application/problem+json"), "{method} {headers}");
+        assert_eq!(header(&h, "access-control-allow-origin"), None, "{method} {headers}");
+    }
     // A look-alike of the allowed origin (other scheme, other port) is another origin.
     for other in ["http://console.example.com", "https://console.example.com:8443"] {
         let (status, h) = preflight(&app, "/v1/cards", other, "GET", "authorization").await;
