@@ -13,7 +13,7 @@ use crate::{
     config::{Settings, resolve_text, stores::StoreKind, upstream::UpstreamMode},
     dev_keys,
     envelope::EnvelopeCodec,
-    http::{extract::BodyLimits, fallback, request_id},
+    http::{cors, extract::BodyLimits, fallback, request_id},
     idempotency::{Fingerprinter, middleware::Idempotency},
     rate_limit::{middleware::Limiter, money::MoneyCaps},
     reference::ReferenceData,
@@ -128,6 +128,7 @@ impl Application {
         let verifier = web::Data::new(verifier);
 
         let table = web::Data::new(routes::table());
+        let cors_policy = cors::CorsPolicy::new(&settings.cors, &table);
         let doc = crate::openapi::document(&table);
         let limits = BodyLimits::new(settings.server.max_body_bytes)
             .with_route("/v1/cardholders", settings.server.max_cardholder_body_bytes);
@@ -135,7 +136,8 @@ impl Application {
         let workers = if settings.server.workers == 0 { num_workers() } else { settings.server.workers };
         let server = HttpServer::new(move || {
             // Wrap order: the last `.wrap` runs first.
-            // Request id → auth/scope → rate limit → idempotency → handler.
+            // Request id → CORS → auth/scope → rate limit → idempotency → handler. CORS answers
+            // preflights itself, before any token check, rate-limit charge, 405 fallback or platform call.
             App::new()
                 .app_data(server_state.clone())
                 .app_data(idempotency.clone())
@@ -150,6 +152,8 @@ impl Application {
                 .wrap(from_fn(crate::idempotency::middleware::middleware))
                 .wrap(from_fn(crate::rate_limit::middleware::middleware))
                 .wrap(from_fn(crate::auth::middleware::middleware))
+                .wrap(cors_policy.middleware())
+                .wrap(from_fn(cors::problems))
                 .wrap(from_fn(request_id::middleware))
         })
         .workers(workers)

@@ -3,6 +3,7 @@
 //! `validate()` runs once at startup and refuses unsafe combinations in production.
 
 pub mod auth;
+pub mod cors;
 pub mod guards;
 pub mod rate_limit;
 pub mod simulator;
@@ -95,6 +96,7 @@ pub struct Settings {
     pub idempotency: stores::IdempotencySettings,
     pub rate_limit: rate_limit::RateLimitSettings,
     pub webhooks: webhooks::WebhookSettings,
+    pub cors: cors::CorsSettings,
 }
 
 impl Settings {
@@ -138,6 +140,7 @@ impl Settings {
             problems.push("redis.url is required when a store or the rate limiter uses Redis".into());
         }
         problems.extend(self.webhooks.problems(self.is_production()));
+        problems.extend(self.cors.problems(self.is_production()));
         let prefix = &self.tenancy.user_req_no_prefix;
         if prefix.is_empty() || prefix.len() > 8 || !prefix.chars().all(|c| c.is_ascii_alphanumeric()) {
             problems.push("tenancy.user_req_no_prefix must be 1–8 ASCII letters or digits".into());

@@ -2,6 +2,7 @@
 //! request ids, and the framework's own rejections turned into problems.
 
 pub mod capped_body;
+pub mod cors;
 pub mod extract;
 pub mod fallback;
 pub mod log_value;

@@ -7,6 +7,7 @@ mod common;
 
 mod cardholders;
 mod cards;
+mod cors;
 mod deployment;
 mod errors;
 mod groups;
