@@ -4,7 +4,7 @@
 # mints a development token, runs scripts/browser-cors-check.mjs (a page on that origin fetch()es
 # GET /v1/cards with the token and must read X-Request-Id), and stops the gateway.
 # Needs: apt-get install -y chromium; node + npm (playwright-core is installed from scripts/package-lock.json).
-# Not part of .ci/run. Env: GW_PORT (18380), PAGE_PORT (18381), CARGO_TARGET_DIR as usual.
+# Run by .ci/run. Env: GW_PORT (18380), PAGE_PORT (18381), CARGO_TARGET_DIR as usual.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GW_PORT=${GW_PORT:-18380}

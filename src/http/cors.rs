@@ -21,8 +21,9 @@ use actix_web::{
 use crate::{config::cors::CorsSettings, error::ApiError, routes::table::RouteTable};
 
 /// Request headers a page may send besides the CORS-safelisted ones.
-pub const ALLOWED_HEADERS: [&str; 5] =
-    ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id", "Last-Event-ID"];
+/// `traceparent`/`tracestate`: browser apps instrumented with OpenTelemetry propagate their trace.
+pub const ALLOWED_HEADERS: [&str; 7] =
+    ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id", "Last-Event-ID", "traceparent", "tracestate"];
 
 /// Response headers a page may read besides the CORS-safelisted ones.
 pub const EXPOSED_HEADERS: [&str; 6] =

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::{
     common::{Resp, TestApp},
-    support::{EVENTUALLY, Ids, Receiver, all_events, eventually, merchant_no, request, spawn},
+    support::{EVENTUALLY, Ids, Receiver, all_events, eventually, merchant_no, recent, request, spawn},
 };
 
 const HOOK: &str = "/webhooks/merchant";
@@ -39,7 +39,7 @@ fn forger() -> EnvelopeCodec {
 /// A `card_transaction` payload about `card`.
 fn transaction(record_no: &str, card: &str) -> Value {
     json!({
-        "recordNo": record_no, "cardId": card, "transactionTime": "2026-11-25 20:00:00",
+        "recordNo": record_no, "cardId": card, "transactionTime": recent(),
         "transCurrency": "USD", "transCurrencyAmt": "9.99", "localCurrency": "USD", "localCurrencyAmt": "9.99",
         "merchantName": "Forged Shop", "merchantCategoryCode": "5999", "transType": "1", "transStatus": "1",
         "transCategory": 1, "respCode": "000000", "respCodeDesc": "approved"
@@ -205,6 +205,38 @@ async fn forged_and_malformed_notifications_are_refused_and_record_nothing() {
         .filter(|id| before["a"].as_array().unwrap().iter().chain(before["b"].as_array().unwrap()).all(|x| x != id))
         .collect();
     assert!(unexpected.is_empty(), "deliveries of events nobody recorded: {unexpected:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_genuine_notification_replayed_late_or_under_another_type_records_nothing() {
+    let app = spawn().await;
+    let rx = Receiver::start().await;
+    let a = app.admin("late-a");
+    let b = app.admin("late-b");
+    let ids = Ids::create(&app, &a, &rx).await;
+    let card = ids.card.as_str();
+    let ours = merchant_no();
+    let seal = |data: &Value| json!(platform().seal(data).unwrap());
+    let before = recorded(&app, &a, &b).await;
+    // Signed by the platform, but from 40 days ago: a capture replayed after the dedupe window.
+    let zone = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let old = (chrono::Utc::now() - chrono::Duration::days(40)).with_timezone(&zone).format("%Y-%m-%d %H:%M:%S");
+    let mut stale = transaction("INB-LATE", card);
+    stale["transactionTime"] = json!(old.to_string());
+    let r = post(&app, envelope("card_transaction", seal(&stale), ours).to_string().into_bytes(), None).await;
+    assert_refused(&r, "webhook_stale", "a 40-day-old notification");
+    // The outer type is not signed; signed data naming another type is refused.
+    let mut retyped = transaction("INB-RETYPED", card);
+    retyped["type"] = json!("card_operate");
+    let r = post(&app, envelope("card_transaction", seal(&retyped), ours).to_string().into_bytes(), None).await;
+    assert_refused(&r, "webhook_malformed", "signed type differs from the outer type");
+    assert_eq!(recorded(&app, &a, &b).await, before, "nothing recorded");
+    // The same notification with a recent time and its own type is recorded.
+    let mut fresh = transaction("INB-FRESH", card);
+    fresh["transactionTime"] = json!(recent());
+    fresh["type"] = json!("card_transaction");
+    let r = post(&app, envelope("card_transaction", seal(&fresh), ours).to_string().into_bytes(), None).await;
+    assert_eq!(r.text.trim(), "SUCCESS", "{}", r.text);
 }
 
 #[tokio::test(flavor = "multi_thread")]

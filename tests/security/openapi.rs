@@ -18,7 +18,9 @@ use serde_json::{Value, json};
 
 use crate::{
     common::Resp,
-    support::{Ids, Receiver, card_transaction_event, merchant_no, request, sample, send, spawn, spawn_configured},
+    support::{
+        Ids, Receiver, card_transaction_event, merchant_no, recent, request, sample, send, spawn, spawn_configured,
+    },
 };
 
 const REGENERATE: &str = "cargo run -- openapi > openapi/openapi.json";
@@ -430,7 +432,7 @@ async fn the_webhook_routes_other_answers_are_documented_too() {
             .unwrap(),
     );
     let data = json!({"cardId": "9999000000000000042", "opType": 99, "receiptNo": "DOC-FEE-1", "realCcy": "USD",
-        "realFee": 0.1, "createAt": "2026-11-25 20:00:00"});
+        "realFee": 0.1, "createAt": recent()});
     let genuine =
         json!({"type": "trade_fee", "data": codec.seal(&data).unwrap(), "version": "1.0.0", "userNo": merchant_no()});
     let r = request(&app, Method::POST, hook, None, None, Some(genuine)).await;

@@ -637,3 +637,17 @@ pub fn assert_problem(r: &Resp, status: StatusCode, code: &str, context: &str) {
         assert!(r.json[member].is_string(), "{context}: problem lacks `{member}`: {}", r.text);
     }
 }
+
+/// A time of yesterday as the platform writes it (its UTC+8 wall clock, `yyyy-MM-dd HH:mm:ss`), with
+/// the same instant in RFC 3339 UTC: notifications carry recent signed times (older ones are stale).
+pub fn platform_time() -> (String, String) {
+    let at = chrono::Utc::now() - chrono::Duration::days(1);
+    let at = at - chrono::Duration::nanoseconds(i64::from(chrono::Timelike::nanosecond(&at)));
+    let zone = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    (at.with_timezone(&zone).format("%Y-%m-%d %H:%M:%S").to_string(), at.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
+/// [`platform_time`]'s wall-clock form.
+pub fn recent() -> String {
+    platform_time().0
+}

@@ -100,28 +100,32 @@ async fn a_slow_tenant_endpoint_does_not_delay_another_tenants_deliveries() {
 #[actix_web::test]
 async fn a_replay_is_charged_one_read_per_event_and_refused_whole_when_the_allowance_cannot_cover_it() {
     let mut s = settings(false);
-    s.rate_limit.classes.read = card_gateway::config::rate_limit::Quota { rate_per_s: 0.01, burst: 6 };
+    s.rate_limit.classes.read = card_gateway::config::rate_limit::Quota { rate_per_s: 0.01, burst: 10 };
     let app = TestApp::spawn(s).await;
     app.own_card("replayer", "card-rl").await;
     let rx = Receiver::start(Behaviour::Ok).await;
     let (ep, _) = app.endpoint("replayer", &rx.url, &[]).await;
-    for i in 0..8 {
+    for i in 0..12 {
         app.notify("card_transaction", &transaction(&format!("T-rl{i}"), "card-rl", "1")).await;
     }
-    rx.wait_delivered(8).await;
+    rx.wait_delivered(12).await;
     let token = app.tenant_token("replayer");
+    // Two reads: 8 of the 10 left.
+    let ids: Vec<Value> = app.events("replayer", "").await.iter().take(3).map(|e| e["id"].clone()).collect();
+    let deliveries = format!("/v1/webhook-endpoints/{ep}/deliveries?limit=100");
+    assert_eq!(app.get(&token, &deliveries).await.0, 200);
+    // Twelve re-deliveries cost ten reads (a charge is capped at the burst): more than the 8 left.
     let path = format!("/v1/webhook-endpoints/{ep}/replay");
     let since = json!({"since": "2000-01-01T00:00:00Z"});
     let (status, body) = app.send(Method::POST, &token, &path, "replay-all", Some(since)).await;
-    assert_eq!(status, 429, "eight re-deliveries exceed a read burst of six: {body}");
-    assert!(body["detail"].as_str().unwrap_or("").contains("re-delivers 8 events"), "{body}");
-    let (_, page) = app.get(&token, &format!("/v1/webhook-endpoints/{ep}/deliveries")).await;
-    assert_eq!(page["data"].as_array().unwrap().len(), 8, "nothing was queued: {page}");
-    // A replay the allowance covers goes through (the read above took one of the six).
-    let ids: Vec<Value> = app.events("replayer", "").await.iter().take(3).map(|e| e["id"].clone()).collect();
+    assert_eq!(status, 429, "{body}");
+    assert!(body["detail"].as_str().unwrap_or("").contains("re-delivers 12 events"), "{body}");
+    let (_, page) = app.get(&token, &deliveries).await;
+    assert_eq!(page["data"].as_array().unwrap().len(), 12, "nothing was queued: {page}");
+    // Three of the 7 left: goes through.
     let (status, body) = app.send(Method::POST, &token, &path, "replay-3", Some(json!({"event_ids": ids}))).await;
     assert_eq!(status, 202, "{body}");
-    assert_eq!(rx.wait_delivered(11).await.len(), 11);
+    assert_eq!(rx.wait_delivered(15).await.len(), 15);
     app.stop().await;
     rx.stop().await;
 }
@@ -150,7 +154,7 @@ async fn one_tenants_slow_endpoints_hold_at_most_its_tenant_share_of_the_deliver
         app.notify("card_transaction", &transaction(&format!("T-hog{i}"), "card-hog", "1")).await;
     }
     wait_for(Duration::from_secs(5), || async {
-        (slow.iter().map(|r| r.got().len()).sum::<usize>() >= 3).then_some(())
+        (slow.iter().map(Receiver::state_seen).sum::<usize>() >= 3).then_some(())
     })
     .await
     .expect("the slow tenant's deliveries started");
@@ -158,7 +162,8 @@ async fn one_tenants_slow_endpoints_hold_at_most_its_tenant_share_of_the_deliver
         app.notify("card_transaction", &transaction(&format!("T-calm{i}"), "card-calm", "1")).await;
     }
     calm.wait_delivered(5).await;
-    let in_flight: usize = slow.iter().map(|r| r.got().len()).sum();
+    // Arrived (still being answered, each sleeping 8 s), not finished.
+    let in_flight: usize = slow.iter().map(Receiver::state_seen).sum();
     assert_eq!(in_flight, 3, "the slow tenant holds exactly its share while its receivers sleep");
     app.stop().await;
     calm.stop().await;

@@ -275,7 +275,7 @@ where
 /// A `card_transaction` payload.
 pub fn transaction(record_no: &str, card_id: &str, amount: &str) -> Value {
     json!({
-        "recordNo": record_no, "cardId": card_id, "transactionTime": "2026-11-25 20:00:00",
+        "recordNo": record_no, "cardId": card_id, "transactionTime": recent(),
         "transCurrency": "USD", "transCurrencyAmt": amount, "localCurrency": "USD", "localCurrencyAmt": amount,
         "merchantName": "Test Shop", "merchantCategoryCode": "5999", "transType": "1", "transStatus": "1",
         "transCategory": 1, "respCode": "000000", "respCodeDesc": "approved"
@@ -283,3 +283,17 @@ pub fn transaction(record_no: &str, card_id: &str, amount: &str) -> Value {
 }
 
 pub use crate::receivers::{Behaviour, Receiver, SseReader};
+
+/// A time of yesterday as the platform writes it (its UTC+8 wall clock, `yyyy-MM-dd HH:mm:ss`), with
+/// the same instant in RFC 3339 UTC: notifications carry recent signed times (older ones are stale).
+pub fn platform_time() -> (String, String) {
+    let at = chrono::Utc::now() - chrono::Duration::days(1);
+    let at = at - chrono::Duration::nanoseconds(i64::from(chrono::Timelike::nanosecond(&at)));
+    let zone = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    (at.with_timezone(&zone).format("%Y-%m-%d %H:%M:%S").to_string(), at.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
+/// [`platform_time`]'s wall-clock form.
+pub fn recent() -> String {
+    platform_time().0
+}

@@ -6,7 +6,7 @@ use std::time::Duration;
 use card_gateway::testing::redis_server::RedisServer;
 use serde_json::json;
 
-use crate::helpers::{Behaviour, Receiver, SseReader, TestApp, captured_logs, settings, with_redis};
+use crate::helpers::{Behaviour, Receiver, SseReader, TestApp, captured_logs, recent, settings, with_redis};
 
 const PAN: &str = "4000056655665556";
 const CVV: &str = "9173";
@@ -57,7 +57,7 @@ async fn canary_pan_cvv_and_otp_never_reach_logs_or_stored_events() {
         (
             "card_operate",
             json!({"orderId": "O-can", "cardId": "card-canary", "userReqNo": "portal-can", "opType": 15, "status": 1, "amount": 10, "fee": 1,
-            "createAt": "2026-11-25 20:00:00", "cardInfo": {"cardNo": PAN, "cardVerifyNo": CVV, "cardExpiryDate": "2029-01", "localCurrency": "USD"}}),
+            "createAt": recent(), "cardInfo": {"cardNo": PAN, "cardVerifyNo": CVV, "cardExpiryDate": "2029-01", "localCurrency": "USD"}}),
         ),
         (
             "card_3ds_otp",

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::{SseReader, TestApp, settings, transaction};
+use crate::helpers::{SseReader, TestApp, recent, settings, transaction};
 
 #[actix_web::test]
 async fn the_stream_delivers_live_events_and_resumes_after_last_event_id() {
@@ -28,7 +28,7 @@ async fn the_stream_delivers_live_events_and_resumes_after_last_event_id() {
     // Reconnect after the first frame: the rest again, then new ones.
     let mut resumed = SseReader::open(&app, &token, Some(&frames[0].id)).await;
     app.notify("card_fee_unused", &json!({})).await;
-    app.notify("trade_fee", &json!({"cardId": "card-sse", "opType": 99, "receiptNo": "F1", "realCcy": "USD", "realFee": 0.1, "createAt": "2026-11-25 20:00:00"})).await;
+    app.notify("trade_fee", &json!({"cardId": "card-sse", "opType": 99, "receiptNo": "F1", "realCcy": "USD", "realFee": 0.1, "createAt": recent()})).await;
     let mut again = Vec::new();
     for _ in 0..3 {
         again.push(resumed.next(Duration::from_secs(5)).await.expect("resumed frame"));
@@ -57,7 +57,7 @@ async fn the_log_filters_by_type_and_object_and_pages_with_cursors() {
         let card = if i % 3 == 0 { "card-f1" } else { "card-f2" };
         app.notify("card_transaction", &transaction(&format!("F{i:02}"), card, "1")).await;
     }
-    app.notify("trade_fee", &json!({"cardId": "card-f1", "opType": 97, "receiptNo": "RF", "realCcy": "USD", "realFee": 0.3, "createAt": "2026-11-25 20:00:00"})).await;
+    app.notify("trade_fee", &json!({"cardId": "card-f1", "opType": 97, "receiptNo": "RF", "realCcy": "USD", "realFee": 0.3, "createAt": recent()})).await;
     let all = app.events("filters", "").await;
     assert_eq!(all.len(), 31);
     assert_eq!(all[0]["type"], "card.fee", "newest first");
