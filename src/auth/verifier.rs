@@ -25,6 +25,10 @@ pub struct JwtVerifier {
     tenant_claim: String,
     scope_claim: String,
     max_token_bytes: usize,
+    /// Lower-cased accepted `typ` header values.
+    accepted_typ: Vec<String>,
+    require_sub: bool,
+    max_lifetime_s: u64,
 }
 
 impl JwtVerifier {
@@ -62,6 +66,9 @@ impl JwtVerifier {
             tenant_claim: s.tenant_claim.clone(),
             scope_claim: s.scope_claim.clone(),
             max_token_bytes: s.max_token_bytes,
+            accepted_typ: s.accepted_typ.iter().map(|t| t.trim().to_ascii_lowercase()).collect(),
+            require_sub: s.require_sub,
+            max_lifetime_s: s.max_token_lifetime_s,
         })
     }
 
@@ -76,6 +83,12 @@ impl JwtVerifier {
             return Err("token too large");
         }
         let header = decode_header(token).map_err(|_| "malformed token")?;
+        // An ID token or any other JWT kind from the same issuer is not an access token for this API.
+        if let Some(typ) = &header.typ
+            && !self.accepted_typ.iter().any(|a| a.eq_ignore_ascii_case(typ.trim()))
+        {
+            return Err("token type not accepted");
+        }
         let key = if header.alg == Algorithm::HS256 {
             // HS256 only ever verifies against the configured secret, never a JWKS (RSA public) key.
             self.hs256.clone().ok_or("HS256 tokens are not accepted")?
@@ -104,14 +117,35 @@ impl JwtVerifier {
                 _ => "invalid token",
             })?;
         let claims = data.claims;
+        self.check_lifetime(&claims)?;
         let tenant = claims
             .get(&self.tenant_claim)
             .and_then(|v| v.as_str())
             .and_then(TenantId::parse)
             .ok_or("missing or invalid tenant claim")?;
         let scopes = claims.get(&self.scope_claim).map(ScopeSet::from_claim).unwrap_or_default();
-        let subject = claims.get("sub").and_then(|v| v.as_str()).unwrap_or("").chars().take(128).collect();
+        let subject: String = claims.get("sub").and_then(|v| v.as_str()).unwrap_or("").chars().take(128).collect();
+        if self.require_sub && subject.trim().is_empty() {
+            return Err("missing subject");
+        }
         let expires_at = claims.get("exp").and_then(|v| v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)));
         Ok(Principal { tenant, subject, scopes, expires_at })
+    }
+
+    /// A token minted for longer than `max_token_lifetime_s` is refused, even when its signature is
+    /// good: `exp - iat`, or `exp - now` without an `iat` (a lifetime cannot be dodged by leaving it out).
+    fn check_lifetime(&self, claims: &serde_json::Map<String, serde_json::Value>) -> Result<(), &'static str> {
+        let number = |v: &serde_json::Value| v.as_i64().or_else(|| v.as_f64().map(|f| f as i64));
+        // `exp` was validated as a number by the library.
+        let exp = claims.get("exp").and_then(number).ok_or("missing required claim")?;
+        let start = match claims.get("iat") {
+            None => i64::try_from(jsonwebtoken::get_current_timestamp()).unwrap_or(i64::MAX),
+            Some(v) => number(v).ok_or("invalid iat claim")?,
+        };
+        let max = i64::try_from(self.max_lifetime_s).unwrap_or(i64::MAX);
+        if exp.saturating_sub(start) > max {
+            return Err("token lifetime exceeds the accepted maximum");
+        }
+        Ok(())
     }
 }

@@ -28,4 +28,11 @@ pub struct AuthSettings {
     pub dev_token_ttl: String,
     /// Longer bearer tokens are rejected before any parsing.
     pub max_token_bytes: usize,
+    /// Accepted JOSE header `typ` values (compared case-insensitively); a token without `typ` is
+    /// accepted, any other value (an ID token's `id+jwt`, a logout token…) is refused.
+    pub accepted_typ: Vec<String>,
+    /// Refuse tokens without a non-empty string `sub`.
+    pub require_sub: bool,
+    /// Longest accepted token lifetime: `exp - iat`, or `exp - now` when `iat` is absent.
+    pub max_token_lifetime_s: u64,
 }
