@@ -62,11 +62,22 @@ impl Modify for BearerScheme {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
-                    .description(Some("A JWT with `tenant_id` and `scope` claims. `card-gateway token --tenant T` prints a development token."))
+                    .description(Some(bearer_description()))
                     .build(),
             ),
         );
     }
+}
+
+/// The bearer scheme's description, listing every scope (from `Scope::ALL`, so none is forgotten).
+fn bearer_description() -> String {
+    let scopes: Vec<String> = crate::auth::Scope::ALL.iter().map(|s| format!("`{s}`")).collect();
+    format!(
+        "A JWT with `tenant_id` and `scope` claims. `card-gateway token --tenant T` prints a development token. \
+         Scopes: {}. `events:secrets` adds the one-time codes (3-D Secure OTPs, activation codes) to \
+         `/v1/events*` answers, which redact them otherwise.",
+        scopes.join(", ")
+    )
 }
 
 fn problem(description: &str) -> RefOr<openapi::Response> {

@@ -18,5 +18,6 @@ mod bola;
 mod canary;
 mod inbound;
 mod misconfiguration;
+mod one_time_codes;
 mod openapi;
 mod scope_matrix;
