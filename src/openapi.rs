@@ -127,6 +127,16 @@ pub fn document(table: &RouteTable) -> openapi::OpenApi {
             if policy.access != Access::Public {
                 add("401", "Missing or invalid bearer token (`WWW-Authenticate` says why)");
                 add("429", "Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers)");
+                add(
+                    "503",
+                    if policy.idempotent {
+                        "The gateway's state store is unavailable (fail closed), or the identity provider's signing \
+                         keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`); `Retry-After`"
+                    } else {
+                        "The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` \
+                         (`identity_keys_stale`, `Retry-After`)"
+                    },
+                );
             }
             if matches!(policy.access, Access::Scope(_)) {
                 add("403", "The token lacks this route's scope");

@@ -18,6 +18,9 @@ pub struct AuthSettings {
     pub jwks_url: String,
     pub jwks_cache_s: u64,
     pub jwks_refetch_cooldown_s: u64,
+    /// `jwks_url` keys whose last successful fetch is older than this are refused (503
+    /// `identity_keys_stale`) instead of trusted forever. File and inline sources never go stale.
+    pub jwks_max_stale_s: u64,
     /// Algorithms accepted for JWKS keys; a key's own `alg` must also be in this list.
     pub algorithms: Vec<String>,
     /// Optional HS256 secret for service tokens (≥ 32 bytes); empty = HS256 disabled.

@@ -59,6 +59,13 @@ pub fn problems(s: &Settings) -> Vec<String> {
         )),
         Some(_) => {}
     }
+    // Keys must get a chance to be refreshed (after jwks_cache_s) before they count as stale.
+    if s.auth.jwks_max_stale_s <= s.auth.jwks_cache_s {
+        p.push(format!(
+            "auth.jwks_max_stale_s ({}) must be greater than auth.jwks_cache_s ({})",
+            s.auth.jwks_max_stale_s, s.auth.jwks_cache_s
+        ));
+    }
     if s.auth.max_token_lifetime_s == 0 {
         p.push("auth.max_token_lifetime_s must be at least 1".into());
     }
@@ -155,6 +162,15 @@ mod tests {
         assert!(err(&s).contains("auth.dev_token_ttl \"forever\""), "{}", err(&s));
         s.environment = super::super::Environment::Production;
         assert!(!err(&s).contains("auth.dev_token_ttl"), "production mints no development tokens: {}", err(&s));
+    }
+
+    #[test]
+    fn jwks_keys_cannot_go_stale_before_they_are_due_for_a_refresh() {
+        let mut s = defaults();
+        s.auth.jwks_max_stale_s = s.auth.jwks_cache_s;
+        assert!(err(&s).contains("auth.jwks_max_stale_s (300) must be greater than auth.jwks_cache_s (300)"));
+        s.auth.jwks_max_stale_s = 301;
+        assert_eq!(err(&s), "");
     }
 
     #[test]
