@@ -62,11 +62,22 @@ impl Modify for BearerScheme {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
-                    .description(Some("A JWT with `tenant_id` and `scope` claims. `card-gateway token --tenant T` prints a development token."))
+                    .description(Some(bearer_description()))
                     .build(),
             ),
         );
     }
+}
+
+/// The bearer scheme's description, listing every scope (from `Scope::ALL`, so none is forgotten).
+fn bearer_description() -> String {
+    let scopes: Vec<String> = crate::auth::Scope::ALL.iter().map(|s| format!("`{s}`")).collect();
+    format!(
+        "A JWT with `tenant_id` and `scope` claims. `card-gateway token --tenant T` prints a development token. \
+         Scopes: {}. `events:secrets` adds the one-time codes (3-D Secure OTPs, activation codes) to \
+         `/v1/events*` answers, which redact them otherwise.",
+        scopes.join(", ")
+    )
 }
 
 fn problem(description: &str) -> RefOr<openapi::Response> {
@@ -116,6 +127,16 @@ pub fn document(table: &RouteTable) -> openapi::OpenApi {
             if policy.access != Access::Public {
                 add("401", "Missing or invalid bearer token (`WWW-Authenticate` says why)");
                 add("429", "Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers)");
+                add(
+                    "503",
+                    if policy.idempotent {
+                        "The gateway's state store is unavailable (fail closed), or the identity provider's signing \
+                         keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`); `Retry-After`"
+                    } else {
+                        "The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` \
+                         (`identity_keys_stale`, `Retry-After`)"
+                    },
+                );
             }
             if matches!(policy.access, Access::Scope(_)) {
                 add("403", "The token lacks this route's scope");

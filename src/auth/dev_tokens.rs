@@ -38,6 +38,12 @@ pub fn mint(settings: &Settings, tenant: &str, scopes: &[Scope], ttl_s: u64) -> 
     if settings.is_production() {
         return Err(ConfigError::Invalid("development tokens are refused in production".into()));
     }
+    if ttl_s > settings.auth.max_token_lifetime_s {
+        return Err(ConfigError::Invalid(format!(
+            "a token valid {ttl_s} s would be refused: auth.max_token_lifetime_s is {}",
+            settings.auth.max_token_lifetime_s
+        )));
+    }
     if crate::tenancy::TenantId::parse(tenant).is_none() {
         return Err(ConfigError::Invalid(format!("invalid tenant id {tenant:?}: use 1–40 of [a-z0-9-]")));
     }

@@ -1,8 +1,22 @@
-//! Verification keys: a JWKS document from a file or URL, cached, refetched when stale or when a
-//! token names an unknown `kid` (at most once per cooldown, so junk `kid`s cannot hammer the source).
+//! Verification keys: a JWKS document from a file or URL, cached and refreshed without ever making a
+//! request with a known `kid` wait on the identity provider.
+//!
+//! * Known `kid`: answered from the cache at once. When the cache is older than `ttl`, one refresh is
+//!   started in the background (single flight; after a failed attempt, the next waits `cooldown`).
+//! * Unknown `kid`: one fetch per `cooldown` at most, shared by every request that needs it (they
+//!   await it, bounded by the fetch timeout) — never one fetch per request, so junk `kid`s cannot
+//!   hammer the source.
+//! * URL sources go stale: when the last successful fetch is older than `max_stale`, keys are refused
+//!   (the caller answers 503) instead of trusted forever; the next successful fetch clears it. File and
+//!   inline sources are reloaded on the same rules but never go stale (the operator owns the file; an
+//!   unreadable file keeps its last good keys).
 
 use std::{
     collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -15,6 +29,10 @@ use parking_lot::RwLock;
 /// Largest JWKS document read from `auth.jwks_url` (a key set is a few KiB; a larger answer is an
 /// identity-provider fault, never buffered whole).
 pub const MAX_JWKS_BYTES: usize = 1024 * 1024;
+
+/// Deadline of one JWKS fetch over HTTP; requests waiting for an unknown `kid` wait at most this (plus
+/// a little).
+pub const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Where the JWKS comes from.
 #[derive(Debug, Clone)]
@@ -31,79 +49,141 @@ pub struct VerifyKey {
     pub alg: Algorithm,
 }
 
+/// Why no key was returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyError {
+    /// No key for this `kid` (after a refetch, when one was allowed).
+    Unknown,
+    /// The keys are older than `max_stale`: refuse rather than trust them; retry after this many seconds.
+    Stale { retry_after_s: u64 },
+}
+
 struct Cached {
     by_kid: HashMap<String, VerifyKey>,
     /// Keys published without a `kid`: usable only when they are the only key.
     anonymous: Vec<VerifyKey>,
+    /// Last successful fetch.
     fetched_at: Option<Instant>,
+    /// Last fetch started (successful or not): the cooldown counts from here.
     last_attempt: Option<Instant>,
 }
 
-pub struct KeyStore {
-    source: JwksSource,
+#[derive(Clone)]
+struct Options {
     allowed: Vec<Algorithm>,
     ttl: Duration,
     cooldown: Duration,
-    http: reqwest::Client,
-    cache: RwLock<Cached>,
-    refresh: tokio::sync::Mutex<()>,
+    /// `None`: never stale (file and inline sources).
+    max_stale: Option<Duration>,
     /// Production: a document carrying the committed development JWT key is refused (issue 10 item 9).
     refuse_dev_keys: bool,
 }
 
+struct Inner {
+    source: JwksSource,
+    opts: Options,
+    http: reqwest::Client,
+    cache: RwLock<Cached>,
+    /// A fetch is running (single flight).
+    fetching: AtomicBool,
+    /// Bumped when a fetch ends (whatever its outcome): waiters for an unknown `kid` watch it.
+    done: tokio::sync::watch::Sender<u64>,
+}
+
+pub struct KeyStore {
+    inner: Arc<Inner>,
+}
+
+/// Ends a fetch even if its task is cancelled or panics: clears the flag and wakes the waiters.
+struct FetchGuard(Arc<Inner>);
+
+impl Drop for FetchGuard {
+    fn drop(&mut self) {
+        self.0.fetching.store(false, Ordering::Release);
+        self.0.done.send_modify(|n| *n = n.wrapping_add(1));
+    }
+}
+
 impl KeyStore {
     pub fn new(source: JwksSource, allowed: Vec<Algorithm>, ttl: Duration, cooldown: Duration) -> Self {
-        Self {
-            source,
-            allowed,
-            ttl,
-            cooldown,
-            http: reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default(),
-            cache: RwLock::new(Cached {
-                by_kid: HashMap::new(),
-                anonymous: Vec::new(),
-                fetched_at: None,
-                last_attempt: None,
-            }),
-            refresh: tokio::sync::Mutex::new(()),
-            refuse_dev_keys: false,
-        }
+        let max_stale = None;
+        Self::build(source, Options { allowed, ttl, cooldown, max_stale, refuse_dev_keys: false })
+    }
+
+    fn build(source: JwksSource, opts: Options) -> Self {
+        let http = reqwest::Client::builder().timeout(FETCH_TIMEOUT).build().unwrap_or_default();
+        let cache =
+            RwLock::new(Cached { by_kid: HashMap::new(), anonymous: Vec::new(), fetched_at: None, last_attempt: None });
+        let (done, _) = tokio::sync::watch::channel(0);
+        Self { inner: Arc::new(Inner { source, opts, http, cache, fetching: AtomicBool::new(false), done }) }
     }
 
     /// Refuses (at start-up, and on every refetch) a JWKS that publishes the committed development
     /// key, recognised by its modulus whatever its `kid`: anyone with this repository can sign for it.
-    pub fn refusing_dev_keys(mut self) -> Self {
-        self.refuse_dev_keys = true;
-        self
+    pub fn refusing_dev_keys(self) -> Self {
+        let opts = Options { refuse_dev_keys: true, ..self.inner.opts.clone() };
+        Self::build(self.inner.source.clone(), opts)
+    }
+
+    /// Keys from a URL older than `max_stale` (since their last successful fetch) are refused. File
+    /// and inline sources never go stale.
+    pub fn with_max_stale(self, max_stale: Duration) -> Self {
+        let max_stale = matches!(self.inner.source, JwksSource::Url(_)).then_some(max_stale);
+        let opts = Options { max_stale, ..self.inner.opts.clone() };
+        Self::build(self.inner.source.clone(), opts)
     }
 
     /// Loads the keys once (startup fails early on an unreadable source).
     pub async fn prime(&self) -> Result<usize, String> {
-        let (by_kid, anonymous) = self.fetch().await?;
+        self.inner.cache.write().last_attempt = Some(Instant::now());
+        let (by_kid, anonymous) = self.inner.fetch().await?;
         let n = by_kid.len() + anonymous.len();
-        let mut c = self.cache.write();
-        c.by_kid = by_kid;
-        c.anonymous = anonymous;
-        c.fetched_at = Some(Instant::now());
-        c.last_attempt = Some(Instant::now());
+        self.inner.store(by_kid, anonymous);
         Ok(n)
     }
 
-    /// The key for a token's `kid`, refetching when stale or unknown (within the cooldown).
-    pub async fn key_for(&self, kid: Option<&str>) -> Option<VerifyKey> {
-        let stale = self.cache.read().fetched_at.is_none_or(|t| t.elapsed() > self.ttl);
-        if stale {
-            self.refetch().await;
+    /// The key for a token's `kid`. Never waits for a fetch when the `kid` is cached; an unknown `kid`
+    /// waits for the one shared fetch, if a fetch is allowed (or already running).
+    pub async fn key_for(&self, kid: Option<&str>) -> Result<VerifyKey, KeyError> {
+        let inner = &self.inner;
+        let (age, since_attempt) = {
+            let c = inner.cache.read();
+            (c.fetched_at.map(|t| t.elapsed()), c.last_attempt.map(|t| t.elapsed()))
+        };
+        let cooling = since_attempt.is_some_and(|d| d < inner.opts.cooldown);
+        if age.is_none_or(|a| a > inner.opts.ttl) && !cooling {
+            Inner::start_fetch(inner);
         }
-        if let Some(k) = self.lookup(kid) {
-            return Some(k);
+        if let Some(max) = inner.opts.max_stale
+            && age.is_none_or(|a| a > max)
+        {
+            let left = inner.opts.cooldown.saturating_sub(since_attempt.unwrap_or(Duration::ZERO));
+            return Err(KeyError::Stale { retry_after_s: left.as_secs().max(1) });
         }
-        if kid.is_some() && self.refetch().await {
-            return self.lookup(kid);
+        if let Some(k) = inner.lookup(kid) {
+            return Ok(k);
         }
-        None
+        if kid.is_none() {
+            return Err(KeyError::Unknown);
+        }
+        // An unknown kid (a rotation at the identity provider): share one fetch.
+        let mut done = inner.done.subscribe();
+        let running = inner.fetching.load(Ordering::Acquire);
+        if !running {
+            let cooling = inner.cache.read().last_attempt.is_some_and(|t| t.elapsed() < inner.opts.cooldown);
+            if cooling {
+                // A fetch may just have finished: its keys are in the cache.
+                return inner.lookup(kid).ok_or(KeyError::Unknown);
+            }
+            Inner::start_fetch(inner);
+        }
+        // Bounded: the fetch itself is bounded by FETCH_TIMEOUT (a file read is quick).
+        let _ = tokio::time::timeout(FETCH_TIMEOUT + Duration::from_secs(1), done.changed()).await;
+        inner.lookup(kid).ok_or(KeyError::Unknown)
     }
+}
 
+impl Inner {
     fn lookup(&self, kid: Option<&str>) -> Option<VerifyKey> {
         let c = self.cache.read();
         match kid {
@@ -114,27 +194,30 @@ impl KeyStore {
         }
     }
 
-    /// Refetches unless another refetch happened within the cooldown. Returns whether it fetched.
-    async fn refetch(&self) -> bool {
-        let _guard = self.refresh.lock().await;
-        if self.cache.read().last_attempt.is_some_and(|t| t.elapsed() < self.cooldown) {
-            return false;
+    fn store(&self, by_kid: HashMap<String, VerifyKey>, anonymous: Vec<VerifyKey>) {
+        let mut c = self.cache.write();
+        c.by_kid = by_kid;
+        c.anonymous = anonymous;
+        c.fetched_at = Some(Instant::now());
+    }
+
+    /// Starts a fetch in the background unless one is running. The task owns the fetch, so a client
+    /// that goes away does not cancel it for the others waiting.
+    fn start_fetch(this: &Arc<Self>) {
+        if this.fetching.swap(true, Ordering::AcqRel) {
+            return;
         }
-        self.cache.write().last_attempt = Some(Instant::now());
-        match self.fetch().await {
-            Ok((by_kid, anonymous)) => {
-                let mut c = self.cache.write();
-                c.by_kid = by_kid;
-                c.anonymous = anonymous;
-                c.fetched_at = Some(Instant::now());
-                true
+        this.cache.write().last_attempt = Some(Instant::now());
+        let guard = FetchGuard(this.clone());
+        tokio::spawn(async move {
+            let inner = &guard.0;
+            match inner.fetch().await {
+                Ok((by_kid, anonymous)) => inner.store(by_kid, anonymous),
+                // Keep serving the last good keys (until they are older than max_stale).
+                Err(e) => tracing::warn!(error = %e, "JWKS refetch failed"),
             }
-            Err(e) => {
-                // Keep serving the last good keys.
-                tracing::warn!(error = %e, "JWKS refetch failed");
-                false
-            }
-        }
+            drop(guard);
+        });
     }
 
     async fn fetch(&self) -> Result<(HashMap<String, VerifyKey>, Vec<VerifyKey>), String> {
@@ -155,10 +238,17 @@ impl KeyStore {
                 String::from_utf8(body).map_err(|_| format!("JWKS {u}: not UTF-8"))?
             }
         };
-        if self.refuse_dev_keys && publishes_dev_key(&text) {
+        if self.opts.refuse_dev_keys && publishes_dev_key(&text) {
             return Err("the JWKS publishes the committed development JWT key (refused in production)".into());
         }
-        Ok(parse_jwks(&text, &self.allowed))
+        // An error page answered with 200 must not replace the keys with none.
+        let is_jwks = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .is_some_and(|v| v.get("keys").is_some_and(serde_json::Value::is_array));
+        if !is_jwks {
+            return Err("the JWKS source answered something that is not a JWKS document".into());
+        }
+        Ok(parse_jwks(&text, &self.opts.allowed))
     }
 }
 
@@ -279,6 +369,15 @@ mod tests {
         assert!(e.contains("development JWT key"), "{e}");
         assert!(inline(&renamed).prime().await.is_ok(), "development keeps the development JWKS");
         assert!(!publishes_dev_key(r#"{"keys":[{"kty":"RSA","n":"other","e":"AQAB"}]}"#));
+    }
+
+    #[tokio::test]
+    async fn an_answer_that_is_not_a_jwks_document_is_a_failed_fetch_not_an_empty_key_set() {
+        for body in [&b"<html>maintenance</html>"[..], br#"{"error":"down"}"#] {
+            let e = store(serve(body.to_vec()).await).prime().await.unwrap_err();
+            assert!(e.contains("not a JWKS document"), "{e}");
+        }
+        assert_eq!(store(serve(br#"{"keys":[]}"#.to_vec()).await).prime().await, Ok(0));
     }
 
     #[tokio::test]

@@ -47,7 +47,7 @@ pub async fn middleware(
             Some(Err(())) => return Ok(reject(req, ApiError::unauthorized("malformed Authorization header"))),
             Some(Ok(token)) => match verifier.verify(&token).await {
                 Ok(p) => p,
-                Err(reason) => return Ok(reject(req, ApiError::unauthorized(reason))),
+                Err(e) => return Ok(reject(req, e)),
             },
         };
         tracing::Span::current().record("tenant.id", principal.tenant.as_str());

@@ -25,6 +25,10 @@ pub enum Scope {
     EventsRead,
     #[serde(rename = "events:manage")]
     EventsManage,
+    /// Read the one-time codes (3DS OTPs, physical-card activation codes) in events; without it
+    /// they are redacted (`null`, with `data.redacted = true`) on `/v1/events*`.
+    #[serde(rename = "events:secrets")]
+    EventsSecrets,
     #[serde(rename = "treasury:read")]
     TreasuryRead,
     #[serde(rename = "treasury:write")]
@@ -32,7 +36,7 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 11] = [
+    pub const ALL: [Scope; 12] = [
         Scope::CardsRead,
         Scope::CardsWrite,
         Scope::CardsReveal,
@@ -42,6 +46,7 @@ impl Scope {
         Scope::CryptoWrite,
         Scope::EventsRead,
         Scope::EventsManage,
+        Scope::EventsSecrets,
         Scope::TreasuryRead,
         Scope::TreasuryWrite,
     ];
@@ -57,6 +62,7 @@ impl Scope {
             Scope::CryptoWrite => "crypto:write",
             Scope::EventsRead => "events:read",
             Scope::EventsManage => "events:manage",
+            Scope::EventsSecrets => "events:secrets",
             Scope::TreasuryRead => "treasury:read",
             Scope::TreasuryWrite => "treasury:write",
         }
@@ -121,5 +127,14 @@ mod tests {
         let a = ScopeSet::from_claim(&serde_json::json!(["treasury:read"]));
         assert!(a.contains(Scope::TreasuryRead));
         assert_eq!(ScopeSet::from_claim(&serde_json::json!(7)), ScopeSet::default());
+    }
+
+    #[test]
+    fn every_scope_round_trips_through_its_name_and_serde() {
+        for s in Scope::ALL {
+            assert_eq!(Scope::parse(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), serde_json::json!(s.as_str()));
+        }
+        assert!(Scope::tenant_scopes().contains(&Scope::EventsSecrets));
     }
 }

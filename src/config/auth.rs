@@ -18,6 +18,9 @@ pub struct AuthSettings {
     pub jwks_url: String,
     pub jwks_cache_s: u64,
     pub jwks_refetch_cooldown_s: u64,
+    /// `jwks_url` keys whose last successful fetch is older than this are refused (503
+    /// `identity_keys_stale`) instead of trusted forever. File and inline sources never go stale.
+    pub jwks_max_stale_s: u64,
     /// Algorithms accepted for JWKS keys; a key's own `alg` must also be in this list.
     pub algorithms: Vec<String>,
     /// Optional HS256 secret for service tokens (≥ 32 bytes); empty = HS256 disabled.
@@ -28,4 +31,11 @@ pub struct AuthSettings {
     pub dev_token_ttl: String,
     /// Longer bearer tokens are rejected before any parsing.
     pub max_token_bytes: usize,
+    /// Accepted JOSE header `typ` values (compared case-insensitively); a token without `typ` is
+    /// accepted, any other value (an ID token's `id+jwt`, a logout token…) is refused.
+    pub accepted_typ: Vec<String>,
+    /// Refuse tokens without a non-empty string `sub`.
+    pub require_sub: bool,
+    /// Longest accepted token lifetime: `exp - iat`, or `exp - now` when `iat` is absent.
+    pub max_token_lifetime_s: u64,
 }

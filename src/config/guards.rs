@@ -47,6 +47,28 @@ pub fn problems(s: &Settings) -> Vec<String> {
             host_of(&s.upstream.base_url).unwrap_or_default()
         ));
     }
+    // Development tokens are refused in production, so there their lifetime does not matter (and an
+    // operator lowering max_token_lifetime_s need not touch it).
+    match crate::auth::dev_tokens::parse_ttl(&s.auth.dev_token_ttl) {
+        _ if s.is_production() => {}
+        None => p.push(format!("auth.dev_token_ttl {:?} must look like 12h, 30m, 45s or 2d", s.auth.dev_token_ttl)),
+        // The printed development tokens would be refused by the gateway that printed them.
+        Some(ttl) if ttl > s.auth.max_token_lifetime_s => p.push(format!(
+            "auth.dev_token_ttl ({ttl} s) must be at most auth.max_token_lifetime_s ({})",
+            s.auth.max_token_lifetime_s
+        )),
+        Some(_) => {}
+    }
+    // Keys must get a chance to be refreshed (after jwks_cache_s) before they count as stale.
+    if s.auth.jwks_max_stale_s <= s.auth.jwks_cache_s {
+        p.push(format!(
+            "auth.jwks_max_stale_s ({}) must be greater than auth.jwks_cache_s ({})",
+            s.auth.jwks_max_stale_s, s.auth.jwks_cache_s
+        ));
+    }
+    if s.auth.max_token_lifetime_s == 0 {
+        p.push("auth.max_token_lifetime_s must be at least 1".into());
+    }
     if s.is_production() && !s.auth.jwks_url.is_empty() && !s.auth.jwks_url.starts_with("https://") {
         p.push("auth.jwks_url must be https:// in production".into());
     }
@@ -127,6 +149,28 @@ mod tests {
         assert!(!err(&s).contains("so a renewal lands in time"), "development allows short test leases");
         s.environment = super::super::Environment::Production;
         assert!(err(&s).contains("so a renewal lands in time"), "{}", err(&s));
+    }
+
+    #[test]
+    fn a_dev_token_ttl_longer_than_the_accepted_token_lifetime_is_refused() {
+        let mut s = defaults();
+        s.auth.dev_token_ttl = "2d".into();
+        assert!(err(&s).contains("auth.dev_token_ttl (172800 s) must be at most auth.max_token_lifetime_s (86400)"));
+        s.auth.max_token_lifetime_s = 172_800;
+        assert_eq!(err(&s), "");
+        s.auth.dev_token_ttl = "forever".into();
+        assert!(err(&s).contains("auth.dev_token_ttl \"forever\""), "{}", err(&s));
+        s.environment = super::super::Environment::Production;
+        assert!(!err(&s).contains("auth.dev_token_ttl"), "production mints no development tokens: {}", err(&s));
+    }
+
+    #[test]
+    fn jwks_keys_cannot_go_stale_before_they_are_due_for_a_refresh() {
+        let mut s = defaults();
+        s.auth.jwks_max_stale_s = s.auth.jwks_cache_s;
+        assert!(err(&s).contains("auth.jwks_max_stale_s (300) must be greater than auth.jwks_cache_s (300)"));
+        s.auth.jwks_max_stale_s = 301;
+        assert_eq!(err(&s), "");
     }
 
     #[test]

@@ -83,8 +83,29 @@ pub struct Logged {
 }
 
 impl Logged {
+    /// The event with its one-time codes (outbound deliveries, and readers with `events:secrets`).
     pub fn public(&self) -> Event {
         self.event.clone().with_secret(self.secret.as_ref())
+    }
+
+    /// The event as a reader of `/v1/events*` sees it: [`Logged::public`] when it holds
+    /// `events:secrets`, else every one-time code field is `null` and `data.redacted` is `true`
+    /// (only while the code is retained: after `secret_ttl_s` no reader gets it anyway).
+    pub fn for_reader(&self, reveal_secrets: bool) -> Event {
+        if reveal_secrets {
+            return self.public();
+        }
+        let mut event = self.event.clone();
+        if let (Some(serde_json::Value::Object(secret)), serde_json::Value::Object(data)) =
+            (self.secret.as_ref(), &mut event.data)
+            && !secret.is_empty()
+        {
+            for k in secret.keys() {
+                data.insert(k.clone(), serde_json::Value::Null);
+            }
+            data.insert("redacted".to_owned(), serde_json::Value::Bool(true));
+        }
+        event
     }
 }
 

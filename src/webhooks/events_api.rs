@@ -7,7 +7,7 @@ use utoipa::IntoParams;
 
 use super::events::{DeadLetter, EVENT_TYPES, Event, LogQuery, parse_position};
 use crate::{
-    auth::Principal,
+    auth::{Principal, Scope},
     domain::list::{DEFAULT_LIMIT, MAX_LIMIT, Page, is_id},
     error::ApiError,
     http::{
@@ -76,6 +76,11 @@ fn list_name(q: &EventListQuery) -> String {
 }
 
 /// The tenant's events, newest first.
+///
+/// One-time codes (`data.otp` of `card.3ds_otp`, `data.activation_code` of
+/// `physical_card.activation_code`) are shown only to a token that also holds `events:secrets`;
+/// for any other token they are `null` and `data.redacted` is `true`. Outbound webhook deliveries
+/// always carry them.
 #[utoipa::path(get, path = "/v1/events", tag = "events", operation_id = "list_events",
     params(EventListQuery),
     responses((status = 200, description = "A page of events (a filtered page may be short; follow `next_cursor`)", body = inline(Page<Event>))),
@@ -98,11 +103,15 @@ pub async fn list_events(
         object_id: q.object_id.clone(),
     };
     let log = state.webhooks.store.list(&who.tenant, &query).await?;
-    let data: Vec<Event> = log.entries.iter().map(|l| l.public()).collect();
+    let secrets = who.scopes.contains(Scope::EventsSecrets);
+    let data: Vec<Event> = log.entries.iter().map(|l| l.for_reader(secrets)).collect();
     Ok(page(data, encode_cursor(&state, &who.tenant, &name, log.next)))
 }
 
 /// One event.
+///
+/// One-time codes (`data.otp`, `data.activation_code`) are present only for a token that also holds
+/// `events:secrets`; otherwise they are `null` and `data.redacted` is `true`.
 #[utoipa::path(get, path = "/v1/events/{id}", tag = "events", operation_id = "get_event",
     params(("id" = String, Path, description = "Event id")),
     responses((status = 200, description = "The event", body = Event)),
@@ -117,7 +126,7 @@ pub async fn get_event(
     }
     let logged = state.webhooks.store.get(&who.tenant, &id).await?;
     let event = logged.ok_or_else(|| ApiError::not_found("event_not_found", "event"))?;
-    Ok(HttpResponse::Ok().json(event.public()))
+    Ok(HttpResponse::Ok().json(event.for_reader(who.scopes.contains(Scope::EventsSecrets))))
 }
 
 /// Events no tenant owns (merchant-wide; treasury scopes only). Secrets are never kept here.

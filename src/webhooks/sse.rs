@@ -22,7 +22,7 @@ use super::{
     events::{EVENT_TYPES, Logged, parse_position},
 };
 use crate::{
-    auth::Principal,
+    auth::{Principal, Scope},
     error::ApiError,
     http::{
         extract::ValidQuery,
@@ -126,6 +126,9 @@ impl Validate for StreamQuery {
 }
 
 /// The tenant's events as they are recorded (Server-Sent Events).
+///
+/// One-time codes (`data.otp`, `data.activation_code`) are sent only to a token that also holds
+/// `events:secrets`; otherwise they are `null` and `data.redacted` is `true`.
 #[utoipa::path(get, path = "/v1/events/stream", tag = "events", operation_id = "stream_events",
     params(StreamQuery, ("Last-Event-ID" = Option<String>, Header, description = "Resume after this position")),
     responses(
@@ -156,7 +159,8 @@ pub async fn stream_events(
         Duration::from_secs(u64::try_from(exp.saturating_sub(chrono::Utc::now().timestamp())).unwrap_or(0))
     });
     let (tx, rx) = mpsc::channel::<Bytes>(64);
-    tokio::spawn(pump(hub, who.tenant, start, types, tx, slot, ends_in));
+    let secrets = who.scopes.contains(Scope::EventsSecrets);
+    tokio::spawn(pump(hub, who.tenant, start, Filter { types, secrets }, tx, slot, ends_in));
     let body = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|b| (Ok::<Bytes, actix_web::Error>(b), rx))
     });
@@ -167,8 +171,15 @@ pub async fn stream_events(
         .streaming(body))
 }
 
-fn frame(l: &Logged) -> Bytes {
-    let json = serde_json::to_string(&l.public()).unwrap_or_default();
+/// What one stream sends: which event types, and whether with their one-time codes.
+struct Filter {
+    types: Option<Vec<String>>,
+    /// The token holds `events:secrets`.
+    secrets: bool,
+}
+
+fn frame(l: &Logged, secrets: bool) -> Bytes {
+    let json = serde_json::to_string(&l.for_reader(secrets)).unwrap_or_default();
     Bytes::from(format!("id: {}\nevent: {}\ndata: {json}\n\n", l.position, l.event.kind))
 }
 
@@ -177,7 +188,7 @@ async fn pump(
     hub: Arc<WebhookHub>,
     tenant: TenantId,
     mut cursor: Option<String>,
-    types: Option<Vec<String>>,
+    Filter { types, secrets }: Filter,
     tx: mpsc::Sender<Bytes>,
     _slot: StreamSlot,
     ends_in: Duration,
@@ -208,7 +219,7 @@ async fn pump(
                 if types.as_ref().is_some_and(|t| !t.contains(&l.event.kind)) {
                     continue;
                 }
-                if tx.send(frame(&l)).await.is_err() {
+                if tx.send(frame(&l, secrets)).await.is_err() {
                     return;
                 }
             }

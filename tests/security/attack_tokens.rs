@@ -62,6 +62,14 @@ fn signed_rsa(alg: Algorithm, pem: &[u8], kid: Option<String>, claims: &Value) -
     encode(&header, claims, &EncodingKey::from_rsa_pem(pem).unwrap()).unwrap()
 }
 
+/// Signed like [`rs256`], with the header's `typ` set to `typ` (`None`: no `typ` at all).
+fn rs256_typ(typ: Option<&str>, claims: &Value) -> String {
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(dev_kid());
+    header.typ = typ.map(str::to_owned);
+    encode(&header, claims, &EncodingKey::from_rsa_pem(dev_keys::JWT_PRIVATE_PEM.as_bytes()).unwrap()).unwrap()
+}
+
 fn hs256(secret: &[u8], kid: Option<String>, claims: &Value) -> String {
     let mut header = Header::new(Algorithm::HS256);
     header.kid = kid;
@@ -142,6 +150,21 @@ fn attacks(s: &Settings) -> Vec<Attack> {
         bearer("no expiry", rs256(&without(good.clone(), "exp"))),
         bearer("exp is a string", rs256(&with(good.clone(), "exp", json!((now + 600).to_string())))),
         bearer("no tenant claim", rs256(&without(good.clone(), &s.auth.tenant_claim))),
+        bearer("an ID token (typ id+jwt)", rs256_typ(Some("id+jwt"), &good)),
+        bearer("a logout token (typ logout+jwt)", rs256_typ(Some("logout+jwt"), &good)),
+        bearer("typ empty", rs256_typ(Some(""), &good)),
+        bearer("no subject", rs256(&without(good.clone(), "sub"))),
+        bearer("subject empty", rs256(&with(good.clone(), "sub", json!("")))),
+        bearer("subject a number", rs256(&with(good.clone(), "sub", json!(42)))),
+        bearer(
+            "lifetime (exp - iat) beyond max_token_lifetime_s",
+            rs256(&with(good.clone(), "iat", json!(now - s.auth.max_token_lifetime_s))),
+        ),
+        bearer(
+            "no iat and exp beyond max_token_lifetime_s from now",
+            rs256(&with(without(good.clone(), "iat"), "exp", json!(now + s.auth.max_token_lifetime_s + 600))),
+        ),
+        bearer("iat is a string", rs256(&with(good.clone(), "iat", json!(now.to_string())))),
         bearer(
             "tenant claim not a valid tenant id",
             rs256(&with(good.clone(), &s.auth.tenant_claim, json!("Acme_Corp"))),
@@ -288,6 +311,52 @@ async fn a_valid_rs256_development_token_is_accepted() {
     assert!(is_event_stream(&stream.headers), "{:?}", stream.headers);
     // The library-minted token (what `card-gateway token` prints) works the same.
     assert_eq!(app.get("/v1/cards", &app.admin("acme")).await.status, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn access_tokens_without_typ_or_with_an_accepted_typ_in_any_case_and_without_iat_are_accepted() {
+    let app = spawn_app().await;
+    let s = &app.settings;
+    let now = get_current_timestamp();
+    let good = claims(s, "acme");
+    let max = s.auth.max_token_lifetime_s;
+    let cases = [
+        ("no typ", rs256_typ(None, &good)),
+        ("typ JWT", rs256_typ(Some("JWT"), &good)),
+        ("typ at+jwt", rs256_typ(Some("at+jwt"), &good)),
+        ("typ AT+JWT (case-insensitive)", rs256_typ(Some("AT+JWT"), &good)),
+        ("typ jwt", rs256_typ(Some("jwt"), &good)),
+        ("lifetime exactly max_token_lifetime_s", rs256(&with(good.clone(), "exp", json!(now + max)))),
+        ("no iat, exp within max_token_lifetime_s", rs256(&without(good.clone(), "iat"))),
+    ];
+    for (name, token) in cases {
+        let r = request(&app, Method::GET, "/v1/cards", &format!("Bearer {token}"), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.text);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_subject_rule_and_the_lifetime_cap_follow_their_configuration() {
+    let app = spawn_with(|s| {
+        s.auth.require_sub = false;
+        s.auth.max_token_lifetime_s = 7 * 86_400;
+        s.auth.accepted_typ = vec!["JWT".into(), "at+jwt".into(), "application/at+jwt".into()];
+    })
+    .await;
+    let now = get_current_timestamp();
+    let good = claims(&app.settings, "acme");
+    let cases = [
+        ("no subject, require_sub = false", rs256(&without(good.clone(), "sub"))),
+        ("a two-day token under a seven-day cap", rs256(&with(good.clone(), "iat", json!(now - 2 * 86_400)))),
+        ("typ added to accepted_typ", rs256_typ(Some("application/at+jwt"), &good)),
+    ];
+    for (name, token) in cases {
+        let r = request(&app, Method::GET, "/v1/cards", &format!("Bearer {token}"), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.text);
+    }
+    let id_token = rs256_typ(Some("id+jwt"), &good);
+    let r = request(&app, Method::GET, "/v1/cards", &format!("Bearer {id_token}"), None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
 }
 
 #[tokio::test(flavor = "multi_thread")]

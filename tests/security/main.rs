@@ -17,6 +17,8 @@ mod attack_tokens;
 mod bola;
 mod canary;
 mod inbound;
+mod jwks_refresh;
 mod misconfiguration;
+mod one_time_codes;
 mod openapi;
 mod scope_matrix;

@@ -67,6 +67,20 @@ async fn an_unbounded_jwt_leeway_and_a_lease_a_renewal_cannot_keep_are_refused()
 }
 
 #[tokio::test]
+async fn a_dev_token_ttl_beyond_the_accepted_token_lifetime_is_refused_at_startup() {
+    let mut s = test_settings();
+    s.auth.dev_token_ttl = "2d".into();
+    let e = refusal(s.clone()).await;
+    assert!(e.contains("auth.dev_token_ttl (172800 s) must be at most auth.max_token_lifetime_s (86400)"), "{e}");
+    // Nor does `card-gateway token` mint a token its own gateway would refuse.
+    let e = card_gateway::auth::dev_tokens::mint(&s, "acme", &[], 172_800).unwrap_err().to_string();
+    assert!(e.contains("auth.max_token_lifetime_s"), "{e}");
+    s.auth.dev_token_ttl = "24h".into();
+    let e = refusal(s).await;
+    assert!(!e.contains("dev_token_ttl"), "{e}");
+}
+
+#[tokio::test]
 async fn production_refuses_a_plain_http_jwks_url() {
     let mut s = test_settings();
     s.environment = Environment::Production;
