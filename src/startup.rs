@@ -10,7 +10,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
     auth::JwtVerifier,
-    config::{Settings, resolve_text, stores::StoreKind, upstream::UpstreamMode},
+    config::{Settings, rate_limit::LimiterBackend, resolve_text, stores::StoreKind, upstream::UpstreamMode},
     dev_keys,
     envelope::EnvelopeCodec,
     http::{cors, extract::BodyLimits, fallback, request_id},
@@ -108,15 +108,31 @@ impl Application {
         );
 
         let fingerprinter = Fingerprinter::from_settings(&settings.idempotency)?;
+        // Both on Redis: a state-changing request's rate-limit charge runs inside the idempotency
+        // begin script (one round trip instead of two).
+        let charged = match (&redis, settings.idempotency.store, &settings.rate_limit) {
+            (Some(pool), StoreKind::Redis, rl) if rl.enabled && rl.backend == LimiterBackend::Redis => {
+                let opts = crate::idempotency::store::StoreOptions::from_settings(&settings.idempotency);
+                Some(Arc::new(crate::idempotency::redis::RedisIdempotencyStore::new(pool.clone(), opts)))
+            }
+            _ => None,
+        };
+        let store: Arc<dyn crate::idempotency::IdempotencyStore> = match &charged {
+            Some(s) => s.clone(),
+            None => crate::idempotency::store_from_settings(&settings, redis.as_ref())?,
+        };
+        let charge_with_begin = charged.is_some() && settings.idempotency.enabled;
         let idempotency = web::Data::new(Idempotency {
             enabled: settings.idempotency.enabled,
-            store: crate::idempotency::store_from_settings(&settings, redis.as_ref())?,
+            store,
+            charged,
             seal: crate::idempotency::RecordSeal::new(&fingerprinter)?,
             fingerprinter,
             lease: Duration::from_millis(settings.idempotency.lease_ms),
             retry_after_s: settings.idempotency.retry_after_s,
         });
         let limiter = web::Data::new(Limiter(rate_limiter));
+        let charge_with_begin = web::Data::new(crate::rate_limit::ChargeWithBegin(charge_with_begin));
         let heavy = web::Data::new(crate::rate_limit::heavy::HeavyGate::new(
             settings.server.heavy_concurrency,
             settings.server.max_body_bytes,
@@ -142,6 +158,7 @@ impl Application {
                 .app_data(server_state.clone())
                 .app_data(idempotency.clone())
                 .app_data(limiter.clone())
+                .app_data(charge_with_begin.clone())
                 .app_data(heavy.clone())
                 .app_data(table.clone())
                 .app_data(verifier.clone())

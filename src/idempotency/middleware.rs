@@ -5,6 +5,9 @@
 //! `Idempotent-Replayed: true` · `Acquired` → run the handler (told whether it is *recovering* an
 //! unknown outcome), renewing the lease while it runs, then `complete` / `mark_unknown` / `abandon`
 //! as the handler's `IdemOutcome` says. A store failure fails closed: 503 + `Retry-After`.
+//! When the rate limiter and this store are both on Redis, the request's rate-limit charge (left by
+//! the limiter as a `PendingCharge`) runs first inside the `begin` script: one round trip for both,
+//! and a refused charge still writes no record.
 
 use std::{pin::Pin, sync::Arc, time::Duration};
 
@@ -30,6 +33,8 @@ use crate::{
     auth::{Principal, middleware::reject},
     error::ApiError,
     http::extract::BodyLimits,
+    idempotency::redis::RedisIdempotencyStore,
+    rate_limit::{Decision, PendingCharge, headers::refusal, middleware::Limiter},
     routes::table::RoutePolicy,
 };
 
@@ -38,6 +43,9 @@ use crate::{
 pub struct Idempotency {
     pub enabled: bool,
     pub store: Arc<dyn IdempotencyStore>,
+    /// The same store when it is Redis and the rate limiter is too: a pending rate-limit charge then
+    /// runs inside `begin` (one round trip for both).
+    pub charged: Option<Arc<RedisIdempotencyStore>>,
     pub fingerprinter: Fingerprinter,
     /// Seals stored bodies (keyed from the fingerprint secret).
     pub seal: RecordSeal,
@@ -104,6 +112,23 @@ pub async fn middleware(
     req.set_payload(Payload::from(stream));
 
     let grant = |recovering| IdempotencyGrant { key: key.as_str().to_owned(), fingerprint: fp.to_hex(), recovering };
+    // The rate-limit charge the limiter left for us (both on Redis): made inside `begin` below, in its
+    // round trip, or here when that cannot be (the limiter bypasses Redis, or the store is off).
+    let mut charge_in_begin = None;
+    let limiter = req.app_data::<web::Data<Limiter>>().and_then(|l| l.0.clone());
+    let pending = req.extensions().get::<PendingCharge>().copied();
+    if let (Some(PendingCharge(class)), Some(limiter)) = (pending, limiter) {
+        match limiter.deferred(&tenant, class).filter(|_| cfg.enabled && cfg.charged.is_some()) {
+            Some(gcra) => charge_in_begin = Some(gcra),
+            None => {
+                let decision = limiter.check(&tenant, class).await;
+                if !decision.allowed {
+                    return Ok(reject(req, refusal(&decision)));
+                }
+                req.extensions_mut().insert(decision);
+            }
+        }
+    }
     if !cfg.enabled {
         // Benchmark-only switch: no store, same operation identity.
         req.extensions_mut().insert(grant(false));
@@ -111,7 +136,18 @@ pub async fn middleware(
     }
 
     // 3. The state machine.
-    let begin = match cfg.store.begin(&tenant, &key, &fp, cfg.lease).await {
+    let begun = match (&cfg.charged, &charge_in_begin) {
+        (Some(store), Some(gcra)) => match store.begin_charged(&tenant, &key, &fp, cfg.lease, gcra).await {
+            Ok((decision, None)) => return Ok(reject(req, refusal(&decision))),
+            Ok((decision, Some(b))) => {
+                req.extensions_mut().insert::<Decision>(decision);
+                Ok(b)
+            }
+            Err(e) => Err(e),
+        },
+        _ => cfg.store.begin(&tenant, &key, &fp, cfg.lease).await,
+    };
+    let begin = match begun {
         Ok(b) => b,
         Err(e) => return Ok(reject(req, ApiError::store(&e, cfg.retry_after_s))),
     };

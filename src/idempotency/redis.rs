@@ -23,6 +23,10 @@ use super::{
     key::IdempotencyKey,
     store::{Begin, IdempotencyStore, Lease, StoreOptions, StoredResponse},
 };
+use crate::rate_limit::{
+    Decision,
+    redis::{GCRA_FN, GcraCharge},
+};
 use crate::storage::{StoreError, redis::RedisPool};
 
 /// Lua preamble: the time in ms on Redis' clock, and integer formatting that survives Lua's doubles.
@@ -99,6 +103,19 @@ return 1
 ";
 
 static BEGIN_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(&format!("{PRELUDE}{BEGIN}")));
+/// KEYS: record, fence, rate-limit bucket. ARGV: BEGIN's, then the charge's interval µs, burst, cost.
+/// Returns {gcra reply, BEGIN's reply} — BEGIN's is empty when the charge was refused (nothing begun).
+static CHARGED_BEGIN_SCRIPT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&format!(
+        "{PRELUDE}{GCRA_FN}
+local rl = gcra(KEYS[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]))
+if rl[1] == 0 then return {{rl, {{}}}} end
+local function begin()
+{BEGIN}
+end
+return {{rl, begin()}}"
+    ))
+});
 static RENEW_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(&format!("{PRELUDE}{HELD}{RENEW}")));
 static COMPLETE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(&format!("{PRELUDE}{HELD}{COMPLETE}")));
 static UNKNOWN_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(&format!("{PRELUDE}{HELD}{MARK_UNKNOWN}")));
@@ -130,6 +147,48 @@ impl RedisIdempotencyStore {
 
     fn fence_key(&self, tenant: &str) -> String {
         self.pool.tenant_key(tenant, &["idem-fence"])
+    }
+
+    /// [`IdempotencyStore::begin`] preceded, in the same script and round trip, by a rate-limit charge on
+    /// the tenant's bucket (all in the tenant's slot). A refused charge begins nothing.
+    pub async fn begin_charged(
+        &self,
+        tenant: &str,
+        key: &IdempotencyKey,
+        fp: &Fingerprint,
+        lease: Duration,
+        charge: &GcraCharge,
+    ) -> Result<(Decision, Option<Begin>), StoreError> {
+        let (record, fence) = (self.record_key(tenant, key.as_str()), self.fence_key(tenant));
+        let (fp_hex, lease_ms, retention_ms) = (fp.to_hex(), ms(lease), ms(self.opts.retention));
+        let (bucket, interval, burst, cost) = (charge.key.clone(), charge.interval_us, charge.burst, charge.cost);
+        let reply: Vec<Value> = self
+            .pool
+            .run(|mut conn| async move {
+                CHARGED_BEGIN_SCRIPT
+                    .key(record)
+                    .key(fence)
+                    .key(bucket)
+                    .arg(fp_hex)
+                    .arg(lease_ms)
+                    .arg(retention_ms)
+                    .arg(interval)
+                    .arg(burst)
+                    .arg(cost)
+                    .invoke_async(&mut conn)
+                    .await
+            })
+            .await?;
+        let (Some(Value::Array(rl)), Some(Value::Array(begun))) = (reply.first(), reply.get(1)) else {
+            return Err(corrupt("unexpected charged-begin reply"));
+        };
+        let rl: Vec<i64> = rl.iter().map(|v| int(Some(v))).collect::<Result<_, _>>()?;
+        let decision = charge.decision(&rl)?;
+        if !decision.allowed {
+            return Ok((decision, None));
+        }
+        let lease = Lease { tenant: tenant.to_owned(), key: key.as_str().to_owned(), token: 0 };
+        Ok((decision, Some(parse_begin(begun, lease, &self.opts)?)))
     }
 
     /// Runs one of the lease-checked scripts; `true` when it wrote.

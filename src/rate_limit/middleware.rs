@@ -1,5 +1,7 @@
 //! The rate-limit middleware: after auth (it needs the tenant), before idempotency (a 429 creates no
-//! idempotency record). Every limited response carries `RateLimit-Policy` and `RateLimit`.
+//! idempotency record). Every limited response carries `RateLimit-Policy` and `RateLimit`. With both
+//! on Redis ([`ChargeWithBegin`]), a state-changing request is charged by the idempotency begin
+//! script instead (one round trip); its decision comes back on the request for the headers.
 
 use std::sync::Arc;
 
@@ -12,7 +14,10 @@ use actix_web::{
     web,
 };
 
-use super::{RateLimiter, RouteClass, headers::refusal, heavy::HeavyGate, rate_limit_headers};
+use super::{
+    ChargeWithBegin, Decision, PendingCharge, RateLimiter, RouteClass, headers::refusal, heavy::HeavyGate,
+    rate_limit_headers,
+};
 use crate::{
     auth::{Principal, middleware::reject},
     routes::table::{Access, RoutePolicy},
@@ -52,13 +57,20 @@ pub async fn middleware(
             return Ok(reject(req, refusal(&decision)));
         }
     }
-    let decision = limiter.check(&tenant, policy.class).await;
-    if !decision.allowed {
-        return Ok(reject(req, refusal(&decision)));
-    }
-    let headers = rate_limit_headers(&decision);
+    let decision = if policy.idempotent && req.app_data::<web::Data<ChargeWithBegin>>().is_some_and(|c| c.0) {
+        // Charged by the idempotency begin, in its round trip; its decision comes back on the request.
+        req.extensions_mut().insert(PendingCharge(policy.class));
+        None
+    } else {
+        let decision = limiter.check(&tenant, policy.class).await;
+        if !decision.allowed {
+            return Ok(reject(req, refusal(&decision)));
+        }
+        Some(decision)
+    };
     let mut res = next.call(req).await?;
-    for (k, v) in headers {
+    let decision = decision.or_else(|| res.request().extensions().get::<Decision>().cloned());
+    for (k, v) in decision.as_ref().map(rate_limit_headers).unwrap_or_default() {
         if let (Ok(name), Ok(value)) = (HeaderName::try_from(k), HeaderValue::from_str(&v)) {
             res.headers_mut().insert(name, value);
         }

@@ -7,7 +7,9 @@
 //! - [`headers::rate_limit_headers`]: `RateLimit-Policy`, `RateLimit` and `Retry-After`.
 //! - [`MoneyCaps`]: per tenant, currency and UTC day, the sum of card limits issued and recharges.
 //!
-//! The middleware (not here) runs the limiter before idempotency, so a 429 creates no record.
+//! The middleware (not here) runs the limiter before idempotency, so a 429 creates no record; when
+//! both are on Redis, a state-changing request's charge runs inside the idempotency begin script
+//! instead (one round trip, still before any record is written).
 
 pub mod headers;
 pub mod heavy;
@@ -97,7 +99,22 @@ pub trait RateLimiter: Send + Sync {
     async fn check(&self, tenant: &str, class: RouteClass) -> Decision {
         self.check_n(tenant, class, 1).await
     }
+
+    /// One request's charge as a step another Redis script can run first (the idempotency begin), so
+    /// both cost one round trip; `None` when this limiter cannot (in-process, or Redis bypassed).
+    fn deferred(&self, _tenant: &str, _class: RouteClass) -> Option<redis::GcraCharge> {
+        None
+    }
 }
+
+/// App data: state-changing requests are charged by the idempotency store's begin, in the same Redis
+/// round trip (both on Redis). The middleware then leaves a [`PendingCharge`] instead of charging.
+#[derive(Debug, Clone, Copy)]
+pub struct ChargeWithBegin(pub bool);
+
+/// Request extension: this request's rate-limit charge is still due (see [`ChargeWithBegin`]).
+#[derive(Debug, Clone, Copy)]
+pub struct PendingCharge(pub RouteClass);
 
 /// Validated quotas: class defaults and per-tenant overrides.
 #[derive(Debug, Clone)]

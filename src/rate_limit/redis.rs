@@ -31,30 +31,62 @@ use crate::{
     storage::{StoreError, redis::RedisPool},
 };
 
-/// KEYS: bucket. ARGV: emission interval µs, burst, cost (1..=burst: that many requests at once).
-/// Returns {allowed 0|1, remaining, retry_after µs, reset_after µs}.
-const GCRA: &str = r"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local interval = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
-local tau = interval * (burst - 1)
-local stored = redis.call('GET', KEYS[1])
-local tat = stored and tonumber(stored) or now
-if tat < now then tat = now end
--- `cost` requests are `cost - 1` arrivals ahead of one: the last of them decides.
-tat = tat + interval * (cost - 1)
-local allow_at = tat - tau
-if now < allow_at then
-  return {0, 0, allow_at - now, tat - now}
+/// `gcra(key, interval µs, burst, cost)`: one GCRA step on `key` (cost 1..=burst: that many requests
+/// at once), on Redis' clock. Returns {allowed 0|1, remaining, retry_after µs, reset_after µs}. A Lua
+/// function, so the idempotency store can run the same step first in its own script (one round trip
+/// for the charge and the idempotency begin).
+pub(crate) const GCRA_FN: &str = r"
+local function gcra(key, interval, burst, cost)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local tau = interval * (burst - 1)
+  local stored = redis.call('GET', key)
+  local tat = stored and tonumber(stored) or now
+  if tat < now then tat = now end
+  -- `cost` requests are `cost - 1` arrivals ahead of one: the last of them decides.
+  tat = tat + interval * (cost - 1)
+  local allow_at = tat - tau
+  if now < allow_at then
+    return {0, 0, allow_at - now, tat - now}
+  end
+  local new_tat = tat + interval
+  redis.call('SET', key, string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1)
+  return {1, math.floor((now + tau - tat) / interval), 0, new_tat - now}
 end
-local new_tat = tat + interval
-redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1)
-return {1, math.floor((now + tau - tat) / interval), 0, new_tat - now}
 ";
 
-static GCRA_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(GCRA));
+static GCRA_SCRIPT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&format!("{GCRA_FN}\nreturn gcra(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))"))
+});
+
+/// A charge on a tenant's Redis bucket: the key and arguments of [`GCRA_FN`], and how to read its reply.
+#[derive(Debug, Clone)]
+pub struct GcraCharge {
+    pub key: String,
+    pub interval_us: u64,
+    pub burst: u32,
+    pub cost: u32,
+    class: RouteClass,
+    quota: Quota,
+}
+
+impl GcraCharge {
+    /// The decision of a `gcra` reply `{allowed, remaining, retry_after µs, reset_after µs}`.
+    pub fn decision(&self, reply: &[i64]) -> Result<Decision, StoreError> {
+        let [allowed, remaining, retry_us, reset_us] = reply[..] else {
+            return Err(StoreError::Corrupt(format!("rate limit script replied {reply:?}")));
+        };
+        let us = |v: i64| Duration::from_micros(u64::try_from(v).unwrap_or(0));
+        Ok(Decision {
+            allowed: allowed == 1,
+            limit: self.burst,
+            remaining: u32::try_from(remaining).unwrap_or(0).min(self.burst.saturating_sub(1)),
+            reset_after: us(reset_us),
+            retry_after: (allowed != 1).then(|| us(retry_us)),
+            policy: (self.class.as_str(), self.quota),
+        })
+    }
+}
 
 /// How long Redis is bypassed after a failure.
 pub const BREAKER_COOLDOWN: Duration = Duration::from_secs(1);
@@ -91,29 +123,29 @@ impl RedisLimiter {
         self.check_redis_n(tenant, class, 1).await
     }
 
-    async fn check_redis_n(&self, tenant: &str, class: RouteClass, cost: u32) -> Result<Decision, StoreError> {
+    /// The charge of `cost` requests of `class` for `tenant` (cost capped at the burst).
+    fn charge(&self, tenant: &str, class: RouteClass, cost: u32) -> GcraCharge {
         let quota = self.policies.quota(tenant, class);
-        let key = self.pool.tenant_key(tenant, &["rl", class.as_str()]);
-        let (interval, burst) = (interval_us(quota), quota.burst);
-        let cost = cost.clamp(1, burst.max(1));
+        GcraCharge {
+            key: self.pool.tenant_key(tenant, &["rl", class.as_str()]),
+            interval_us: interval_us(quota),
+            burst: quota.burst,
+            cost: cost.clamp(1, quota.burst.max(1)),
+            class,
+            quota,
+        }
+    }
+
+    async fn check_redis_n(&self, tenant: &str, class: RouteClass, cost: u32) -> Result<Decision, StoreError> {
+        let charge = self.charge(tenant, class, cost);
+        let (key, interval, burst, cost) = (charge.key.clone(), charge.interval_us, charge.burst, charge.cost);
         let reply: Vec<i64> = self
             .pool
             .run(|mut conn| async move {
                 GCRA_SCRIPT.key(key).arg(interval).arg(burst).arg(cost).invoke_async(&mut conn).await
             })
             .await?;
-        let [allowed, remaining, retry_us, reset_us] = reply[..] else {
-            return Err(StoreError::Corrupt(format!("rate limit script replied {reply:?}")));
-        };
-        let us = |v: i64| Duration::from_micros(u64::try_from(v).unwrap_or(0));
-        Ok(Decision {
-            allowed: allowed == 1,
-            limit: burst,
-            remaining: u32::try_from(remaining).unwrap_or(0).min(burst.saturating_sub(1)),
-            reset_after: us(reset_us),
-            retry_after: (allowed != 1).then(|| us(retry_us)),
-            policy: (class.as_str(), quota),
-        })
+        charge.decision(&reply)
     }
 
     fn now_ms(&self) -> u64 {
@@ -136,6 +168,11 @@ impl RateLimiter for RedisLimiter {
             }
         }
         self.fallback.check_n_now(tenant, class, cost)
+    }
+
+    fn deferred(&self, tenant: &str, class: RouteClass) -> Option<GcraCharge> {
+        // While Redis is bypassed, the caller charges now (in-process fallback).
+        (self.now_ms() >= self.bypass_until.load(Ordering::Relaxed)).then(|| self.charge(tenant, class, 1))
     }
 }
 

@@ -218,3 +218,28 @@ async fn crypto_withdrawals_need_treasury_write_and_count_against_the_daily_mone
     let fits = app.post("/v1/crypto/withdrawals", &treasury, body("5.00")).await;
     assert_eq!(fits.status, StatusCode::CREATED, "{}", fits.text);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_redis_a_first_recharge_takes_four_round_trips_and_a_replay_or_a_read_one() {
+    let Some(server) = card_gateway::testing::redis_server::RedisServer::start() else { return };
+    let mut settings = test_settings();
+    use_redis(&mut settings, &server);
+    settings.rate_limit.backend = LimiterBackend::Redis;
+    // No webhook comes back during the count (its own Redis work would be counted).
+    settings.simulator.webhook_url = "http://127.0.0.1:9/unreachable".into();
+    let app = spawn_settings(settings).await;
+    let t = app.admin("trips");
+    let card = app.create_card(&t, "100.00").await;
+    let monitor = crate::support::Monitor::start(&server);
+    let path = format!("/v1/cards/{card}/recharges");
+    let (first, r) = monitor.round_trips("first", app.post_key(&path, &t, "rt-1", json!({"amount": "5.00"}))).await;
+    assert!(r.status.is_success(), "{}", r.text);
+    // Rate limit + idempotency begin (one script), the operation's create, its settlement, the stored answer.
+    assert_eq!(first, 4, "round trips of a first recharge");
+    let (replay, r) = monitor.round_trips("replay", app.post_key(&path, &t, "rt-1", json!({"amount": "5.00"}))).await;
+    assert_eq!(r.header("idempotent-replayed"), Some("true"), "{}", r.text);
+    assert_eq!(replay, 1, "a replay is the rate limit and the begin, in one script");
+    let (read, r) = monitor.round_trips("read", app.get(&format!("/v1/cards/{card}"), &t)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(read, 1, "a read is its rate-limit charge (ownership is cached in-process)");
+}

@@ -36,7 +36,9 @@ fn is_treasury(scope: Scope) -> bool {
 
 /// The merchant-wide routes (GATEWAY.md §4, plus the dead letters: events no tenant owns). A route
 /// joining or leaving this list is a deliberate decision, so it is spelled out.
-const MERCHANT_WIDE: [&str; 5] = [
+const MERCHANT_WIDE: [&str; 6] = [
+    // Merchant-wide USDT leaving for any address (issue 10 item 11).
+    "POST /v1/crypto/withdrawals",
     "GET /v1/treasury/balances",
     "GET /v1/treasury/exchange-rates",
     "POST /v1/treasury/exchanges",
@@ -139,7 +141,7 @@ async fn tenant_tokens_reach_every_route_but_the_treasury() {
     assert_eq!(treasury, MERCHANT_WIDE, "the merchant-wide routes, out of reach of tenant tokens");
     // The platform only saw the tenant's own, permitted calls; nothing merchant-wide.
     use card_gateway::upstream::Operation as Op;
-    for op in [Op::AccountBalance, Op::ExchangeRate, Op::AccountExchange, Op::DptTransfer] {
+    for op in [Op::AccountBalance, Op::ExchangeRate, Op::AccountExchange, Op::DptTransfer, Op::DptWithdraw] {
         assert_eq!(app.sim.calls(op), 0, "{op:?} reached by a tenant token");
     }
 }
