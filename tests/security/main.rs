@@ -16,6 +16,7 @@ mod abuse;
 mod attack_tokens;
 mod bola;
 mod canary;
+mod extremes;
 mod inbound;
 mod misconfiguration;
 mod openapi;
