@@ -34,7 +34,7 @@ use serde_json::{Map, Value, json};
 
 use crate::{
     common::{Resp, TestApp, captured_logs},
-    support::{Ids, Receiver, Sample, request, sample, send, spawn},
+    support::{BODY_TIMEOUT, HEADERS_TIMEOUT, Ids, Receiver, Sample, is_event_stream, request, sample, spawn},
 };
 
 /// Generated cases per operation (about 50 operations: the proptest pass stays around 10 s).
@@ -612,7 +612,13 @@ impl Harness {
 
     async fn check(&mut self, op: &Op<'_>, c: &Case) {
         let s = build(op, &self.ids, c);
-        let r = send(&self.app, op.route, &s, Some(&self.token), None).await;
+        let r = match self.send(op, &s).await {
+            Ok(r) => r,
+            Err(e) => {
+                self.failures.push(format!("{} {}: {e}", op.method, excerpt(&s.path)));
+                return;
+            }
+        };
         self.sent += 1;
         *self.answers.entry((r.status.as_u16(), r.code().to_owned())).or_default() += 1;
         if let Some(why) = verdict(&r) {
@@ -631,6 +637,34 @@ impl Harness {
                 excerpt(&r.text)
             ));
         }
+    }
+
+    /// Like `support::send` (all scopes, a fresh Idempotency-Key for writes, an event stream not
+    /// read), but a dropped connection — what a handler's panic looks like from outside — is a
+    /// failure to report with the others, not a panic of the test.
+    async fn send(&self, op: &Op<'_>, s: &Sample) -> Result<Resp, String> {
+        let mut req = self.app.client.request(s.method.clone(), format!("{}{}", self.app.base, s.path));
+        req = req.bearer_auth(&self.token);
+        if op.route.idempotent {
+            req = req.header("Idempotency-Key", uuid::Uuid::new_v4().to_string());
+        }
+        if let Some(b) = &s.body {
+            req = req.header("content-type", "application/json").body(b.to_string());
+        }
+        let res = tokio::time::timeout(HEADERS_TIMEOUT, req.send())
+            .await
+            .map_err(|_| format!("no status and headers within {HEADERS_TIMEOUT:?}"))?
+            .map_err(|e| format!("request failed (connection dropped?): {e}"))?;
+        let (status, headers) = (res.status(), res.headers().clone());
+        if is_event_stream(&headers) {
+            return Ok(Resp { status, headers, text: String::new(), json: Value::Null });
+        }
+        let text = tokio::time::timeout(BODY_TIMEOUT, res.text())
+            .await
+            .map_err(|_| format!("{status}: body not complete within {BODY_TIMEOUT:?}"))?
+            .map_err(|e| format!("{status}: body failed: {e}"))?;
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Ok(Resp { status, headers, text, json })
     }
 
     async fn still_alive(&mut self, after: &str) {
