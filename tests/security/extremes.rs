@@ -95,7 +95,10 @@ enum Kind {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Target {
     Query(String),
-    /// A body property: top level (one name) or one level down (two).
+    /// A documented header (`Idempotency-Key`, `Last-Event-ID`); values no HTTP client can send
+    /// (control characters) are left out.
+    Header(String),
+    /// The body itself (no name), a property at its top level (one name) or one level down (two).
     Body(Vec<String>),
 }
 
@@ -141,6 +144,8 @@ fn resolve<'d>(doc: &'d Value, mut schema: &'d Value) -> &'d Value {
 
 /// A field's kind, from its schema, its name and the value the route's sample gives it.
 fn kind_of(doc: &Value, name: &str, schema: &Value, sample_value: Option<&Value>) -> Kind {
+    let name = name.to_ascii_lowercase().replace('-', "_");
+    let name = name.as_str();
     let raw_ref = schema["$ref"].as_str().unwrap_or_default();
     let s = resolve(doc, schema);
     let types = |t: &str| s["type"] == t || s["type"].as_array().is_some_and(|a| a.iter().any(|x| x == t));
@@ -193,11 +198,18 @@ fn operations<'t>(doc: &Value, ids: &Ids, table: &'t RouteTable) -> Result<Vec<O
                         let kind = kind_of(doc, name, &p["schema"], sample_query.get(name));
                         fields.insert(Target::Query(name.to_owned()), kind);
                     }
+                    Some("header") => {
+                        let kind = kind_of(doc, name, &p["schema"], None);
+                        fields.insert(Target::Header(name.to_owned()), kind);
+                    }
                     Some("path") => has_path_param = true,
                     _ => {}
                 }
             }
             let body = resolve(doc, &op["requestBody"]["content"]["application/json"]["schema"]);
+            if body.is_object() || sample_body.is_object() {
+                fields.insert(Target::Body(Vec::new()), Kind::Text);
+            }
             for (name, prop) in body["properties"].as_object().into_iter().flatten() {
                 let here = sample_body.get(name);
                 fields.insert(Target::Body(vec![name.clone()]), kind_of(doc, name, prop, here));
@@ -471,8 +483,13 @@ fn as_query_text(v: &Value) -> String {
     }
 }
 
-/// Sets `body[path…]` to `v`, making the level above an object when it is not one.
+/// Sets `body[path…]` to `v` (the whole body for an empty path), making the level above an object
+/// when it is not one.
 fn set_body(body: &mut Value, path: &[String], v: Value) {
+    if path.is_empty() {
+        *body = v;
+        return;
+    }
     if !body.is_object() {
         *body = Value::Object(Map::new());
     }
@@ -489,20 +506,23 @@ fn set_body(body: &mut Value, path: &[String], v: Value) {
     }
 }
 
-/// The request of `c` for `op`: the route's sample with the case's values put in.
-fn build(op: &Op, ids: &Ids, c: &Case) -> Sample {
+/// The request of `c` for `op`: the route's sample with the case's values put in, and the headers
+/// to set.
+fn build(op: &Op, ids: &Ids, c: &Case) -> (Sample, Vec<(String, String)>) {
     let s = sample(op.route, ids);
     let (mut path, mut query) = match s.path.split_once('?') {
         Some((p, q)) => (p.to_owned(), form_urlencoded::parse(q.as_bytes()).into_owned().collect::<Vec<_>>()),
         None => (s.path.clone(), Vec::new()),
     };
     let mut body = s.body.clone();
+    let mut headers = Vec::new();
     for (i, v) in &c.values {
         match op.fields.get(*i).map(|f| &f.target) {
             Some(Target::Query(name)) => {
                 query.retain(|(k, _)| k != name);
                 query.push((name.clone(), as_query_text(v)));
             }
+            Some(Target::Header(name)) => headers.push((name.clone(), as_query_text(v))),
             Some(Target::Body(at)) => set_body(body.get_or_insert_with(|| json!({})), at, v.clone()),
             None => {}
         }
@@ -522,7 +542,7 @@ fn build(op: &Op, ids: &Ids, c: &Case) -> Sample {
         let q = form_urlencoded::Serializer::new(String::new()).extend_pairs(&query).finish();
         path = format!("{path}?{q}");
     }
-    Sample { method: op.method.clone(), path, body, junk: s.junk }
+    (Sample { method: op.method.clone(), path, body, junk: s.junk }, headers)
 }
 
 /// What is wrong with an answer, if anything.
@@ -611,8 +631,8 @@ impl Harness {
     }
 
     async fn check(&mut self, op: &Op<'_>, c: &Case) {
-        let s = build(op, &self.ids, c);
-        let r = match self.send(op, &s).await {
+        let (s, headers) = build(op, &self.ids, c);
+        let r = match self.send(op, &s, &headers).await {
             Ok(r) => r,
             Err(e) => {
                 self.failures.push(format!("{} {}: {e}", op.method, excerpt(&s.path)));
@@ -642,10 +662,18 @@ impl Harness {
     /// Like `support::send` (all scopes, a fresh Idempotency-Key for writes, an event stream not
     /// read), but a dropped connection — what a handler's panic looks like from outside — is a
     /// failure to report with the others, not a panic of the test.
-    async fn send(&self, op: &Op<'_>, s: &Sample) -> Result<Resp, String> {
+    async fn send(&self, op: &Op<'_>, s: &Sample, headers: &[(String, String)]) -> Result<Resp, String> {
         let mut req = self.app.client.request(s.method.clone(), format!("{}{}", self.app.base, s.path));
         req = req.bearer_auth(&self.token);
-        if op.route.idempotent {
+        let mut fed_key = false;
+        for (name, value) in headers {
+            // Raw UTF-8 (obs-text) is sendable; control characters are not, by any client.
+            if let Ok(v) = reqwest::header::HeaderValue::from_bytes(value.as_bytes()) {
+                fed_key |= name.eq_ignore_ascii_case("idempotency-key");
+                req = req.header(name.as_str(), v);
+            }
+        }
+        if op.route.idempotent && !fed_key {
             req = req.header("Idempotency-Key", uuid::Uuid::new_v4().to_string());
         }
         if let Some(b) = &s.body {
