@@ -23,6 +23,10 @@ use card_gateway::routes::{
     self,
     table::{RoutePolicy, RouteTable},
 };
+use card_gateway::{
+    dev_keys,
+    envelope::{EnvelopeCodec, PrivateKey},
+};
 use proptest::{
     collection::vec,
     prelude::*,
@@ -34,7 +38,9 @@ use serde_json::{Map, Value, json};
 
 use crate::{
     common::{Resp, TestApp, captured_logs},
-    support::{BODY_TIMEOUT, HEADERS_TIMEOUT, Ids, Receiver, Sample, is_event_stream, request, sample, spawn},
+    support::{
+        BODY_TIMEOUT, HEADERS_TIMEOUT, Ids, Receiver, Sample, is_event_stream, merchant_no, request, sample, spawn,
+    },
 };
 
 /// Generated cases per operation (about 50 operations: the proptest pass stays around 10 s).
@@ -659,6 +665,47 @@ impl Harness {
         }
     }
 
+    /// Posts a platform notification of `kind` whose `data` is `payload`, genuinely sealed with the
+    /// platform's (development) key, so the extremes reach the opener's output and the normaliser.
+    async fn check_notification(&mut self, platform: &EnvelopeCodec, kind: &str, fed: &str, payload: &Value) {
+        let data = match platform.seal(payload) {
+            Ok(d) => d,
+            Err(e) => panic!("sealing a notification: {e}"),
+        };
+        let body = json!({"type": kind, "data": data, "version": "1.0.0", "userNo": merchant_no()});
+        let req = self.app.client.post(format!("{}/webhooks/merchant", self.app.base));
+        let req = req.header("content-type", "application/json").body(body.to_string());
+        let r = match tokio::time::timeout(HEADERS_TIMEOUT, req.send()).await {
+            Err(_) => Err(format!("no status and headers within {HEADERS_TIMEOUT:?}")),
+            Ok(Err(e)) => Err(format!("request failed (connection dropped?): {e}")),
+            Ok(Ok(res)) => {
+                let (status, headers) = (res.status(), res.headers().clone());
+                let text = tokio::time::timeout(BODY_TIMEOUT, res.text()).await.ok().and_then(Result::ok);
+                text.map(|text| Resp {
+                    status,
+                    headers,
+                    json: serde_json::from_str(&text).unwrap_or(Value::Null),
+                    text,
+                })
+                .ok_or_else(|| format!("{status}: no complete body"))
+            }
+        };
+        self.sent += 1;
+        let why = match &r {
+            Ok(r) => {
+                *self.answers.entry((r.status.as_u16(), r.code().to_owned())).or_default() += 1;
+                verdict(r).map(|w| format!("{w}; answer: {}", excerpt(&r.text)))
+            }
+            Err(e) => Some(e.clone()),
+        };
+        if let Some(why) = why {
+            self.failures.push(format!(
+                "POST /webhooks/merchant, sealed {kind} with {fed}: {why}\n  payload: {}",
+                excerpt(&payload.to_string())
+            ));
+        }
+    }
+
     /// Like `support::send` (all scopes, a fresh Idempotency-Key for writes, an event stream not
     /// read), but a dropped connection — what a handler's panic looks like from outside — is a
     /// failure to report with the others, not a panic of the test.
@@ -797,4 +844,120 @@ async fn random_extreme_values_in_any_documented_fields_never_get_a_500_a_panic_
     }
     let what = format!("proptest, EXTREMES_SEED={seed}");
     h.finish(&what).await;
+}
+
+/// One notification of every type the platform sends (as the normaliser's tests have them), about
+/// `card` (the tenant's own, so a notification reaches routing, not just the opener).
+fn notifications(card: &str) -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "card_operate",
+            json!({"orderId": "77", "cardId": card, "userReqNo": "cg1_extremes_ab", "opType": 15, "status": 1,
+                   "amount": "10", "fee": "1.5", "createAt": "2026-01-01 08:00:00",
+                   "cardInfo": {"cardNo": "5229290000004242", "cardVerifyNo": "123", "cardExpiryDate": "2028-12",
+                                "localCurrency": "USD", "cardAlias": "a", "cardLabel": "l"}}),
+        ),
+        (
+            "card_transaction",
+            json!({"recordNo": "EXT-1", "cardId": card, "transactionTime": "2026-01-01 08:00:00",
+                   "transCurrency": "EUR", "transCurrencyAmt": "10.5", "localCurrency": "USD", "localCurrencyAmt": "11.34",
+                   "merchantName": "Shop", "merchantCategoryCode": "5999", "transType": "1", "transStatus": "1",
+                   "transCategory": 1, "respCode": "000000", "respCodeDesc": "ok"}),
+        ),
+        (
+            "trade_fee",
+            json!({"cardId": card, "opType": 97, "receiptNo": "R1", "recordNo": "T1", "realCcy": "USD",
+                   "realFee": "0.3", "createAt": "2026-01-01 08:00:00"}),
+        ),
+        (
+            "card_3ds_otp",
+            json!({"otp": "918273", "cardId": card, "cardNo": "5229290000004242", "transactionCurrency": "USD",
+                   "transactionAmount": "12", "merchantName": "Shop"}),
+        ),
+        (
+            "dpt_payment_bill",
+            json!({"txId": "0xabc", "fromAddress": "A", "toAddress": "B", "paymentAmount": "100", "factAmount": "99.5",
+                   "fee": "0.5", "serialNumber": "cg1_extremes_x", "orderNo": "D1",
+                   "transactionTime": "2024-11-20T13:49:56.000+08:00"}),
+        ),
+        ("card_activation_code", json!({"cardId": card, "activationCode": "ABC123"})),
+        ("card_activation_status", json!({"cardId": card, "status": "2"})),
+    ]
+}
+
+/// A platform field's kind, from its (camelCase) name.
+fn wire_kind(name: &str) -> Kind {
+    let n = name.to_ascii_lowercase();
+    if n.contains("time") || n.contains("createat") || n.contains("date") {
+        Kind::Date
+    } else if n.contains("amt") || n.contains("amount") || n.contains("fee") {
+        Kind::Decimal
+    } else if n.contains("ccy") || n.contains("currency") {
+        Kind::Currency
+    } else if n.contains("status") || n.contains("type") || n.contains("category") {
+        Kind::Integer
+    } else if n.ends_with("id") || n.ends_with("no") {
+        Kind::Id
+    } else {
+        Kind::Text
+    }
+}
+
+/// The platform's own date and expiry spellings, out of range.
+fn wire_dates() -> Vec<Value> {
+    vec![
+        json!("+262143-12-31 23:59:59"),
+        json!("-262143-01-01 00:00:00"),
+        json!("262143-12-31 23:59:59"),
+        json!("9999-12-31 23:59:60"),
+        json!("2026-01-01 24:00:00"),
+        json!("0000-00-00 00:00:00"),
+        json!("-262143-01"),
+        json!("262143-12"),
+        json!("9999-99"),
+        json!("12/99"),
+        json!("00/00"),
+    ]
+}
+
+/// Genuinely sealed platform notifications of every type, each field (top level and `cardInfo`'s)
+/// given each extreme of its kind and every wrong JSON type, and whole payloads of the wrong type:
+/// the opener's output and the normaliser never make a 500 or a panic.
+#[tokio::test(flavor = "multi_thread")]
+async fn sealed_platform_notifications_with_extreme_fields_never_get_a_500_or_a_panic() {
+    let mut h = Harness::start().await;
+    let platform = EnvelopeCodec::new(
+        PrivateKey::parse(dev_keys::PLATFORM_PRIVATE_PEM).unwrap(),
+        PrivateKey::parse(dev_keys::MERCHANT_PRIVATE_PEM).unwrap().public_key().unwrap(),
+    );
+    let card = h.ids.card.clone();
+    for (kind, payload) in notifications(&card) {
+        let mut fields: Vec<Vec<String>> = Vec::new();
+        for (k, v) in payload.as_object().into_iter().flatten() {
+            fields.push(vec![k.clone()]);
+            for sub in v.as_object().into_iter().flat_map(|o| o.keys()) {
+                fields.push(vec![k.clone(), sub.clone()]);
+            }
+        }
+        for at in &fields {
+            let wk = wire_kind(at.last().map_or("", String::as_str));
+            let mut values = of_kind(wk);
+            if wk == Kind::Date {
+                values.extend(wire_dates());
+            }
+            values.extend(wrong_types());
+            values.extend([json!(""), json!("x".repeat(10 * 1024)), json!("a\0b"), json!(i64::MIN), json!(u64::MAX)]);
+            for v in values {
+                let mut p = payload.clone();
+                set_body(&mut p, at, v.clone());
+                let fed = format!("{} = {}", at.join("."), excerpt(&v.to_string()));
+                h.check_notification(&platform, kind, &fed, &p).await;
+            }
+        }
+        for whole in wrong_types().into_iter().chain([json!("x"), json!(1), json!(-0.0)]) {
+            h.check_notification(&platform, kind, &format!("the whole payload = {whole}"), &whole).await;
+        }
+        h.still_alive(&format!("sealed {kind} notifications")).await;
+    }
+    h.finish("sealed notifications").await;
 }
