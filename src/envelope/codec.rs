@@ -227,5 +227,58 @@ mod tests {
             let _ = platform.open_bytes(&hex::encode(&bytes));
             let _ = platform.open_bytes(&String::from_utf8_lossy(&bytes));
         }
+
+        /// What passes the hex and block-length checks and reaches RSA and base64: whole blocks of
+        /// random bytes (refused: their padding is not PKCS#1), genuine ciphertext of arbitrary
+        /// plaintext (a typed error unless it happens to be base64 of UTF-8) and sealed arbitrary
+        /// text (opens to exactly it; parsing it is JSON or a `Json` error). Never a panic.
+        #[test]
+        fn block_aligned_garbage_and_sealed_junk_get_typed_errors_never_a_panic(
+            blocks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 128), 1..4),
+            plain in proptest::collection::vec(any::<u8>(), 0..117),
+            text in any::<String>(),
+        ) {
+            let (merchant, platform) = pair();
+            let garbage = hex::encode(blocks.concat());
+            prop_assert!(platform.open_bytes(&garbage).is_err());
+            prop_assert!(platform.open::<serde_json::Value>(&garbage).is_err());
+
+            let mut block = vec![0u8; 128];
+            if let Ok(n) = merchant.ours.rsa().private_encrypt(&plain, &mut block, Padding::PKCS1) {
+                let cipher = hex::encode(&block[..n]);
+                match platform.open_bytes(&cipher) {
+                    Ok(json) => prop_assert!(std::str::from_utf8(&json).is_ok()),
+                    Err(e) => prop_assert!(matches!(e, EnvelopeError::Base64 | EnvelopeError::Utf8), "{e:?}"),
+                }
+                let _ = platform.open::<serde_json::Value>(&cipher);
+            }
+
+            // (Sealing nothing yields no blocks, which nothing opens; every payload is JSON, never empty.)
+            let text = if text.is_empty() { "\"\"".to_owned() } else { text };
+            let sealed = merchant.seal_bytes(text.as_bytes());
+            prop_assert!(sealed.is_ok());
+            let sealed = sealed.unwrap_or_default();
+            prop_assert_eq!(platform.open_bytes(&sealed), Ok(text.as_bytes().to_vec()));
+            match platform.open::<serde_json::Value>(&sealed) {
+                Ok(_) | Err(EnvelopeError::Json(_)) => {}
+                Err(e) => prop_assert!(false, "{e:?}"),
+            }
+        }
+
+        /// Key material from configuration or the upstream facts file: any text, bare or wrapped in
+        /// PEM armour, parses or is refused, never a panic.
+        #[test]
+        fn arbitrary_key_text_is_refused_never_a_panic(text in any::<String>(), bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
+            for candidate in [
+                text.clone(),
+                b64.clone(),
+                format!("-----BEGIN PUBLIC KEY-----\n{b64}\n-----END PUBLIC KEY-----"),
+                format!("-----BEGIN RSA PRIVATE KEY-----\n{text}\n-----END RSA PRIVATE KEY-----"),
+            ] {
+                prop_assert!(PublicKey::parse(&candidate).is_err());
+                prop_assert!(PrivateKey::parse(&candidate).is_err());
+            }
+        }
     }
 }
