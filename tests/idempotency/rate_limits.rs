@@ -235,11 +235,40 @@ async fn on_redis_a_first_recharge_takes_four_round_trips_and_a_replay_or_a_read
     let (first, r) = monitor.round_trips("first", app.post_key(&path, &t, "rt-1", json!({"amount": "5.00"}))).await;
     assert!(r.status.is_success(), "{}", r.text);
     // Rate limit + idempotency begin (one script), the operation's create, its settlement, the stored answer.
-    assert_eq!(first, 4, "round trips of a first recharge");
+    assert_eq!(first.len(), 4, "round trips of a first recharge: {first:#?}");
     let (replay, r) = monitor.round_trips("replay", app.post_key(&path, &t, "rt-1", json!({"amount": "5.00"}))).await;
     assert_eq!(r.header("idempotent-replayed"), Some("true"), "{}", r.text);
-    assert_eq!(replay, 1, "a replay is the rate limit and the begin, in one script");
+    assert_eq!(replay.len(), 1, "a replay is the rate limit and the begin, in one script: {replay:#?}");
+    // (Warm: a script's first use on a Redis costs a NOSCRIPT + SCRIPT LOAD round trip more, once.)
+    assert_eq!(app.get(&format!("/v1/cards/{card}"), &t).await.status, StatusCode::OK);
     let (read, r) = monitor.round_trips("read", app.get(&format!("/v1/cards/{card}"), &t)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert_eq!(read, 1, "a read is its rate-limit charge (ownership is cached in-process)");
+    assert_eq!(read.len(), 1, "a read is its rate-limit charge (ownership is cached in-process): {read:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_redis_a_write_charged_inside_the_begin_script_is_limited_with_the_same_headers_and_leaves_no_record() {
+    let Some(server) = card_gateway::testing::redis_server::RedisServer::start() else { return };
+    let mut settings = test_settings();
+    use_redis(&mut settings, &server);
+    settings.rate_limit.backend = LimiterBackend::Redis;
+    settings.rate_limit.classes.write = Quota { rate_per_s: 0.01, burst: 2 };
+    let app = spawn_settings(settings).await;
+    let t = app.admin("charged");
+    let body = json!({"bin": "222929", "currency": "USD", "limit": "1.00"});
+    let first = app.post_key("/v1/cards", &t, "g-1", body.clone()).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    assert_eq!(first.header("ratelimit-policy"), Some("\"write\";q=2;w=200"), "{:?}", first.headers);
+    assert!(first.header("ratelimit").is_some_and(|v| v.starts_with("\"write\";r=1;")), "{:?}", first.headers);
+    let second = app.post_key("/v1/cards", &t, "g-2", body.clone()).await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.text);
+    assert!(second.header("ratelimit").is_some_and(|v| v.starts_with("\"write\";r=0;")), "{:?}", second.headers);
+    let refused = app.post_key("/v1/cards", &t, "g-3", body.clone()).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{}", refused.text);
+    assert_eq!(refused.code(), "rate_limited");
+    assert!(refused.header("retry-after").is_some());
+    // The refused key holds no record: the idempotency store never saw it.
+    let mut conn = redis::Client::open(server.url()).unwrap().get_connection().unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS").arg("*idem:*").query(&mut conn).unwrap();
+    assert_eq!(keys.len(), 2, "records for g-1 and g-2 only: {keys:?}");
 }

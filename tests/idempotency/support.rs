@@ -66,8 +66,9 @@ impl Monitor {
         panic!("MONITOR never showed {needle}");
     }
 
-    /// Round trips clients sent while `work` ran (the markers and scripts' inner commands excluded).
-    pub async fn round_trips<F: std::future::Future<Output = T>, T>(&self, label: &str, work: F) -> (usize, T) {
+    /// Commands clients sent while `work` ran, one per round trip (the markers and scripts' inner
+    /// commands excluded).
+    pub async fn round_trips<F: std::future::Future<Output = T>, T>(&self, label: &str, work: F) -> (Vec<String>, T) {
         let (start, end) = (format!("rt-start-{label}"), format!("rt-end-{label}"));
         let mut marker = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         let echo = |s: &mut std::net::TcpStream, what: &str| {
@@ -82,7 +83,7 @@ impl Monitor {
         let lines = self.lines.lock();
         let from = lines.iter().position(|l| l.contains(&start)).unwrap_or(0);
         let to = lines.iter().position(|l| l.contains(&end)).unwrap_or(lines.len());
-        let sent = lines[from + 1..to].iter().filter(|l| l.contains(" [") && !l.contains(" lua]")).count();
+        let sent = lines[from + 1..to].iter().filter(|l| l.contains(" [") && !l.contains(" lua]")).cloned().collect();
         (sent, out)
     }
 }
