@@ -1,4 +1,4 @@
-//! The command line (GATEWAY.md §11): `serve` (default), `token`, `openapi`.
+//! The command line (docs/product.md §14): `serve` (default), `token`, `openapi`.
 
 use std::path::PathBuf;
 

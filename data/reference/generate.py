@@ -2,7 +2,7 @@
 """Regenerates the reference tables served at GET /v1/reference/{table}.
 
 Sources: ISO 3166 / ISO 4217 via the `pycountry` package, ITU calling codes via `phonenumbers`,
-and the upstream appendix values recorded in shared/upstream/MERCHANT-API.md §5 (vendor-specific
+and the upstream appendix values recorded in docs/platform.md §7 (vendor-specific
 entries, such as China's country code CNH, are marked). Run: pip install pycountry phonenumbers && ./generate.py
 """
 import json, pycountry, phonenumbers

@@ -1,4 +1,4 @@
-//! Authentication (bearer JWT) and authorisation (scopes) — GATEWAY.md §5.
+//! Authentication (bearer JWT) and authorisation (scopes) — docs/product.md §5.
 
 pub mod dev_tokens;
 pub mod jwks;

@@ -1,4 +1,4 @@
-//! The scope vocabulary of GATEWAY.md §5.
+//! The scope vocabulary of docs/product.md §5.
 
 use std::fmt;
 

@@ -1,4 +1,4 @@
-//! `merchant-sim`: the merchant simulator as a standalone server (GATEWAY.md §11).
+//! `merchant-sim`: the merchant simulator as a standalone server (docs/product.md §14).
 //!
 //! Defaults come from `Settings::load` (committed defaults → `--config FILE` → environment); flags
 //! override them. Without key flags it uses the development key pair under `config/dev-keys/`.

@@ -1,4 +1,4 @@
-//! `[auth]`: JWT verification (GATEWAY.md §5).
+//! `[auth]`: JWT verification (docs/product.md §5).
 
 use serde::Deserialize;
 

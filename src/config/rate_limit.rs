@@ -1,4 +1,4 @@
-//! `[rate_limit]`: per tenant × route class limits, and per-tenant daily money caps (GATEWAY.md §7).
+//! `[rate_limit]`: per tenant × route class limits, and per-tenant daily money caps (docs/product.md §10).
 
 use std::collections::BTreeMap;
 

@@ -83,7 +83,7 @@ pub struct WireFormats {
     pub expiry_out: String,
 }
 
-/// Every enum code the vendor uses, configurable because sources conflict (MERCHANT-API §5.9).
+/// Every enum code the vendor uses, configurable because sources conflict (docs/platform.md §7).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpstreamCodes {

@@ -23,7 +23,7 @@ impl Violations {
 
     /// Checks an optional free-text field: trimmed non-empty, at most `max` characters, no control
     /// characters, and no card number — free text is stored upstream and shown on every later read,
-    /// in lists, operations and replays, where a PAN must never appear (GATEWAY.md §3).
+    /// in lists, operations and replays, where a PAN must never appear (docs/product.md §11).
     pub fn text(&mut self, value: Option<&str>, pointer: &str, max: usize) {
         self.identifier(value, pointer, max);
         if let Some(v) = value {

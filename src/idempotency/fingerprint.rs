@@ -20,7 +20,7 @@
 //! `f64`; instead each number is taken verbatim from the body through `RawValue`. Consequently `1`,
 //! `1.0` and `1e0` are different fingerprints — a client that changes a number's spelling under the
 //! same key gets a 422 rather than a replay of a possibly different request, which is the safe side.
-//! Money travels as decimal strings anyway (GATEWAY.md §3).
+//! Money travels as decimal strings anyway (docs/product.md §2).
 
 use std::fmt;
 

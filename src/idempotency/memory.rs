@@ -1,4 +1,4 @@
-//! In-process idempotency store: the single-replica default (GATEWAY.md §6). Same contract as the
+//! In-process idempotency store: the single-replica default (docs/product.md §8). Same contract as the
 //! Redis store; records vanish on restart, which is why production refuses it.
 //!
 //! Memory stays bounded by the retention: expired records are ignored on access and swept out of

@@ -1,4 +1,4 @@
-//! The idempotency middleware for state-changing routes (GATEWAY.md §6):
+//! The idempotency middleware for state-changing routes (docs/product.md §8):
 //!
 //! key (400) → fingerprint of method, route, path params and canonical body → `begin`:
 //! `Mismatch` 422 · `InFlight` 409 + `Retry-After` · `Completed` byte-identical replay with

@@ -1,4 +1,4 @@
-//! Idempotency (GATEWAY.md §6): the `Idempotency-Key` header, the keyed request fingerprint, and
+//! Idempotency (docs/product.md §8): the `Idempotency-Key` header, the keyed request fingerprint, and
 //! the lease-and-fence store that turns a client's retries into exactly one upstream call.
 //!
 //! The HTTP middleware (not here) drives it as: parse the key (400 on error) → fingerprint →

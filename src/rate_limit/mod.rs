@@ -1,4 +1,4 @@
-//! Rate limiting (GATEWAY.md §7): per tenant and route class, GCRA, with IETF `RateLimit` headers;
+//! Rate limiting (docs/product.md §10): per tenant and route class, GCRA, with IETF `RateLimit` headers;
 //! and the per-tenant daily money caps.
 //!
 //! - [`LocalLimiter`]: governor's GCRA in this process (one replica, or a per-replica limit).

@@ -1,4 +1,4 @@
-//! Every route of GATEWAY.md §4, declared once: the same list registers the handlers, builds the
+//! Every route of docs/product.md §4, declared once: the same list registers the handlers, builds the
 //! route table the middleware reads (auth, scope, rate-limit class, idempotency) and lists the
 //! operations of the OpenAPI document.
 

@@ -1,4 +1,4 @@
-//! Business refusals in the vendor's own codes (MERCHANT-API §6). Messages name fields and objects,
+//! Business refusals in the vendor's own codes (docs/platform.md §8). Messages name fields and objects,
 //! never values, so no card data can reach an answer or a log line.
 
 use serde::{Deserialize, Serialize};
@@ -55,7 +55,7 @@ impl SimError {
         Self::new(codes::INSUFFICIENT_CARD, format!("insufficient {what} balance"))
     }
 
-    /// A card apply without `cardUserId` where one is required (§0a: 1200011 on production).
+    /// A card apply without `cardUserId` where one is required (docs/platform.md §5.7: 1200011 on production).
     pub fn holder_required() -> Self {
         Self::new(codes::HOLDER_REQUIRED, "cardUserId is required for this card")
     }

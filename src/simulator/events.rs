@@ -1,4 +1,4 @@
-//! Webhook payloads the platform pushes (MERCHANT-API §4), built from the state at the moment the
+//! Webhook payloads the platform pushes (docs/platform.md §6), built from the state at the moment the
 //! event happens. Payloads carry the real PAN/CVV/OTP where the vendor sends them; they are only ever
 //! serialised into a webhook body, never logged.
 

@@ -1,5 +1,5 @@
 //! Merchant simulator: a stateful stand-in for the upstream Merchant API that speaks the exact RSA
-//! envelope with the platform's key pair (GATEWAY.md §9).
+//! envelope with the platform's key pair (docs/product.md §13).
 //!
 //! * All 27 operations at the configured `[upstream.paths]`, with real state: merchant balances per
 //!   currency and a fee ledger (money is conserved per currency), cards, shared groups, cardholders,

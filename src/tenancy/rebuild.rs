@@ -1,4 +1,4 @@
-//! Rebuilding ownership from the platform's own history (GATEWAY.md §5): every order's `userReqNo`
+//! Rebuilding ownership from the platform's own history (docs/product.md §6): every order's `userReqNo`
 //! carries the tenant that sent it, so if the gateway's store is lost, the Card Operation Order
 //! Inquiry (#21) says which tenant created — or moved money on — every card and group. The card and
 //! shared-card pagination queries (#22, #14) then list what the platform holds, so anything no order

@@ -2,12 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
-/// How sure we are of an operation's path (MERCHANT-API.md §0 labels).
+/// How sure we are of an operation's path (docs/platform.md §1 labels).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Confidence {
     Seen,
-    /// In an integrator's client for the target hosts (MERCHANT-API §0a).
+    /// In an integrator's client for the target hosts (docs/platform.md §1).
     #[serde(rename = "SEEN-CLIENT")]
     SeenClient,
     Partial,

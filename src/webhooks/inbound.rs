@@ -1,4 +1,4 @@
-//! `POST /webhooks/merchant`: the platform's notifications (MERCHANT-API §4.1).
+//! `POST /webhooks/merchant`: the platform's notifications (docs/platform.md §6.1).
 //!
 //! Order of checks: source IP (optional allow-list) → outer JSON (or a wholly encrypted body) →
 //! `userNo` is ours → `data` opened with the platform public key (a hex string; a plain object only when
@@ -28,7 +28,7 @@ use crate::{
 
 /// Receive a platform notification.
 #[utoipa::path(post, path = "/webhooks/merchant", tag = "webhooks", operation_id = "receive_merchant_webhook",
-    request_body(content = Object, description = "The platform's webhook envelope `{type, data, version, userNo}`; `data` is RSA-sealed hex (MERCHANT-API §4.1)"),
+    request_body(content = Object, description = "The platform's webhook envelope `{type, data, version, userNo}`; `data` is RSA-sealed hex (docs/platform.md §6.1)"),
     responses(
         (status = 200, description = "Recorded: the body is exactly `SUCCESS`", content_type = "text/plain", body = String),
         (status = 400, description = "Malformed or undecryptable (the platform retries)", body = crate::error::Problem, content_type = "application/problem+json"),

@@ -34,7 +34,7 @@ fn is_treasury(scope: Scope) -> bool {
     matches!(scope, Scope::TreasuryRead | Scope::TreasuryWrite)
 }
 
-/// The merchant-wide routes (GATEWAY.md §4, plus the dead letters: events no tenant owns). A route
+/// The merchant-wide routes (docs/product.md §4, plus the dead letters: events no tenant owns). A route
 /// joining or leaving this list is a deliberate decision, so it is spelled out.
 const MERCHANT_WIDE: [&str; 6] = [
     // Merchant-wide USDT leaving for any address (issue 10 item 11).

@@ -10,7 +10,7 @@ async fn cardholder_apply_registers_an_enabled_holder() {
     let env = start().await;
     let r = env.client.cardholder_apply(&holder_req(env.today())).await.unwrap().result.unwrap();
     assert_eq!(r.status.as_deref(), Some("1"));
-    // The platform mints short numeric cardholder ids (MERCHANT-API §0a: six digits seen).
+    // The platform mints short numeric cardholder ids (docs/platform.md §5.18: six digits seen).
     assert_eq!(r.card_user_id.len(), 6, "{}", r.card_user_id);
     assert!(r.card_user_id.bytes().all(|b| b.is_ascii_digit()), "{}", r.card_user_id);
 }

@@ -138,7 +138,7 @@ impl State {
         if live().any(|h| h.mobile_prefix == req.mobile_prefix && h.mobile == req.mobile) {
             return Err(SimError::validation("mobile is already registered"));
         }
-        // The platform mints short numeric ids (six digits seen, §0a); holders are never removed.
+        // The platform mints short numeric ids (six digits seen, docs/platform.md §5.18); holders are never removed.
         let id = (100_001 + self.holders.len()).to_string();
         self.holders.insert(
             id.clone(),

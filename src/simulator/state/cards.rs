@@ -144,7 +144,7 @@ impl State {
         if today.checked_add_months(Months::new(120)).is_none_or(|max| end > max) {
             return Err(SimError::validation("endDate is more than 10 years away"));
         }
-        // Optional on the platform (§0a): absent means multi-use.
+        // Optional on the platform (docs/platform.md §5.7): absent means multi-use.
         let multi_use = flag("enableMultiUse", req.enable_multi_use.unwrap_or(1))?;
         let (limit, group_id, currency_check) = if shared {
             let gid = req.group_id.as_deref().ok_or_else(|| SimError::validation("groupId is required"))?;

@@ -55,7 +55,7 @@ pub struct CardApplyRequest {
     )]
     pub auth_limit_amount: Option<Decimal>,
     /// `1` multi-use, `0` single-use.
-    /// Optional on the platform (§0a: applies succeed without it); sent only when set.
+    /// Optional on the platform (docs/platform.md §5.7: applies succeed without it); sent only when set.
     #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
     pub enable_multi_use: Option<i64>,
     #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
@@ -294,7 +294,7 @@ pub struct TransactionRecord {
     pub record_no: String,
     #[serde(deserialize_with = "lenient::string")]
     pub card_id: String,
-    /// Webhooks say `transactionTime`; sibling inquiries `transTime` (§0a), older ones `occurTime`.
+    /// Webhooks say `transactionTime`; sibling inquiries `transTime` (docs/platform.md §5.11), older ones `occurTime`.
     #[serde(default, alias = "occurTime", alias = "transTime")]
     pub transaction_time: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,4 +1,4 @@
-//! Webhook bodies the platform POSTs to the merchant (MERCHANT-API §4).
+//! Webhook bodies the platform POSTs to the merchant (docs/platform.md §6).
 //!
 //! Outer body: `{type, data, version, userNo}`; `data` is hex ciphertext (default) or a plain object.
 //! Each payload struct accepts every documented spelling (`card_operate` variants A and B,
