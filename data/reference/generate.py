@@ -18,25 +18,25 @@ cur = [{"code": c.alpha_3, "name": c.name, "minor_units": 0 if c.alpha_3 in ZERO
        for c in pycountry.currencies if not c.alpha_3.startswith("X") or c.alpha_3 in ("XAF","XOF","XPF","XCD")]
 cur.append({"code": "CNH", "name": "Chinese Yuan (offshore)", "minor_units": 2})
 cur.append({"code": "USDT", "name": "Tether (digital currency; DPT routes only)", "minor_units": 6})
-dump("currencies", sorted(cur, key=lambda r: r["code"]), "ISO 4217 plus CNH and USDT, which the upstream uses (MERCHANT-API §5.3)")
+dump("currencies", sorted(cur, key=lambda r: r["code"]), "ISO 4217 plus CNH and USDT, which the upstream uses (docs/platform.md §7.4)")
 
 countries = []
 for c in pycountry.countries:
     vendor = "CNH" if c.alpha_3 == "CHN" else c.alpha_3
     countries.append({"code": c.alpha_3, "alpha2": c.alpha_2, "name": c.name, "upstream_code": vendor})
 dump("countries", sorted(countries, key=lambda r: r["code"]),
-     "ISO 3166-1; `upstream_code` is what the platform expects (alpha-3, but CNH for China — MERCHANT-API §5.6)")
+     "ISO 3166-1; `upstream_code` is what the platform expects (alpha-3, but CNH for China — docs/platform.md §7.4)")
 
 prefixes = []
 for code, regions in sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items()):
     names = [pycountry.countries.get(alpha_2=r).name for r in regions if pycountry.countries.get(alpha_2=r)]
     if names:
         prefixes.append({"prefix": str(code), "countries": names})
-dump("mobile-prefixes", prefixes, "ITU country calling codes, digits only without '+', as the platform expects (MERCHANT-API §5.4)")
+dump("mobile-prefixes", prefixes, "ITU country calling codes, digits only without '+', as the platform expects (docs/platform.md §7.4)")
 
 states = [{"code": s.code.split("-")[1], "name": s.name, "type": s.type}
           for s in pycountry.subdivisions.get(country_code="US")]
-dump("us-states", sorted(states, key=lambda r: r["code"]), "USPS two-letter codes (MERCHANT-API §5.5)")
+dump("us-states", sorted(states, key=lambda r: r["code"]), "USPS two-letter codes (docs/platform.md §7.4)")
 
 tt = [
     {"code": "1", "name": "consumption", "source": "SIBLING R3"},
@@ -53,7 +53,7 @@ tt = [
     {"code": "ORIGINAL_CREDIT", "name": "original credit (OCT refund)", "source": "SIBLING R2/R4"},
     {"code": "ORIGINAL_CREDIT_REVERSAL", "name": "original credit reversal", "source": "SIBLING R2/R4"},
 ]
-dump("transaction-types", tt, "The platform's own list was not found; both sibling code sets are accepted (MERCHANT-API §5.1)")
+dump("transaction-types", tt, "The platform's own list was not found; both sibling code sets are accepted (docs/platform.md §7.2)")
 
 rc = [("000000","success"),("100001","account exception"),("200001","invalid card"),("200002","insufficient balance"),
       ("200003","invalid CVV"),("200004","invalid expiry date"),("200005","invalid currency"),("200006","not a multi-use card"),
@@ -62,4 +62,4 @@ rc = [("000000","success"),("100001","account exception"),("200001","invalid car
       ("400004","transaction not found"),("400005","invalid transaction status"),("400006","unsupported transaction type"),
       ("400007","timeout"),("400008","risk-control rejection"),("400009","channel interception"),("400010","refund limit exceeded"),
       ("400011","frequent authorization"),("400012","decision rejection"),("999998","system upgrade"),("999999","unknown exception")]
-dump("response-codes", [{"code": c, "description": d} for c, d in rc], "Transaction response codes (SIBLING R2; MERCHANT-API §5.2)")
+dump("response-codes", [{"code": c, "description": d} for c, d in rc], "Transaction response codes (SIBLING R2; docs/platform.md §7.3)")
