@@ -10,7 +10,9 @@ export type Operation = Schemas["Operation"];
 export type Event = Schemas["Event"];
 export type Problem = Schemas["Problem"];
 
-export type CardGatewayClient = Client<paths, "application/json">;
+// Default media type (`${string}/${string}`): success bodies are `application/json`, errors `application/problem+json`,
+// and openapi-fetch must match both for `error` to be typed as Problem.
+export type CardGatewayClient = Client<paths>;
 
 export interface CardGatewayOptions extends Omit<ClientOptions, "baseUrl" | "headers"> {
   /** e.g. `http://127.0.0.1:8080` (no trailing `/v1`: the paths carry it). */
