@@ -19,7 +19,7 @@
 
 use std::sync::Arc;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, web};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -35,7 +35,7 @@ use crate::{
     },
     error::ApiError,
     http::{
-        extract::ValidJson,
+        extract::{OptionalJson, ValidJson},
         validate::{Validate, Violations},
     },
     operations::{record::load, resolve::refresh},
@@ -44,11 +44,27 @@ use crate::{
     tenancy::ObjectKind,
 };
 
-/// The simulator, or 404 as if the route did not exist (real platform, production).
-fn simulator(state: &AppState) -> Result<Arc<SimHandle>, ApiError> {
-    match &state.simulator {
-        Some(sim) if !state.settings.is_production() => Ok(sim.clone()),
-        _ => Err(ApiError::route_not_found()),
+/// The embedded simulator. Extracted first, so without one (real platform, production) a helper
+/// answers `404 route_not_found` before its body or ids are even read, as if the route did not exist.
+pub struct Simulator(Arc<SimHandle>);
+
+impl FromRequest for Simulator {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let sim = req.app_data::<web::Data<AppState>>().and_then(|state| match &state.simulator {
+            Some(sim) if !state.settings.is_production() => Some(Simulator(sim.clone())),
+            _ => None,
+        });
+        std::future::ready(sim.ok_or_else(ApiError::route_not_found))
+    }
+}
+
+impl std::ops::Deref for Simulator {
+    type Target = SimHandle;
+    fn deref(&self) -> &SimHandle {
+        &self.0
     }
 }
 
@@ -243,12 +259,12 @@ fn decimal(a: Option<Amount>) -> Option<Decimal> {
         (status = 409, description = "The card's state forbids it (e.g. cancelled, insufficient balance)", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("bearer" = ["cards:write"])))]
 pub async fn simulate_card_authorization(
+    sim: Simulator,
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<String>,
     body: ValidJson<SimulateAuthorization>,
 ) -> Result<HttpResponse, ApiError> {
-    let sim = simulator(&state)?;
     owned(&state, &who.tenant, ObjectKind::Card, &id, CARD_NOT_FOUND).await?;
     let b = body.0;
     let spec = AuthorizationSpec {
@@ -267,38 +283,38 @@ pub async fn simulate_card_authorization(
 /// environments only.
 #[utoipa::path(post, path = "/v1/test-helpers/transactions/{id}/settlement", tag = "test-helpers", operation_id = "simulate_transaction_settlement",
     params(("id" = String, Path, description = "Transaction id (an authorisation on one of the tenant's cards)")),
-    request_body = SimulateAmount,
+    request_body(content = SimulateAmount, description = "Optional; no amount = the whole (remaining) amount"),
     responses((status = 200, description = "The settled transaction (its `card.transaction` event follows)", body = Transaction),
         (status = 404, description = "No such transaction on this tenant's cards, or no simulator", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not an open authorisation", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("bearer" = ["cards:write"])))]
 pub async fn simulate_transaction_settlement(
+    sim: Simulator,
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<String>,
-    body: ValidJson<SimulateAmount>,
+    body: OptionalJson<SimulateAmount>,
 ) -> Result<HttpResponse, ApiError> {
-    let sim = simulator(&state)?;
     owned_transaction(&state, &sim, &who.tenant, &id).await?;
-    transaction(&state, sim.settle(&id, decimal(body.0.amount)))
+    transaction(&state, sim.settle(&id, decimal(body.0.unwrap_or_default().amount)))
 }
 
 /// Simulate the reversal of an open authorisation (`card.transaction`). Development and test
 /// environments only.
 #[utoipa::path(post, path = "/v1/test-helpers/transactions/{id}/reversal", tag = "test-helpers", operation_id = "simulate_transaction_reversal",
     params(("id" = String, Path, description = "Transaction id (an authorisation on one of the tenant's cards)")),
-    request_body(content = EmptyBody, description = "An empty object"),
+    request_body(content = EmptyBody, description = "An empty object (optional)"),
     responses((status = 200, description = "The reversal (its `card.transaction` event follows)", body = Transaction),
         (status = 404, description = "No such transaction on this tenant's cards, or no simulator", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not an open authorisation", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("bearer" = ["cards:write"])))]
 pub async fn simulate_transaction_reversal(
+    sim: Simulator,
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<String>,
-    _body: ValidJson<EmptyBody>,
+    _body: OptionalJson<EmptyBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let sim = simulator(&state)?;
     owned_transaction(&state, &sim, &who.tenant, &id).await?;
     transaction(&state, sim.reverse(&id))
 }
@@ -307,20 +323,20 @@ pub async fn simulate_transaction_reversal(
 /// environments only.
 #[utoipa::path(post, path = "/v1/test-helpers/transactions/{id}/refund", tag = "test-helpers", operation_id = "simulate_transaction_refund",
     params(("id" = String, Path, description = "Transaction id (on one of the tenant's cards)")),
-    request_body = SimulateAmount,
+    request_body(content = SimulateAmount, description = "Optional; no amount = the whole (remaining) amount"),
     responses((status = 200, description = "The refund (its `card.transaction` event follows)", body = Transaction),
         (status = 404, description = "No such transaction on this tenant's cards, or no simulator", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The transaction cannot be refunded (state or amount)", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("bearer" = ["cards:write"])))]
 pub async fn simulate_transaction_refund(
+    sim: Simulator,
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<String>,
-    body: ValidJson<SimulateAmount>,
+    body: OptionalJson<SimulateAmount>,
 ) -> Result<HttpResponse, ApiError> {
-    let sim = simulator(&state)?;
     owned_transaction(&state, &sim, &who.tenant, &id).await?;
-    transaction(&state, sim.refund_transaction(&id, decimal(body.0.amount)))
+    transaction(&state, sim.refund_transaction(&id, decimal(body.0.unwrap_or_default().amount)))
 }
 
 /// Simulate a 3DS challenge: the platform sends a one-time code (`card.3ds_otp`; the code travels
@@ -333,12 +349,12 @@ pub async fn simulate_transaction_refund(
         (status = 409, description = "The card's state forbids it (cancelled)", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("bearer" = ["cards:write"])))]
 pub async fn simulate_card_3ds_otp(
+    sim: Simulator,
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<String>,
     body: ValidJson<SimulateOtp>,
 ) -> Result<HttpResponse, ApiError> {
-    let sim = simulator(&state)?;
     owned(&state, &who.tenant, ObjectKind::Card, &id, CARD_NOT_FOUND).await?;
     let b = body.0;
     let spec = OtpSpec { amount: b.amount.value(), currency: b.currency, merchant_name: b.merchant_name };
@@ -350,18 +366,18 @@ pub async fn simulate_card_3ds_otp(
 /// the code travels with the event only). Development and test environments only.
 #[utoipa::path(post, path = "/v1/test-helpers/physical-cards/{id}/activation-code", tag = "test-helpers", operation_id = "simulate_physical_card_activation_code",
     params(("id" = String, Path, description = "Card id (a physical card)")),
-    request_body(content = EmptyBody, description = "An empty object"),
+    request_body(content = EmptyBody, description = "An empty object (optional)"),
     responses((status = 200, description = "Code issued (its `physical_card.activation_code` event follows)", body = TriggeredEvent),
         (status = 404, description = "No such physical card for this tenant, or no simulator", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The card's state forbids it", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("bearer" = ["cards:write"])))]
 pub async fn simulate_physical_card_activation_code(
+    sim: Simulator,
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<String>,
-    _body: ValidJson<EmptyBody>,
+    _body: OptionalJson<EmptyBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let sim = simulator(&state)?;
     super::physical_cards::owned_physical(&state, &who.tenant, &id).await?;
     sim.issue_activation_code(&id).map_err(|e| refused(&e, super::physical_cards::NOT_FOUND, "physical card"))?;
     Ok(triggered("physical_card.activation_code", &id))
@@ -377,12 +393,12 @@ pub async fn simulate_physical_card_activation_code(
         (status = 409, description = "The card's state forbids it", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("bearer" = ["cards:write"])))]
 pub async fn simulate_physical_card_activation_result(
+    sim: Simulator,
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<String>,
     body: ValidJson<SimulateActivationResult>,
 ) -> Result<HttpResponse, ApiError> {
-    let sim = simulator(&state)?;
     super::physical_cards::owned_physical(&state, &who.tenant, &id).await?;
     sim.set_activation_result(&id, body.0.success)
         .map_err(|e| refused(&e, super::physical_cards::NOT_FOUND, "physical card"))?;
@@ -393,21 +409,21 @@ pub async fn simulate_physical_card_activation_result(
 /// Development and test environments only.
 #[utoipa::path(post, path = "/v1/test-helpers/crypto/deposits/{id}/payment", tag = "test-helpers", operation_id = "simulate_crypto_deposit_payment",
     params(("id" = String, Path, description = "Crypto deposit id")),
-    request_body = SimulatePayment,
+    request_body(content = SimulatePayment, description = "Optional; no amount = the ordered amount"),
     responses((status = 200, description = "Paid (its `crypto.payment` event follows)", body = TriggeredEvent),
         (status = 404, description = "No such crypto deposit for this tenant, or no simulator", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The deposit's state forbids it (already paid, expired)", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("bearer" = ["crypto:write"])))]
 pub async fn simulate_crypto_deposit_payment(
+    sim: Simulator,
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<String>,
-    body: ValidJson<SimulatePayment>,
+    body: OptionalJson<SimulatePayment>,
 ) -> Result<HttpResponse, ApiError> {
     const NOT_FOUND: &str = "crypto_deposit_not_found";
-    let sim = simulator(&state)?;
     owned(&state, &who.tenant, ObjectKind::CryptoOrder, &id, NOT_FOUND).await?;
-    let b = body.0;
+    let b = body.0.unwrap_or_default();
     let spec = PaymentSpec { amount: decimal(b.amount), from_address: b.from_address };
     sim.pay_deposit(&id, &spec).map_err(|e| refused(&e, NOT_FOUND, "crypto deposit"))?;
     Ok(triggered("crypto.payment", &id))
@@ -418,18 +434,18 @@ pub async fn simulate_crypto_deposit_payment(
 /// Development and test environments only.
 #[utoipa::path(post, path = "/v1/test-helpers/operations/{id}/complete", tag = "test-helpers", operation_id = "simulate_operation_completion",
     params(("id" = String, Path, description = "Operation id")),
-    request_body(content = EmptyBody, description = "An empty object"),
+    request_body(content = EmptyBody, description = "An empty object (optional)"),
     responses((status = 200, description = "The operation, brought up to date", body = Operation),
         (status = 404, description = "No such operation for this tenant, no platform order behind it, or no simulator", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("bearer" = ["cards:write"])))]
 pub async fn simulate_operation_completion(
+    sim: Simulator,
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<String>,
-    _body: ValidJson<EmptyBody>,
+    _body: OptionalJson<EmptyBody>,
 ) -> Result<HttpResponse, ApiError> {
     const NOT_FOUND: &str = "operation_not_found";
-    let sim = simulator(&state)?;
     if !is_id(&id) {
         return Err(ApiError::not_found(NOT_FOUND, "operation"));
     }
