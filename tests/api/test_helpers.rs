@@ -98,7 +98,9 @@ async fn test_helpers_produce_every_platform_event_type_through_the_gateway_alon
     event(&app, &t, "card.fee", &card).await;
 
     // Settlement, then a partial refund of it; a second authorisation reversed.
-    let r = helper(&app, &t, &format!("/v1/test-helpers/transactions/{auth}/settlement"), json!({})).await;
+    // A body whose fields are all optional may be left out.
+    let settle = format!("/v1/test-helpers/transactions/{auth}/settlement");
+    let r = app.send(reqwest::Method::POST, &settle, Some(&t), None, None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let r = helper(&app, &t, &format!("/v1/test-helpers/transactions/{auth}/refund"), json!({"amount": "4.00"})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -129,21 +131,29 @@ async fn test_helpers_produce_every_platform_event_type_through_the_gateway_alon
     assert_eq!(r.json, json!({"event_type": "card.3ds_otp", "object_id": card}));
     event(&app, &t, "card.3ds_otp", &card).await;
 
-    // A physical card's activation code, then the platform's activation result.
+    // A physical card's activation code: a reader with `events:secrets` finds it in the event and
+    // activates the card with it, all through the gateway.
     let physical = physical_card(&app, &t).await;
     let r = helper(&app, &t, &format!("/v1/test-helpers/physical-cards/{physical}/activation-code"), json!({})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert!(r.json.get("code").is_none() && r.json.get("activation_code").is_none(), "{}", r.text);
-    event(&app, &t, "physical_card.activation_code", &physical).await;
+    let e = event(&app, &t, "physical_card.activation_code", &physical).await;
+    let code = e["data"]["activation_code"].as_str().unwrap_or_else(|| panic!("no code for events:secrets: {e}"));
+    let r = app.post(&format!("/v1/physical-cards/{physical}/activate"), &t, json!({"activation_code": code})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json["status"], "active");
+    // Another physical card gets the platform's activation result directly.
+    let other = physical_card(&app, &t).await;
     let r = helper(
         &app,
         &t,
-        &format!("/v1/test-helpers/physical-cards/{physical}/activation-result"),
+        &format!("/v1/test-helpers/physical-cards/{other}/activation-result"),
         json!({"success": true}),
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    event(&app, &t, "physical_card.activation", &physical).await;
+    let e = event(&app, &t, "physical_card.activation", &other).await;
+    assert_eq!(e["data"]["status"], "succeeded", "{e}");
 
     // A payer pays a crypto deposit.
     let order = deposit(&app, &t).await;
