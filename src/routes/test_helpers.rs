@@ -436,7 +436,8 @@ pub async fn simulate_crypto_deposit_payment(
     params(("id" = String, Path, description = "Operation id")),
     request_body(content = EmptyBody, description = "An empty object (optional)"),
     responses((status = 200, description = "The operation, brought up to date", body = Operation),
-        (status = 404, description = "No such operation for this tenant, no platform order behind it, or no simulator", body = crate::error::Problem, content_type = "application/problem+json")),
+        (status = 404, description = "No such operation for this tenant, or no simulator", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The platform holds no order for this operation", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("bearer" = ["cards:write"])))]
 pub async fn simulate_operation_completion(
     sim: Simulator,
@@ -450,7 +451,14 @@ pub async fn simulate_operation_completion(
         return Err(ApiError::not_found(NOT_FOUND, "operation"));
     }
     let mut op = load(&state, &who.tenant, &id).await?.ok_or_else(|| ApiError::not_found(NOT_FOUND, "operation"))?;
-    sim.complete_now(&op.op.user_req_no).map_err(|e| refused(&e, NOT_FOUND, "operation"))?;
+    // The operation is the tenant's; a platform without its order (a synchronous operation that never
+    // reached it, a crypto order) has nothing to complete: a state conflict, not a missing operation.
+    sim.complete_now(&op.op.user_req_no).map_err(|e| match e.code.as_str() {
+        codes::NOT_FOUND => {
+            ApiError::conflict("test_helper_conflict", "the platform holds no order for this operation to complete")
+        }
+        _ => refused(&e, NOT_FOUND, "operation"),
+    })?;
     refresh(&state, &mut op).await?;
     Ok(HttpResponse::Ok().json(&op.op))
 }

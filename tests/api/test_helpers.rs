@@ -263,7 +263,7 @@ async fn against_a_real_upstream_every_test_helper_answers_404_and_reaches_nothi
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn test_helpers_refuse_invalid_input_with_located_field_errors() {
+async fn test_helpers_refuse_invalid_input_and_impossible_platform_states_as_problems() {
     let app = spawn_with(|_| {}).await;
     let t = app.admin("acme");
     let card = app.create_card(&t, "10.00").await;
@@ -283,4 +283,17 @@ async fn test_helpers_refuse_invalid_input_with_located_field_errors() {
     let r = helper(&app, &t, &format!("/v1/test-helpers/transactions/{declined}/settlement"), json!({})).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
     assert!(r.is_problem() && r.code() == "test_helper_conflict", "{}", r.text);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn completing_an_operation_that_already_finished_answers_it_unchanged() {
+    let app = spawn_with(|_| {}).await;
+    let t = app.admin("acme");
+    deposit(&app, &t).await;
+    let ops = app.get("/v1/operations?limit=1", &t).await;
+    assert_eq!(ops.json["data"][0]["kind"], "crypto.deposit", "{}", ops.text);
+    let op = ops.json["data"][0]["id"].as_str().unwrap();
+    let r = helper(&app, &t, &format!("/v1/test-helpers/operations/{op}/complete"), json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json, ops.json["data"][0], "a finished operation is answered unchanged");
 }
