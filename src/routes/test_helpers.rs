@@ -207,6 +207,30 @@ impl Validate for SimulatePayment {
     }
 }
 
+/// How an asynchronous operation ends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CompletionOutcome {
+    /// The platform carries it out (`card.operation.succeeded`).
+    #[default]
+    Succeeded,
+    /// The platform refuses it (`card.operation.failed`; nothing moves).
+    Failed,
+}
+
+/// `POST /v1/test-helpers/operations/{id}/complete`; no body = succeeded.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"outcome": "failed"}))]
+pub struct SimulateCompletion {
+    #[serde(default)]
+    pub outcome: CompletionOutcome,
+}
+
+impl Validate for SimulateCompletion {
+    fn validate(&self, _: &mut Violations) {}
+}
+
 /// An empty object (optional fields none).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -429,12 +453,13 @@ pub async fn simulate_crypto_deposit_payment(
     Ok(triggered("crypto.payment", &id))
 }
 
-/// Complete an asynchronous operation now instead of after the platform's delay
-/// (`card.operation.succeeded` or `.failed`); the answer is the operation brought up to date.
+/// Complete an asynchronous operation now instead of after the platform's delay, successfully
+/// (`card.operation.succeeded`) or not (`"outcome": "failed"`: `card.operation.failed`); the answer is
+/// the operation brought up to date. An operation that already finished is answered unchanged.
 /// Development and test environments only.
 #[utoipa::path(post, path = "/v1/test-helpers/operations/{id}/complete", tag = "test-helpers", operation_id = "simulate_operation_completion",
     params(("id" = String, Path, description = "Operation id")),
-    request_body(content = EmptyBody, description = "An empty object (optional)"),
+    request_body(content = SimulateCompletion, description = "Optional; no body = succeeded"),
     responses((status = 200, description = "The operation, brought up to date", body = Operation),
         (status = 404, description = "No such operation for this tenant, or no simulator", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The platform holds no order for this operation", body = crate::error::Problem, content_type = "application/problem+json")),
@@ -444,7 +469,7 @@ pub async fn simulate_operation_completion(
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<String>,
-    _body: OptionalJson<EmptyBody>,
+    body: OptionalJson<SimulateCompletion>,
 ) -> Result<HttpResponse, ApiError> {
     const NOT_FOUND: &str = "operation_not_found";
     if !is_id(&id) {
@@ -453,7 +478,12 @@ pub async fn simulate_operation_completion(
     let mut op = load(&state, &who.tenant, &id).await?.ok_or_else(|| ApiError::not_found(NOT_FOUND, "operation"))?;
     // The operation is the tenant's; a platform without its order (a synchronous operation that never
     // reached it, a crypto order) has nothing to complete: a state conflict, not a missing operation.
-    sim.complete_now(&op.op.user_req_no).map_err(|e| match e.code.as_str() {
+    let req_no = &op.op.user_req_no;
+    let done = match body.0.unwrap_or_default().outcome {
+        CompletionOutcome::Succeeded => sim.complete_now(req_no),
+        CompletionOutcome::Failed => sim.fail_now(req_no, codes::STATUS_FORBIDS, "operation refused (test helper)"),
+    };
+    done.map_err(|e| match e.code.as_str() {
         codes::NOT_FOUND => {
             ApiError::conflict("test_helper_conflict", "the platform holds no order for this operation to complete")
         }

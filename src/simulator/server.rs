@@ -176,6 +176,11 @@ impl SimHandle {
         self.sim.complete_now(user_req_no)
     }
 
+    /// Fails an asynchronous order now with the platform error `code`/`message`.
+    pub fn fail_now(&self, user_req_no: &str, code: &str, message: &str) -> Result<Order, SimError> {
+        self.sim.fail_now(user_req_no, SimError::new(code, message))
+    }
+
     /// Stops the server (in-flight requests get up to 2 s) and all background work.
     pub async fn shutdown(mut self) {
         self.sim.stop_background();

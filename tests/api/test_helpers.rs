@@ -167,9 +167,25 @@ async fn test_helpers_produce_every_platform_event_type_through_the_gateway_alon
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json["id"], op.as_str());
     assert_eq!(r.json["status"], "succeeded", "{}", r.text);
+    // Another one fails on request: nothing moves.
+    let balance = app.get(&format!("/v1/cards/{card}"), &t).await.json["balance"].clone();
+    let failing = pending_recharge(&app, &t, &card).await;
+    let r = helper(&app, &t, &format!("/v1/test-helpers/operations/{failing}/complete"), json!({"outcome": "failed"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json["status"], "failed", "{}", r.text);
+    assert_eq!(
+        app.get(&format!("/v1/cards/{card}"), &t).await.json["balance"],
+        balance,
+        "a failed recharge moved money"
+    );
     let until = Instant::now() + Duration::from_secs(10);
-    while !events(&app, &t).await.iter().any(|e| e["type"] == "card.operation.succeeded") {
-        assert!(Instant::now() < until, "no card.operation.succeeded event");
+    loop {
+        let kinds: Vec<Value> = events(&app, &t).await.iter().map(|e| e["type"].clone()).collect();
+        if kinds.contains(&json!("card.operation.succeeded")) && kinds.contains(&json!("card.operation.failed")) {
+            break;
+        }
+        assert!(Instant::now() < until, "no card.operation.succeeded and .failed events: {kinds:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
