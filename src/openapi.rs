@@ -46,6 +46,7 @@ in status `unknown`; reading the operation or retrying with the same key asks th
         (name = "health", description = "Liveness and readiness"),
         (name = "events", description = "The tenant's events from the platform's notifications: log, SSE stream; dead letters for operators"),
         (name = "webhook-endpoints", description = "The tenant's delivery endpoints (Standard Webhooks signing), deliveries and replay"),
+        (name = "test-helpers", description = "Development and test environments only: platform-side events on demand (purchases, settlements, 3DS codes, activation, crypto payments, async completions) against the embedded simulator; 404 against a real platform and in production"),
         (name = "webhooks", description = "Inbound notifications from the card platform (envelope-authenticated, no JWT)"),
     )
 )]

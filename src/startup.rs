@@ -99,6 +99,9 @@ impl Application {
             webhooks,
             facts,
             health: Arc::new(crate::health::Health::default()),
+            // Production refuses the simulator mode at validation; checked again here so the test
+            // helpers can never reach a simulator in production.
+            simulator: if production { None } else { sim.clone() },
         });
         crate::health::spawn_probe(
             state.health.clone(),

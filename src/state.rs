@@ -36,6 +36,9 @@ pub struct AppState {
     pub facts: Arc<crate::upstream::facts::UpstreamFacts>,
     /// Readiness, draining and the platform's background health.
     pub health: Arc<crate::health::Health>,
+    /// The embedded simulator (`upstream.mode = "simulator"`, never in production): the test helpers
+    /// under `/v1/test-helpers` drive it; `None` against a real platform, where they answer 404.
+    pub simulator: Option<Arc<crate::simulator::SimHandle>>,
 }
 
 impl AppState {

@@ -13,6 +13,7 @@ pub mod physical_cards;
 pub mod reference;
 pub mod support;
 pub mod table;
+pub mod test_helpers;
 pub mod transactions;
 pub mod treasury;
 
@@ -93,6 +94,18 @@ routes! {
     GET "/v1/treasury/exchange-rates" => treasury::get_exchange_rate, Access::Scope(TreasuryRead), Read, false;
     POST "/v1/treasury/exchanges" => treasury::create_exchange, Access::Scope(TreasuryWrite), Write, true;
     POST "/v1/treasury/crypto-transfers" => treasury::create_crypto_transfer, Access::Scope(TreasuryWrite), Write, true;
+
+    // --- test helpers (development and test only: the embedded simulator; 404 otherwise) ---
+    // Not idempotency-keyed: each call is a new platform-side event (see src/routes/test_helpers.rs).
+    POST "/v1/test-helpers/cards/{id}/authorizations" => test_helpers::simulate_card_authorization, Access::Scope(CardsWrite), Write, false;
+    POST "/v1/test-helpers/cards/{id}/3ds-otp" => test_helpers::simulate_card_3ds_otp, Access::Scope(CardsWrite), Write, false;
+    POST "/v1/test-helpers/transactions/{id}/settlement" => test_helpers::simulate_transaction_settlement, Access::Scope(CardsWrite), Write, false;
+    POST "/v1/test-helpers/transactions/{id}/reversal" => test_helpers::simulate_transaction_reversal, Access::Scope(CardsWrite), Write, false;
+    POST "/v1/test-helpers/transactions/{id}/refund" => test_helpers::simulate_transaction_refund, Access::Scope(CardsWrite), Write, false;
+    POST "/v1/test-helpers/physical-cards/{id}/activation-code" => test_helpers::simulate_physical_card_activation_code, Access::Scope(CardsWrite), Write, false;
+    POST "/v1/test-helpers/physical-cards/{id}/activation-result" => test_helpers::simulate_physical_card_activation_result, Access::Scope(CardsWrite), Write, false;
+    POST "/v1/test-helpers/crypto/deposits/{id}/payment" => test_helpers::simulate_crypto_deposit_payment, Access::Scope(CryptoWrite), Write, false;
+    POST "/v1/test-helpers/operations/{id}/complete" => test_helpers::simulate_operation_completion, Access::Scope(CardsWrite), Write, false;
 
     // --- webhooks (src/webhooks) ---
     POST "/webhooks/merchant" => inbound::receive_merchant_webhook, Access::Public, Write, false;

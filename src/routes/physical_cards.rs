@@ -16,10 +16,10 @@ use crate::{
     upstream::wire::pcc::{CardActiveRequest, CardAssignRequest, PinResetRequest},
 };
 
-const NOT_FOUND: &str = "physical_card_not_found";
+pub(crate) const NOT_FOUND: &str = "physical_card_not_found";
 
 /// A card id the tenant owns *as a physical card*; anything else is 404.
-async fn owned_physical(state: &AppState, tenant: &TenantId, id: &str) -> Result<ObjectMeta, ApiError> {
+pub(crate) async fn owned_physical(state: &AppState, tenant: &TenantId, id: &str) -> Result<ObjectMeta, ApiError> {
     let meta = owned(state, tenant, ObjectKind::Card, id, NOT_FOUND).await?;
     if meta.attrs.get("kind").map(String::as_str) != Some("physical") {
         return Err(ApiError::not_found(NOT_FOUND, "physical card"));

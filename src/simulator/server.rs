@@ -166,9 +166,19 @@ impl SimHandle {
         self.sim.pay_deposit(order_no, spec)
     }
 
+    /// The card a transaction (by record number) belongs to, without copying the whole state.
+    pub fn transaction_card(&self, record_no: &str) -> Option<String> {
+        self.sim.state.lock().transactions.get(record_no).map(|t| t.card_id.clone())
+    }
+
     /// Completes an asynchronous order now instead of after `async_delay_ms`.
     pub fn complete_now(&self, user_req_no: &str) -> Result<Order, SimError> {
         self.sim.complete_now(user_req_no)
+    }
+
+    /// Fails an asynchronous order now with the platform error `code`/`message`.
+    pub fn fail_now(&self, user_req_no: &str, code: &str, message: &str) -> Result<Order, SimError> {
+        self.sim.fail_now(user_req_no, SimError::new(code, message))
     }
 
     /// Stops the server (in-flight requests get up to 2 s) and all background work.

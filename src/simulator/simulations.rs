@@ -162,6 +162,19 @@ impl Sim {
         })
     }
 
+    /// Fails an asynchronous order now with `error` (no-op when it already finished), as a
+    /// `fail_async` fault would have; its money, if any was held, is released.
+    pub fn fail_now(self: &Arc<Self>, user_req_no: &str, error: SimError) -> Result<Order, SimError> {
+        {
+            let mut st = self.state.lock();
+            let order = st.orders.get_mut(user_req_no).ok_or_else(|| SimError::not_found("order"))?;
+            if order.status == super::state::OrderStatus::Processing {
+                order.fail_with = Some(error);
+            }
+        }
+        self.complete_now(user_req_no)
+    }
+
     /// Completes an asynchronous order now instead of after `async_delay_ms`.
     pub fn complete_now(self: &Arc<Self>, user_req_no: &str) -> Result<Order, SimError> {
         self.complete(user_req_no);

@@ -16,6 +16,7 @@ mod physical_and_crypto;
 mod rebuild;
 mod reference;
 mod startup;
+mod test_helpers;
 mod tracing;
 mod transaction_window;
 mod treasury;

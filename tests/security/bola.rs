@@ -61,6 +61,18 @@ fn path_object<'a>(route: &RoutePolicy, ids: &'a Ids) -> &'a str {
         &ids.endpoint_to_delete
     } else if under("/v1/webhook-endpoints/{id}") {
         &ids.endpoint
+    } else if under("/v1/test-helpers/cards/{id}") {
+        &ids.card
+    } else if under("/v1/test-helpers/physical-cards/{id}") {
+        &ids.physical_pending
+    } else if p == "/v1/test-helpers/transactions/{id}/reversal" {
+        &ids.transaction_to_reverse
+    } else if under("/v1/test-helpers/transactions/{id}") {
+        &ids.transaction
+    } else if under("/v1/test-helpers/crypto/deposits/{id}") {
+        &ids.deposit
+    } else if under("/v1/test-helpers/operations/{id}") {
+        &ids.operation
     } else {
         panic!("{m} {p} takes an id but has no BOLA case: add its object kind to `path_object` in bola.rs")
     }

@@ -223,7 +223,15 @@ pub struct Ids {
     /// A second cardholder, for `DELETE /v1/cardholders/{id}`.
     pub holder_to_delete: String,
     pub physical: String,
+    /// A second physical card that stays pending activation, for the activation test helpers.
+    pub physical_pending: String,
     pub operation: String,
+    /// A transaction (an authorisation on `card`: `event`'s), for the settlement and refund helpers.
+    pub transaction: String,
+    /// A second authorisation on `card`, for the reversal helper (a settled one cannot be reversed).
+    pub transaction_to_reverse: String,
+    /// A crypto deposit order, for the payment helper.
+    pub deposit: String,
     /// An event in the tenant's log (a card transaction on `card`).
     pub event: String,
     /// A webhook endpoint, pointing at `receiver_url`.
@@ -246,7 +254,11 @@ impl Ids {
             holder: "9999000000000000004".into(),
             holder_to_delete: "9999000000000000005".into(),
             physical: "9999000000000000006".into(),
+            physical_pending: "9999000000000000011".into(),
             operation: "op_9999000000000000007".into(),
+            transaction: "9999000000000000012".into(),
+            transaction_to_reverse: "9999000000000000013".into(),
+            deposit: "9999000000000000014".into(),
             event: "evt_99990000000000000000008".into(),
             endpoint: "we_99990000000000000000009".into(),
             endpoint_secret: String::new(),
@@ -270,13 +282,27 @@ impl Ids {
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "assign physical card: {}", r.text);
         let physical = r.json["id"].as_str().unwrap().to_owned();
+        let kit = format!("KIT{}", rand_digits(6));
+        let r = app
+            .post("/v1/physical-cards", token, json!({"cardholder_id": holder, "kit_number": kit, "currency": "USD"}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "assign physical card: {}", r.text);
+        let physical_pending = r.json["id"].as_str().unwrap().to_owned();
+        let r = app
+            .post("/v1/crypto/deposits", token, json!({"amount": "10.00", "currency": "USDT", "chain": "TRON"}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "crypto deposit: {}", r.text);
+        let deposit = r.json["id"].as_str().unwrap().to_owned();
         let r = app.post(&format!("/v1/cards/{card}/recharges"), token, json!({"amount": "1.00"})).await;
         assert_eq!(r.status, StatusCode::OK, "recharge: {}", r.text);
         let operation = r.json["id"].as_str().unwrap().to_owned();
         let (endpoint, endpoint_secret) = create_endpoint(app, token, &receiver.url).await;
         let (endpoint_to_delete, _) = create_endpoint(app, token, &receiver.url).await;
         let event = card_transaction_event(app, token, &card, Decimal::new(100, 2)).await;
+        let transaction = event["data"]["id"].as_str().unwrap().to_owned();
         let event = event["id"].as_str().unwrap().to_owned();
+        let spec = AuthorizationSpec { amount: Decimal::new(100, 2), ..Default::default() };
+        let transaction_to_reverse = app.sim.authorize(&card, &spec).unwrap().record_no;
         Self {
             card,
             card_to_cancel,
@@ -284,7 +310,11 @@ impl Ids {
             holder,
             holder_to_delete,
             physical,
+            physical_pending,
             operation,
+            transaction,
+            transaction_to_reverse,
+            deposit,
             event,
             endpoint,
             endpoint_secret,
@@ -301,7 +331,11 @@ impl Ids {
             &self.holder,
             &self.holder_to_delete,
             &self.physical,
+            &self.physical_pending,
             &self.operation,
+            &self.transaction,
+            &self.transaction_to_reverse,
+            &self.deposit,
             &self.event,
             &self.endpoint,
             &self.endpoint_to_delete,
@@ -400,6 +434,36 @@ pub fn sample(route: &RoutePolicy, ids: &Ids) -> Sample {
                 json!({"amount": "1.00", "currency": "USDT", "chain": "TRON", "to_address": "TQ5aY1n7Wn4v6Qe6yYvLh9v5Xn3y8k2ZsN"}),
             ),
         ),
+
+        ("POST", "/v1/test-helpers/cards/{id}/authorizations") => (
+            format!("/v1/test-helpers/cards/{}/authorizations", ids.card),
+            Some(json!({"amount": "1.00", "merchant_name": "Security Suite Shop"})),
+        ),
+        ("POST", "/v1/test-helpers/cards/{id}/3ds-otp") => {
+            (format!("/v1/test-helpers/cards/{}/3ds-otp", ids.card), Some(json!({"amount": "1.00"})))
+        }
+        ("POST", "/v1/test-helpers/transactions/{id}/settlement") => {
+            (format!("/v1/test-helpers/transactions/{}/settlement", ids.transaction), Some(json!({})))
+        }
+        ("POST", "/v1/test-helpers/transactions/{id}/reversal") => {
+            (format!("/v1/test-helpers/transactions/{}/reversal", ids.transaction_to_reverse), Some(json!({})))
+        }
+        ("POST", "/v1/test-helpers/transactions/{id}/refund") => {
+            (format!("/v1/test-helpers/transactions/{}/refund", ids.transaction), Some(json!({"amount": "0.50"})))
+        }
+        ("POST", "/v1/test-helpers/physical-cards/{id}/activation-code") => {
+            (format!("/v1/test-helpers/physical-cards/{}/activation-code", ids.physical_pending), Some(json!({})))
+        }
+        ("POST", "/v1/test-helpers/physical-cards/{id}/activation-result") => (
+            format!("/v1/test-helpers/physical-cards/{}/activation-result", ids.physical_pending),
+            Some(json!({"success": true})),
+        ),
+        ("POST", "/v1/test-helpers/crypto/deposits/{id}/payment") => {
+            (format!("/v1/test-helpers/crypto/deposits/{}/payment", ids.deposit), Some(json!({})))
+        }
+        ("POST", "/v1/test-helpers/operations/{id}/complete") => {
+            (format!("/v1/test-helpers/operations/{}/complete", ids.operation), Some(json!({})))
+        }
 
         ("POST", "/webhooks/merchant") => {
             return Sample {
