@@ -567,6 +567,188 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/test-helpers/cards/{id}/authorizations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Simulate a purchase on the card: an authorisation the platform reports as `card.transaction`
+         *     (and `card.fee` when `cross_border`). Development and test environments only.
+         */
+        post: operations["simulate_card_authorization"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test-helpers/cards/{id}/3ds-otp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Simulate a 3DS challenge: the platform sends a one-time code (`card.3ds_otp`; the code travels
+         *     with the event only). Development and test environments only.
+         */
+        post: operations["simulate_card_3ds_otp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test-helpers/transactions/{id}/settlement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Simulate the settlement of an open authorisation (`card.transaction`). Development and test
+         *     environments only.
+         */
+        post: operations["simulate_transaction_settlement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test-helpers/transactions/{id}/reversal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Simulate the reversal of an open authorisation (`card.transaction`). Development and test
+         *     environments only.
+         */
+        post: operations["simulate_transaction_reversal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test-helpers/transactions/{id}/refund": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Simulate a shop's refund of a transaction (`card.transaction`). Development and test
+         *     environments only.
+         */
+        post: operations["simulate_transaction_refund"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test-helpers/physical-cards/{id}/activation-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Simulate the platform issuing a physical card's activation code (`physical_card.activation_code`;
+         *     the code travels with the event only). Development and test environments only.
+         */
+        post: operations["simulate_physical_card_activation_code"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test-helpers/physical-cards/{id}/activation-result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Simulate the platform's activation result for a physical card (`physical_card.activation`).
+         *     Development and test environments only.
+         */
+        post: operations["simulate_physical_card_activation_result"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test-helpers/crypto/deposits/{id}/payment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Simulate the payer's on-chain transfer to a crypto deposit's address (`crypto.payment`).
+         *     Development and test environments only.
+         */
+        post: operations["simulate_crypto_deposit_payment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test-helpers/operations/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete an asynchronous operation now instead of after the platform's delay, successfully
+         *     (`card.operation.succeeded`) or not (`"outcome": "failed"`: `card.operation.failed`); the answer is
+         *     the operation brought up to date. An operation that already finished is answered unchanged.
+         *     Development and test environments only.
+         */
+        post: operations["simulate_operation_completion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhooks/merchant": {
         parameters: {
             query?: never;
@@ -910,6 +1092,11 @@ export interface components {
          * @enum {string}
          */
         CodeType: "number" | "string" | "mixed" | "unknown";
+        /**
+         * @description How an asynchronous operation ends.
+         * @enum {string}
+         */
+        CompletionOutcome: "succeeded" | "failed";
         /** @description The result of an exchange or a transfer. */
         Conversion: {
             id?: string | null;
@@ -1105,6 +1292,8 @@ export interface components {
         DeliveryStatus: "pending" | "succeeded" | "failed" | "cancelled";
         /** @enum {string} */
         DocumentType: "id_card" | "passport";
+        /** @description An empty object (optional fields none). */
+        EmptyBody: Record<string, never>;
         /** @enum {string} */
         EndpointStatus: "enabled" | "disabled";
         /**
@@ -1371,9 +1560,116 @@ export interface components {
         SettableCardStatus: "active" | "frozen";
         /** @enum {string} */
         SettableGroupStatus: "active" | "frozen" | "closed";
+        /**
+         * @description `POST /v1/test-helpers/physical-cards/{id}/activation-result`: the platform's verdict.
+         * @example {
+         *       "success": true
+         *     }
+         */
+        SimulateActivationResult: {
+            success: boolean;
+        };
+        /**
+         * @description `POST /v1/test-helpers/transactions/{id}/settlement` and `/refund`: no amount = the whole
+         *     (remaining) amount.
+         * @example {
+         *       "amount": "12.50"
+         *     }
+         */
+        SimulateAmount: {
+            amount?: null | components["schemas"]["Amount"];
+        };
+        /**
+         * @description `POST /v1/test-helpers/cards/{id}/authorizations`: a purchase at a shop.
+         * @example {
+         *       "amount": "12.50",
+         *       "merchant_name": "Corner Coffee"
+         *     }
+         */
+        SimulateAuthorization: {
+            /** @description In `currency` (default: the card's currency). */
+            amount: components["schemas"]["Amount"];
+            /** @description ISO 4217 (default: the card's currency). */
+            currency?: string | null;
+            merchant_name?: string | null;
+            /** @description Merchant category code, four digits. */
+            mcc?: string | null;
+            /** @description A cross-border purchase also reports a `card.fee` event. */
+            cross_border?: boolean;
+        };
+        /**
+         * @description `POST /v1/test-helpers/operations/{id}/complete`; no body = succeeded.
+         * @example {
+         *       "outcome": "failed"
+         *     }
+         */
+        SimulateCompletion: {
+            outcome?: components["schemas"]["CompletionOutcome"];
+        };
+        /**
+         * @description `POST /v1/test-helpers/cards/{id}/3ds-otp`: a 3DS challenge at a shop.
+         * @example {
+         *       "amount": "99.00",
+         *       "merchant_name": "Online Shop"
+         *     }
+         */
+        SimulateOtp: {
+            amount: components["schemas"]["Amount"];
+            currency?: string | null;
+            merchant_name?: string | null;
+        };
+        /**
+         * @description `POST /v1/test-helpers/crypto/deposits/{id}/payment`: the payer's on-chain transfer; no amount =
+         *     the ordered amount.
+         * @example {
+         *       "amount": "100.00"
+         *     }
+         */
+        SimulatePayment: {
+            amount?: null | components["schemas"]["Amount"];
+            from_address?: string | null;
+        };
+        Transaction: {
+            id: string;
+            card_id: string;
+            /** @description The platform's transaction type code (`GET /v1/reference/transaction-types`). */
+            type?: string | null;
+            /** @description `succeeded` or `failed`. */
+            status: string;
+            /** @description `authorization` (unsettled) or `settled`. */
+            category?: string | null;
+            amount?: null | components["schemas"]["Money"];
+            card_amount?: null | components["schemas"]["Money"];
+            merchant: components["schemas"]["TransactionMerchant"];
+            approval_code?: string | null;
+            cross_border?: boolean | null;
+            /** @description `debit` (money out) or `credit` (money in). */
+            direction?: string | null;
+            original_transaction_id?: string | null;
+            settled_amount?: null | components["schemas"]["Amount"];
+            /** Format: date-time */
+            settled_at?: string | null;
+            /** @description `GET /v1/reference/response-codes`. */
+            response_code?: string | null;
+            response_description?: string | null;
+            /** Format: date-time */
+            occurred_at?: string | null;
+        };
         TransactionMerchant: {
             name: string;
             category_code?: string | null;
+        };
+        /**
+         * @description What a helper made the platform do: the event it reports and the object it concerns.
+         * @example {
+         *       "event_type": "card.3ds_otp",
+         *       "object_id": "2611251200000000042"
+         *     }
+         */
+        TriggeredEvent: {
+            /** @description The type of the event that follows in `GET /v1/events` (the platform notifies asynchronously). */
+            event_type: string;
+            object_id: string;
         };
         /**
          * @description `PATCH /v1/cards/{id}`: any of alias, label, limit (shared sub-cards), status.
@@ -6253,6 +6549,984 @@ export interface operations {
                 };
             };
             /** @description The gateway's state store is unavailable (fail closed), or the identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`); `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    simulate_card_authorization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Card id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SimulateAuthorization"];
+            };
+        };
+        responses: {
+            /** @description The authorisation (its `card.transaction` event follows) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Transaction"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such card for this tenant, or no simulator (real platform, production) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The card's state forbids it (e.g. cancelled, insufficient balance) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    simulate_card_3ds_otp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Card id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SimulateOtp"];
+            };
+        };
+        responses: {
+            /** @description Challenge sent (its `card.3ds_otp` event follows) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggeredEvent"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such card for this tenant, or no simulator */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The card's state forbids it (cancelled) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    simulate_transaction_settlement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Transaction id (an authorisation on one of the tenant's cards) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional; no amount = the whole (remaining) amount */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SimulateAmount"];
+            };
+        };
+        responses: {
+            /** @description The settled transaction (its `card.transaction` event follows) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Transaction"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such transaction on this tenant's cards, or no simulator */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an open authorisation */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    simulate_transaction_reversal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Transaction id (an authorisation on one of the tenant's cards) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description An empty object (optional) */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmptyBody"];
+            };
+        };
+        responses: {
+            /** @description The reversal (its `card.transaction` event follows) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Transaction"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such transaction on this tenant's cards, or no simulator */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an open authorisation */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    simulate_transaction_refund: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Transaction id (on one of the tenant's cards) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional; no amount = the whole (remaining) amount */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SimulateAmount"];
+            };
+        };
+        responses: {
+            /** @description The refund (its `card.transaction` event follows) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Transaction"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such transaction on this tenant's cards, or no simulator */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The transaction cannot be refunded (state or amount) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    simulate_physical_card_activation_code: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Card id (a physical card) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description An empty object (optional) */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmptyBody"];
+            };
+        };
+        responses: {
+            /** @description Code issued (its `physical_card.activation_code` event follows) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggeredEvent"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such physical card for this tenant, or no simulator */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The card's state forbids it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    simulate_physical_card_activation_result: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Card id (a physical card) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SimulateActivationResult"];
+            };
+        };
+        responses: {
+            /** @description Result reported (its `physical_card.activation` event follows) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggeredEvent"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such physical card for this tenant, or no simulator */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The card's state forbids it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    simulate_crypto_deposit_payment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Crypto deposit id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional; no amount = the ordered amount */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SimulatePayment"];
+            };
+        };
+        responses: {
+            /** @description Paid (its `crypto.payment` event follows) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggeredEvent"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such crypto deposit for this tenant, or no simulator */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The deposit's state forbids it (already paid, expired) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    simulate_operation_completion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Operation id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional; no body = succeeded */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SimulateCompletion"];
+            };
+        };
+        responses: {
+            /** @description The operation, brought up to date */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such operation for this tenant, or no simulator */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform holds no order for this operation */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
             503: {
                 headers: {
                     [name: string]: unknown;
