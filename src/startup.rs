@@ -37,6 +37,7 @@ pub struct Application {
     ops: Option<(u16, Server)>,
     simulator: Option<Arc<SimHandle>>,
     state: web::Data<AppState>,
+    verifier: web::Data<JwtVerifier>,
 }
 
 impl Application {
@@ -145,6 +146,7 @@ impl Application {
         let keys = verifier.prime().await.map_err(anyhow::Error::msg)?;
         tracing::info!(keys, "JWT verification keys loaded");
         let verifier = web::Data::new(verifier);
+        let verifier_handle = verifier.clone();
 
         let table = web::Data::new(routes::table());
         let cors_policy = cors::CorsPolicy::new(&settings.cors, &table);
@@ -202,11 +204,16 @@ impl Application {
             .run();
             Some((ops_port, ops))
         };
-        Ok(Self { port, server, ops, simulator: sim, state })
+        Ok(Self { port, server, ops, simulator: sim, state, verifier: verifier_handle })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The token verifier (tests and benchmarks read how many full checks it did).
+    pub fn verifier(&self) -> web::Data<JwtVerifier> {
+        self.verifier.clone()
     }
 
     /// The ops listener's port, when `server.ops_listen` is set.

@@ -5,6 +5,7 @@ pub mod jwks;
 pub mod middleware;
 pub mod principal;
 pub mod scopes;
+pub mod verified_cache;
 pub mod verifier;
 
 pub use principal::Principal;

@@ -9,6 +9,7 @@ use super::{
     jwks::{JwksSource, KeyError, KeyStore, parse_algorithm},
     principal::Principal,
     scopes::ScopeSet,
+    verified_cache::VerifiedCache,
 };
 use crate::{
     config::{ConfigError, auth::AuthSettings, resolve_text},
@@ -44,6 +45,10 @@ pub struct JwtVerifier {
     accepted_typ: Vec<String>,
     require_sub: bool,
     max_lifetime_s: u64,
+    /// Tokens already verified (None = verify every request).
+    verified: Option<VerifiedCache>,
+    /// Full checks done (signature included): tests and benchmarks read it.
+    full_checks: std::sync::atomic::AtomicU64,
 }
 
 impl JwtVerifier {
@@ -82,6 +87,9 @@ impl JwtVerifier {
             tenant_claim: s.tenant_claim.clone(),
             scope_claim: s.scope_claim.clone(),
             max_token_bytes: s.max_token_bytes,
+            verified: (s.verified_cache_s > 0)
+                .then(|| VerifiedCache::new(Duration::from_secs(s.verified_cache_s), s.verified_cache_entries)),
+            full_checks: std::sync::atomic::AtomicU64::new(0),
             accepted_typ: s.accepted_typ.iter().map(|t| t.trim().to_ascii_lowercase()).collect(),
             require_sub: s.require_sub,
             max_lifetime_s: s.max_token_lifetime_s,
@@ -96,8 +104,21 @@ impl JwtVerifier {
     /// Verifies a bearer token: 401 when it is not acceptable (the detail never quotes the token),
     /// 503 `identity_keys_stale` when it needs JWKS keys older than `auth.jwks_max_stale_s`.
     pub async fn verify(&self, token: &str) -> Result<Principal, ApiError> {
+        if token.len() > self.max_token_bytes {
+            return Err(ApiError::unauthorized("token too large"));
+        }
+        let now = i64::try_from(jsonwebtoken::get_current_timestamp()).unwrap_or(i64::MAX);
+        if let Some(p) = self.verified.as_ref().and_then(|c| c.get(token, now, self.leeway_s)) {
+            return Ok(p);
+        }
+        self.full_checks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         match self.check(token).await {
-            Ok(p) => Ok(p),
+            Ok(p) => {
+                if let Some(c) = &self.verified {
+                    c.put(token, &p);
+                }
+                Ok(p)
+            }
             Err(Refusal::Invalid(reason)) => Err(ApiError::unauthorized(reason)),
             Err(Refusal::KeysStale { retry_after_s }) => Err(ApiError::unavailable(
                 "identity_keys_stale",
@@ -105,6 +126,11 @@ impl JwtVerifier {
                 retry_after_s,
             )),
         }
+    }
+
+    /// Full checks (signature included) done so far; a cached token costs none.
+    pub fn full_checks(&self) -> u64 {
+        self.full_checks.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     async fn check(&self, token: &str) -> Result<Principal, Refusal> {

@@ -38,4 +38,8 @@ pub struct AuthSettings {
     pub require_sub: bool,
     /// Longest accepted token lifetime: `exp - iat`, or `exp - now` when `iat` is absent.
     pub max_token_lifetime_s: u64,
+    /// A verified token is answered from memory this long (never past its `exp`); 0 = verify every time.
+    pub verified_cache_s: u64,
+    /// Most verified tokens remembered.
+    pub verified_cache_entries: usize,
 }

@@ -60,6 +60,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub sim: Arc<SimHandle>,
     pub state: actix_web::web::Data<AppState>,
+    pub verifier: actix_web::web::Data<card_gateway::auth::verifier::JwtVerifier>,
     pub settings: Settings,
     server: actix_web::dev::ServerHandle,
 }
@@ -121,10 +122,11 @@ async fn spawn_inner(settings: Settings, external: Option<Arc<SimHandle>>) -> Te
     let base = format!("http://127.0.0.1:{}", app.port());
     let sim = external.or_else(|| app.simulator()).expect("a simulator");
     let state = app.state();
+    let verifier = app.verifier();
     let server = app.handle();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
-    TestApp { base, client, sim, state, settings, server }
+    TestApp { base, client, sim, state, verifier, settings, server }
 }
 
 impl Drop for TestApp {

@@ -373,3 +373,26 @@ async fn a_valid_hs256_service_token_is_accepted_when_a_secret_is_configured() {
     let r = request(&app, Method::GET, "/v1/cards", &format!("Bearer {late}"), None).await;
     assert_eq!(r.status, StatusCode::OK, "expired 5 s ago, leeway {} s: {}", app.settings.auth.leeway_s, r.text);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_is_fully_checked_once_then_answered_from_the_verified_cache_until_it_expires() {
+    let app = crate::support::spawn_configured(|s| s.auth.leeway_s = 0).await;
+    let token = app.token("cache", &[card_gateway::auth::Scope::CardsRead]);
+    let before = app.verifier.full_checks();
+    for _ in 0..20 {
+        assert_eq!(app.get("/v1/cards", &token).await.status, reqwest::StatusCode::OK);
+    }
+    assert_eq!(app.verifier.full_checks() - before, 1, "twenty requests, one signature check");
+    // A forged token is never answered from the cache, however similar.
+    let mut forged = token.clone();
+    forged.pop();
+    forged.push(if token.ends_with('A') { 'B' } else { 'A' });
+    assert_eq!(app.get("/v1/cards", &forged).await.status, reqwest::StatusCode::UNAUTHORIZED);
+    // An expired token is refused even though it was cached.
+    let short =
+        card_gateway::auth::dev_tokens::mint(&app.settings, "cache", &[card_gateway::auth::Scope::CardsRead], 1)
+            .unwrap();
+    assert_eq!(app.get("/v1/cards", &short).await.status, reqwest::StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    assert_eq!(app.get("/v1/cards", &short).await.status, reqwest::StatusCode::UNAUTHORIZED, "expired");
+}

@@ -141,6 +141,8 @@ async fn gateway(jwks: &JwksServer, cache_s: u64, cooldown_s: u64, max_stale_s: 
         s.auth.jwks_cache_s = cache_s;
         s.auth.jwks_refetch_cooldown_s = cooldown_s;
         s.auth.jwks_max_stale_s = max_stale_s;
+        // These tests are about the key set: every request must reach it, not the verified-token cache.
+        s.auth.verified_cache_s = 0;
         s.auth.hs256_secret = SecretString::new("service-to-service-secret-0123456789abcdef");
     })
     .await
