@@ -7,6 +7,8 @@
 # Run by .ci/run. Env: GW_PORT (18380), PAGE_PORT (18381), CARGO_TARGET_DIR as usual.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/gateway.sh
+. scripts/lib/gateway.sh
 GW_PORT=${GW_PORT:-18380}
 PAGE_PORT=${PAGE_PORT:-18381}
 PAGE_ORIGIN="http://127.0.0.1:$PAGE_PORT"
@@ -28,22 +30,6 @@ filter = "warn"
 allowed_origins = ["$PAGE_ORIGIN"]
 EOF
 
-cargo build --quiet --bin card-gateway "$@"
-cargo run --quiet --bin card-gateway "$@" -- --config "$WORK/cors-check.toml" serve > "$WORK/gateway.log" 2>&1 &
-GW=$!
-cleanup() {
-  kill "$GW" 2>/dev/null || true
-  wait "$GW" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-for _ in $(seq 150); do
-  curl -fs "$GATEWAY/healthz" >/dev/null 2>&1 && break
-  kill -0 "$GW" 2>/dev/null || { echo "the gateway did not start:"; cat "$WORK/gateway.log"; exit 1; }
-  sleep 0.2
-done
-curl -fs "$GATEWAY/healthz" >/dev/null || { echo "the gateway did not answer /healthz:"; cat "$WORK/gateway.log"; exit 1; }
-
-TOKEN=$(cargo run --quiet --bin card-gateway "$@" -- --config "$WORK/cors-check.toml" token --tenant demo --ttl 10m)
+start_gateway "$WORK/cors-check.toml" "$GATEWAY" "$@"
+TOKEN=$(gateway_token demo)
 node scripts/browser-cors-check.mjs "$GATEWAY" "$TOKEN" "$PAGE_ORIGIN"

@@ -10,6 +10,8 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 cd "$HERE/../.."
+# shellcheck source=../../scripts/lib/gateway.sh
+. scripts/lib/gateway.sh
 GW_PORT=${GW_PORT:-18390}
 GATEWAY="http://127.0.0.1:$GW_PORT"
 if [ "${ASYNC_RECHARGE:-1}" = 1 ]; then ASYNC_OPS='["card_recharge"]'; else ASYNC_OPS='[]'; fi
@@ -32,24 +34,8 @@ async_operations = $ASYNC_OPS
 async_delay_ms = 300
 TOML
 
-cargo build --quiet --bin card-gateway "$@"
-cargo run --quiet --bin card-gateway "$@" -- --config "$WORK/ts-example.toml" serve > "$WORK/gateway.log" 2>&1 &
-GW=$!
-cleanup() {
-  kill "$GW" 2>/dev/null || true
-  wait "$GW" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-for _ in $(seq 150); do
-  curl -fs "$GATEWAY/healthz" >/dev/null 2>&1 && break
-  kill -0 "$GW" 2>/dev/null || { echo "the gateway did not start:"; cat "$WORK/gateway.log"; exit 1; }
-  sleep 0.2
-done
-curl -fs "$GATEWAY/healthz" >/dev/null || { echo "the gateway did not answer /healthz:"; cat "$WORK/gateway.log"; exit 1; }
-
-TOKEN=$(cargo run --quiet --bin card-gateway "$@" -- --config "$WORK/ts-example.toml" token --tenant demo --ttl 10m)
+start_gateway "$WORK/ts-example.toml" "$GATEWAY" "$@"
+TOKEN=$(gateway_token demo)
 set +e
 CARD_GATEWAY_URL="$GATEWAY" CARD_GATEWAY_TOKEN="$TOKEN" node "$HERE/dist/examples/quickstart.js"
 CODE=$?
