@@ -31,6 +31,8 @@ When the platform does not confirm an outcome (timeout, its status-unknown code)
 in status `unknown`; reading the operation or retrying with the same key asks the platform and finishes it.",
         license(name = "Internal"),
     ),
+    // Relative: generated clients and Swagger UI call the host that served the document.
+    servers((url = "/", description = "The gateway that served this document")),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerScheme),
     tags(

@@ -7976,6 +7976,7 @@ export interface operations {
     list_dead_letter_events: {
         parameters: {
             query?: {
+                /** @description Page size, 1–100 (default 20). */
                 limit?: number;
                 cursor?: string;
             };
