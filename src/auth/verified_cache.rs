@@ -54,12 +54,9 @@ impl VerifiedCache {
         entries.insert(digest(token), (principal.clone(), Instant::now() + self.ttl));
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.entries.read().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

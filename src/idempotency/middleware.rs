@@ -27,14 +27,13 @@ use futures_util::{Stream, StreamExt as _};
 
 use super::{
     Begin, Fingerprinter, IdemOutcome, IdempotencyGrant, IdempotencyKey, IdempotencyStore, Lease, RecordSeal,
-    ReplayBody, StoredResponse, bad_key, missing_key,
+    ReplayBody, StoredResponse, bad_key, missing_key, redis::RedisIdempotencyStore,
 };
 use crate::{
     auth::{Principal, middleware::reject},
     error::ApiError,
     http::extract::BodyLimits,
-    idempotency::redis::RedisIdempotencyStore,
-    rate_limit::{Decision, PendingCharge, headers::refusal, middleware::Limiter},
+    rate_limit::{Decision, PendingCharge, RateLimiter, headers::refusal, middleware::Limiter},
     routes::table::RoutePolicy,
 };
 
@@ -58,6 +57,36 @@ const STORED_HEADERS: [&str; 4] = ["content-type", "location", "cache-control", 
 
 pub const REPLAYED: &str = "idempotent-replayed";
 
+fn pending_charge(req: &ServiceRequest) -> Option<PendingCharge> {
+    req.extensions().get::<PendingCharge>().copied()
+}
+
+fn limiter(req: &ServiceRequest) -> Option<Arc<dyn RateLimiter>> {
+    req.app_data::<web::Data<Limiter>>().and_then(|l| l.0.clone())
+}
+
+/// Makes the rate-limit charge the limiter left pending, now (once): `Err` with the 429 when the
+/// allowance is spent. For requests that end before `begin`, or whose `begin` cannot take it.
+async fn charge_pending_now(req: &ServiceRequest, tenant: &str) -> Result<(), ApiError> {
+    let Some(PendingCharge(class)) = req.extensions_mut().remove::<PendingCharge>() else { return Ok(()) };
+    let Some(limiter) = limiter(req) else { return Ok(()) };
+    let decision = limiter.check(tenant, class).await;
+    if !decision.allowed {
+        return Err(refusal(&decision));
+    }
+    req.extensions_mut().insert(decision);
+    Ok(())
+}
+
+/// A request refused before `begin` (no or bad key, unreadable or oversized body) still pays its
+/// pending charge, and a spent allowance answers 429 first, as the rate-limit middleware would have.
+async fn refuse_early<B>(req: ServiceRequest, tenant: &str, e: ApiError) -> ServiceResponse<EitherBody<B>> {
+    match charge_pending_now(&req, tenant).await {
+        Err(refused) => reject(req, refused),
+        Ok(()) => reject(req, e),
+    }
+}
+
 type BoxedStream = Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>>;
 
 pub async fn middleware(
@@ -76,13 +105,13 @@ pub async fn middleware(
 
     // 1. The key.
     let raw = match req.headers().get("idempotency-key").map(|v| v.to_str()) {
-        None => return Ok(reject(req, missing_key())),
-        Some(Err(_)) => return Ok(reject(req, bad_key("must be visible ASCII"))),
+        None => return Ok(refuse_early(req, &tenant, missing_key()).await),
+        Some(Err(_)) => return Ok(refuse_early(req, &tenant, bad_key("must be visible ASCII")).await),
         Some(Ok(v)) => v.to_owned(),
     };
     let key = match IdempotencyKey::parse(&raw) {
         Ok(k) => k,
-        Err(e) => return Ok(reject(req, bad_key(&e.to_string()))),
+        Err(e) => return Ok(refuse_early(req, &tenant, bad_key(&e.to_string())).await),
     };
 
     // 2. The body (re-injected for the handler) and the fingerprint.
@@ -91,7 +120,8 @@ pub async fn middleware(
     let mut payload = req.take_payload();
     while let Some(chunk) = payload.next().await {
         let Ok(chunk) = chunk else {
-            return Ok(reject(req, ApiError::bad_request("malformed_body", "the request body could not be read")));
+            let e = ApiError::bad_request("malformed_body", "the request body could not be read");
+            return Ok(refuse_early(req, &tenant, e).await);
         };
         if body.len() + chunk.len() > limit {
             let e = ApiError::new(
@@ -99,7 +129,7 @@ pub async fn middleware(
                 "payload_too_large",
                 format!("the request body exceeds {limit} bytes"),
             );
-            return Ok(reject(req, e));
+            return Ok(refuse_early(req, &tenant, e).await);
         }
         body.extend_from_slice(&chunk);
     }
@@ -115,19 +145,16 @@ pub async fn middleware(
     // The rate-limit charge the limiter left for us (both on Redis): made inside `begin` below, in its
     // round trip, or here when that cannot be (the limiter bypasses Redis, or the store is off).
     let mut charge_in_begin = None;
-    let limiter = req.app_data::<web::Data<Limiter>>().and_then(|l| l.0.clone());
-    let pending = req.extensions().get::<PendingCharge>().copied();
-    if let (Some(PendingCharge(class)), Some(limiter)) = (pending, limiter) {
-        match limiter.deferred(&tenant, class).filter(|_| cfg.enabled && cfg.charged.is_some()) {
-            Some(gcra) => charge_in_begin = Some(gcra),
-            None => {
-                let decision = limiter.check(&tenant, class).await;
-                if !decision.allowed {
-                    return Ok(reject(req, refusal(&decision)));
-                }
-                req.extensions_mut().insert(decision);
-            }
-        }
+    if let (Some(PendingCharge(class)), Some(limiter)) = (pending_charge(&req), limiter(&req))
+        && cfg.enabled
+        && cfg.charged.is_some()
+    {
+        charge_in_begin = limiter.deferred(&tenant, class);
+    }
+    if charge_in_begin.is_none()
+        && let Err(refused) = charge_pending_now(&req, &tenant).await
+    {
+        return Ok(reject(req, refused));
     }
     if !cfg.enabled {
         // Benchmark-only switch: no store, same operation identity.

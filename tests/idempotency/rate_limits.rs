@@ -272,3 +272,24 @@ async fn on_redis_a_write_charged_inside_the_begin_script_is_limited_with_the_sa
     let keys: Vec<String> = redis::cmd("KEYS").arg("*idem:*").query(&mut conn).unwrap();
     assert_eq!(keys.len(), 2, "records for g-1 and g-2 only: {keys:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_redis_writes_refused_before_the_begin_script_still_pay_their_rate_limit_charge() {
+    let Some(server) = card_gateway::testing::redis_server::RedisServer::start() else { return };
+    let mut settings = test_settings();
+    use_redis(&mut settings, &server);
+    settings.rate_limit.backend = LimiterBackend::Redis;
+    settings.rate_limit.classes.write = Quota { rate_per_s: 0.01, burst: 2 };
+    let app = spawn_settings(settings).await;
+    let t = app.admin("early");
+    let body = json!({"bin": "222929", "currency": "USD", "limit": "1.00"});
+    // Two writes without an Idempotency-Key: refused (400) before any begin, yet charged.
+    for _ in 0..2 {
+        let r = app.send(reqwest::Method::POST, "/v1/cards", Some(&t), None, Some(body.clone())).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    }
+    let r = app.send(reqwest::Method::POST, "/v1/cards", Some(&t), None, Some(body.clone())).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "the allowance is spent: {}", r.text);
+    let valid = app.post_key("/v1/cards", &t, "k-1", body).await;
+    assert_eq!(valid.status, StatusCode::TOO_MANY_REQUESTS, "{}", valid.text);
+}

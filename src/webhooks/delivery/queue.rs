@@ -112,17 +112,6 @@ impl MemoryQueue {
     pub fn new(retention: Duration) -> Self {
         Self { inner: Mutex::new(Inner::default()), retention }
     }
-
-    /// Records held (tests and bounds).
-    pub fn len(&self) -> usize {
-        let mut g = self.inner.lock();
-        g.prune(Instant::now());
-        g.records.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 #[async_trait]
