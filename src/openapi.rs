@@ -19,6 +19,8 @@ use crate::{
     },
 };
 
+mod constraints;
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -104,8 +106,28 @@ fn error_table(settings: &Settings) -> String {
     out
 }
 
-/// The complete document.
-pub fn document(table: &RouteTable) -> openapi::OpenApi {
+/// The complete document: the annotated one, completed from the route table, with the input rules of
+/// `http::rules` stated on the properties and parameters they govern. A JSON value, not utoipa's
+/// types: those cannot hold every keyword the rules need (`anyOf` beside `properties`, `not`,
+/// `contentSchema`), and a round trip through them would silently drop a rule.
+pub fn document(table: &RouteTable) -> serde_json::Value {
+    let doc = annotated(table);
+    let Ok(mut value) = serde_json::to_value(&doc) else { return serde_json::json!({}) };
+    let missing = constraints::apply(&mut value);
+    if !missing.is_empty() {
+        tracing::warn!(?missing, "OpenAPI constraints name properties the document lacks");
+    }
+    value
+}
+
+/// Rule targets the document lacks (a test keeps this empty).
+pub fn missing_constraints(table: &RouteTable) -> Vec<String> {
+    serde_json::to_value(annotated(table))
+        .map(|mut v| constraints::apply(&mut v))
+        .unwrap_or_else(|e| vec![e.to_string()])
+}
+
+fn annotated(table: &RouteTable) -> openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(ApiPaths::openapi());
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
@@ -151,6 +173,12 @@ pub fn document(table: &RouteTable) -> openapi::OpenApi {
                 add("400", "Malformed request (bad JSON, bad or missing Idempotency-Key)");
                 add("422", "Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`)");
             }
+            if op.request_body.is_some() {
+                add("400", "Malformed request (bad JSON)");
+                add("413", "Body too large");
+                add("415", "Body is not application/json");
+                add("422", "Invalid input (`errors` locates each field)");
+            }
             if policy.idempotent {
                 add("409", "The same Idempotency-Key is still in flight (`Retry-After`), or a state conflict");
                 add("413", "Body too large");
@@ -169,7 +197,16 @@ pub fn document(table: &RouteTable) -> openapi::OpenApi {
 
 /// The document as pretty JSON with a trailing newline (the committed form).
 pub fn document_json(table: &RouteTable) -> String {
-    let mut s = document(table).to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
+    let mut s = serde_json::to_string_pretty(&document(table)).unwrap_or_else(|_| "{}".to_owned());
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_input_rule_names_a_property_or_parameter_the_document_has() {
+        let missing = super::missing_constraints(&crate::routes::table());
+        assert!(missing.is_empty(), "constraints for targets the document lacks: {missing:?}");
+    }
 }

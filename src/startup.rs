@@ -169,7 +169,9 @@ impl Application {
                 .app_data(verifier.clone())
                 .app_data(limits.clone())
                 .configure(routes::configure)
-                .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", doc.clone()))
+                .service(
+                    SwaggerUi::new("/swagger-ui/{_:.*}").external_url_unchecked("/api-docs/openapi.json", doc.clone()),
+                )
                 .default_service(web::to(fallback::not_found_or_method_not_allowed))
                 .wrap(from_fn(crate::idempotency::middleware::middleware))
                 .wrap(from_fn(crate::rate_limit::middleware::middleware))

@@ -7,7 +7,10 @@ use utoipa::ToSchema;
 use super::money::Amount;
 use crate::{
     config::upstream::UpstreamCodes,
-    http::validate::{Validate, Violations},
+    http::{
+        rules,
+        validate::{Validate, Violations},
+    },
     sensitive::{Cvv, Pan, expose},
     upstream::{formats::WireClock, wire::card::CardInfo},
 };
@@ -140,21 +143,12 @@ fn yes() -> bool {
 
 impl Validate for CreateCard {
     fn validate(&self, v: &mut Violations) {
-        v.check(self.bin.len() == 6 && self.bin.bytes().all(|b| b.is_ascii_digit()), "#/bin", "must be 6 digits");
-        v.check(super::is_currency_code(&self.currency), "#/currency", "must be an ISO 4217 code such as USD");
+        rules::BIN.check(v, Some(&self.bin), "#/bin");
+        rules::CURRENCY.check(v, Some(&self.currency), "#/currency");
         v.text(self.alias.as_deref(), "#/alias", 64);
-        if let Some(s) = &self.scene_code {
-            v.check(
-                !s.is_empty() && s.len() <= 8 && s.bytes().all(|b| b.is_ascii_digit()),
-                "#/scene_code",
-                "must be numeric",
-            );
-        }
-        for (p, id) in [("#/cardholder_id", &self.cardholder_id), ("#/group_id", &self.group_id)] {
-            if let Some(id) = id {
-                v.check(super::list::is_id(id), p, "must be an id");
-            }
-        }
+        rules::SCENE_CODE.check(v, self.scene_code.as_deref(), "#/scene_code");
+        rules::ID.check(v, self.cardholder_id.as_deref(), "#/cardholder_id");
+        rules::ID.check(v, self.group_id.as_deref(), "#/group_id");
     }
 }
 
@@ -252,8 +246,7 @@ pub struct AmountBody {
 
 impl Validate for AmountBody {
     fn validate(&self, v: &mut Violations) {
-        v.check(!self.amount.value().is_zero(), "#/amount", "must be greater than zero");
-        v.check(self.amount.value().normalize().scale() <= 2, "#/amount", "must have at most 2 decimal places");
+        rules::positive_within(v, self.amount.value(), 2, "#/amount");
     }
 }
 

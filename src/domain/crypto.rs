@@ -8,11 +8,7 @@ use super::money::Amount;
 use crate::http::validate::{Validate, Violations};
 
 fn check_chain(v: &mut Violations, chain: &str) {
-    v.check(
-        (2..=16).contains(&chain.len()) && chain.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()),
-        "#/chain",
-        "must be a chain name such as TRON",
-    );
+    crate::http::rules::CHAIN.check(v, Some(chain), "#/chain");
 }
 
 /// `POST /v1/crypto/deposits`.
@@ -27,9 +23,8 @@ pub struct CreateDeposit {
 
 impl Validate for CreateDeposit {
     fn validate(&self, v: &mut Violations) {
-        v.check(!self.amount.value().is_zero(), "#/amount", "must be greater than zero");
-        v.check(self.amount.value().normalize().scale() <= 6, "#/amount", "must have at most 6 decimal places");
-        v.check(super::is_currency_code(&self.currency), "#/currency", "must be a currency code such as USDT");
+        crate::http::rules::positive_within(v, self.amount.value(), 6, "#/amount");
+        crate::http::rules::CURRENCY.check(v, Some(&self.currency), "#/currency");
         check_chain(v, &self.chain);
     }
 }
@@ -60,15 +55,10 @@ pub struct CreateWithdrawal {
 
 impl Validate for CreateWithdrawal {
     fn validate(&self, v: &mut Violations) {
-        v.check(!self.amount.value().is_zero(), "#/amount", "must be greater than zero");
-        v.check(self.amount.value().normalize().scale() <= 6, "#/amount", "must have at most 6 decimal places");
-        v.check(super::is_currency_code(&self.currency), "#/currency", "must be a currency code such as USDT");
+        crate::http::rules::positive_within(v, self.amount.value(), 6, "#/amount");
+        crate::http::rules::CURRENCY.check(v, Some(&self.currency), "#/currency");
         check_chain(v, &self.chain);
-        v.check(
-            (20..=128).contains(&self.to_address.len()) && self.to_address.bytes().all(|b| b.is_ascii_alphanumeric()),
-            "#/to_address",
-            "must be an on-chain address",
-        );
+        crate::http::rules::TO_ADDRESS.check(v, Some(&self.to_address), "#/to_address");
     }
 }
 

@@ -66,9 +66,8 @@ pub struct CreateCardGroup {
 
 impl Validate for CreateCardGroup {
     fn validate(&self, v: &mut Violations) {
-        v.check(super::is_currency_code(&self.currency), "#/currency", "must be an ISO 4217 code such as USD");
-        v.check(!self.amount.value().is_zero(), "#/amount", "must be greater than zero");
-        v.check(self.amount.value().normalize().scale() <= 2, "#/amount", "must have at most 2 decimal places");
+        crate::http::rules::CURRENCY.check(v, Some(&self.currency), "#/currency");
+        crate::http::rules::positive_within(v, self.amount.value(), 2, "#/amount");
         v.text(self.alias.as_deref(), "#/alias", 64);
     }
 }

@@ -10,7 +10,7 @@ pub const MAX_LIMIT: usize = 100;
 
 /// Ids are opaque, but bounded: 1–64 characters of `[A-Za-z0-9_-]`. Anything else cannot be ours.
 pub fn is_id(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    crate::http::rules::ID.matches(s)
 }
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]
@@ -38,7 +38,7 @@ impl Validate for ListQuery {
             v.check((1..=MAX_LIMIT).contains(&l), "query.limit", "must be between 1 and 100");
         }
         if let Some(c) = &self.cursor {
-            v.check(c.len() <= 1024, "query.cursor", "is not a cursor issued by this API");
+            crate::http::rules::CURSOR.check(v, Some(c), "query.cursor");
         }
     }
 }

@@ -32,5 +32,5 @@ pub fn check_amount(
 
 /// Currency codes: three (or four, USDT) upper-case letters.
 pub fn is_currency_code(s: &str) -> bool {
-    (3..=4).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_uppercase())
+    crate::http::rules::CURRENCY.matches(s)
 }

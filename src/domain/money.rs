@@ -57,13 +57,8 @@ impl<'de> Deserialize<'de> for Amount {
                 f.write_str("a decimal string such as \"12.50\"")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Amount, E> {
-                let ok = !v.is_empty()
-                    && v.len() <= 24
-                    && v.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-                    && v.bytes().filter(|b| *b == b'.').count() <= 1
-                    && !v.starts_with('.')
-                    && !v.ends_with('.');
-                if !ok {
+                // The very rule the OpenAPI document states for every amount.
+                if !crate::http::rules::AMOUNT.matches(v) {
                     return Err(E::custom("must be a non-negative decimal string such as \"12.50\""));
                 }
                 Decimal::from_str(v).map(Amount).map_err(|_| E::custom("must be a decimal string such as \"12.50\""))
@@ -75,9 +70,12 @@ impl<'de> Deserialize<'de> for Amount {
 
 impl PartialSchema for Amount {
     fn schema() -> RefOr<Schema> {
+        let rule = &*crate::http::rules::AMOUNT;
         ObjectBuilder::new()
             .schema_type(Type::String)
-            .pattern(Some(r"^\d{1,18}(\.\d{1,8})?$"))
+            .pattern(Some(rule.pattern.clone()))
+            .min_length(rule.min_length)
+            .max_length(rule.max_length)
             .description(Some("Decimal amount as a string, in the object's currency"))
             .examples([serde_json::json!("25.00")])
             .into()

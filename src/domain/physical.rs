@@ -12,7 +12,7 @@ use crate::{
 /// `POST /v1/physical-cards`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"cardholder_id": "2611251200000000555", "kit_number": "KIT-000123", "currency": "USD"}))]
+#[schema(example = json!({"cardholder_id": "2611251200000000555", "kit_number": "KIT000123", "currency": "USD"}))]
 pub struct AssignPhysicalCard {
     pub cardholder_id: String,
     /// The reference printed on the card carrier (never the card number).
@@ -22,16 +22,10 @@ pub struct AssignPhysicalCard {
 
 impl Validate for AssignPhysicalCard {
     fn validate(&self, v: &mut Violations) {
-        v.check(super::list::is_id(&self.cardholder_id), "#/cardholder_id", "must be an id");
-        v.check(
-            (6..=32).contains(&self.kit_number.len()) && self.kit_number.bytes().all(|b| b.is_ascii_alphanumeric()),
-            "#/kit_number",
-            "must be 6–32 letters or digits",
-        );
-        // A kit number is not a PAN: refuse anything that looks like one so card numbers never enter.
-        let digits = self.kit_number.bytes().filter(u8::is_ascii_digit).count();
-        v.check(digits < 12, "#/kit_number", "must not be a card number");
-        v.check(super::is_currency_code(&self.currency), "#/currency", "must be an ISO 4217 code such as USD");
+        crate::http::rules::ID.check(v, Some(&self.cardholder_id), "#/cardholder_id");
+        // A kit number is not a PAN: the rule refuses 12 digits or more, so card numbers never enter.
+        crate::http::rules::KIT_NUMBER.check(v, Some(&self.kit_number), "#/kit_number");
+        crate::http::rules::CURRENCY.check(v, Some(&self.currency), "#/currency");
     }
 }
 
@@ -49,11 +43,7 @@ impl Validate for ActivatePhysicalCard {
     fn validate(&self, v: &mut Violations) {
         use crate::sensitive::Reveal as _;
         let c = self.activation_code.expose();
-        v.check(
-            (4..=12).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_alphanumeric()),
-            "#/activation_code",
-            "must be 4–12 letters or digits",
-        );
+        crate::http::rules::ACTIVATION_CODE.check(v, Some(c), "#/activation_code");
     }
 }
 

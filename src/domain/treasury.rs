@@ -5,7 +5,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::money::{Amount, Money};
-use crate::http::validate::{Validate, Violations};
+use crate::http::{
+    rules,
+    validate::{Validate, Violations},
+};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"currency": "USD", "total": "1000000.00", "available": "999000.00"}))]
@@ -27,8 +30,8 @@ pub struct RateQuery {
 
 impl Validate for RateQuery {
     fn validate(&self, v: &mut Violations) {
-        v.check(super::is_currency_code(&self.from), "query.from", "must be a currency code");
-        v.check(super::is_currency_code(&self.to), "query.to", "must be a currency code");
+        rules::CURRENCY.check(v, Some(&self.from), "query.from");
+        rules::CURRENCY.check(v, Some(&self.to), "query.to");
         v.check(self.from != self.to, "query.to", "must differ from `from`");
     }
 }
@@ -57,11 +60,10 @@ pub struct CreateExchange {
 
 impl Validate for CreateExchange {
     fn validate(&self, v: &mut Violations) {
-        v.check(super::is_currency_code(&self.from_currency), "#/from_currency", "must be a currency code");
-        v.check(super::is_currency_code(&self.to_currency), "#/to_currency", "must be a currency code");
+        rules::CURRENCY.check(v, Some(&self.from_currency), "#/from_currency");
+        rules::CURRENCY.check(v, Some(&self.to_currency), "#/to_currency");
         v.check(self.from_currency != self.to_currency, "#/to_currency", "must differ from from_currency");
-        v.check(!self.amount.value().is_zero(), "#/amount", "must be greater than zero");
-        v.check(self.amount.value().normalize().scale() <= 2, "#/amount", "must have at most 2 decimal places");
+        rules::positive_within(v, self.amount.value(), 2, "#/amount");
     }
 }
 
@@ -77,10 +79,9 @@ pub struct CreateCryptoTransfer {
 
 impl Validate for CreateCryptoTransfer {
     fn validate(&self, v: &mut Violations) {
-        v.check(super::is_currency_code(&self.currency), "#/currency", "must be a currency code");
-        v.check(super::is_currency_code(&self.to_currency), "#/to_currency", "must be a currency code");
-        v.check(!self.amount.value().is_zero(), "#/amount", "must be greater than zero");
-        v.check(self.amount.value().normalize().scale() <= 6, "#/amount", "must have at most 6 decimal places");
+        rules::CURRENCY.check(v, Some(&self.currency), "#/currency");
+        rules::CURRENCY.check(v, Some(&self.to_currency), "#/to_currency");
+        rules::positive_within(v, self.amount.value(), 6, "#/amount");
     }
 }
 

@@ -227,7 +227,8 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for OptionalJson<T> {
                 };
             }
             let body = read_json_body(&req, &mut payload).await?;
-            if body.iter().all(u8::is_ascii_whitespace) {
+            // No body, or JSON `null` (what the document's `oneOf [null, T]` allows): absent.
+            if body.iter().all(u8::is_ascii_whitespace) || body.trim_ascii() == b"null" {
                 return Ok(OptionalJson(None));
             }
             let value: T = decode_json(&body)?;

@@ -7,4 +7,5 @@ pub mod extract;
 pub mod fallback;
 pub mod log_value;
 pub mod request_id;
+pub mod rules;
 pub mod validate;

@@ -13,7 +13,9 @@ use super::{
 };
 
 const LONG: Duration = Duration::from_secs(10);
-const SHORT: Duration = Duration::from_millis(100);
+// Long enough for the acquire → begin round trips on a loaded 2-core CI machine (100 ms failed over TLS
+// at load 7), short enough that waiting for expiry stays cheap.
+const SHORT: Duration = Duration::from_millis(400);
 
 pub fn key(s: &str) -> IdempotencyKey {
     IdempotencyKey::parse(s).unwrap()

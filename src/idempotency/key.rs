@@ -16,6 +16,17 @@ use thiserror::Error;
 /// Longest key accepted, in characters after unquoting.
 pub const MAX_KEY_LEN: usize = 255;
 
+/// The header's grammar as the OpenAPI document states it: a bare token (visible ASCII but `"`, `,`,
+/// `;`) or an SF string (visible ASCII, `\"` and `\\` escaped), 1–255 characters either way,
+/// with optional surrounding spaces or tabs. `parse` is the implementation; a property test below
+/// holds the two to the same answers.
+pub static RULE: std::sync::LazyLock<crate::http::rules::Rule> = std::sync::LazyLock::new(|| {
+    crate::http::rules::Rule::new(
+        r#"^[ \t]*([\x21\x23-\x2b\x2d-\x3a\x3c-\x7e]{1,255}|"([\x21\x23-\x5b\x5d-\x7e]|\\["\\]){1,255}")[ \t]*$"#,
+        "must be 1-255 visible ASCII characters, bare or as a quoted string",
+    )
+});
+
 /// A validated idempotency key: 1–255 visible ASCII characters.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct IdempotencyKey(String);
@@ -215,6 +226,13 @@ mod tests {
             let parsed = IdempotencyKey::parse(&quoted).unwrap();
             prop_assert_eq!(parsed.as_str(), k.as_str());
             prop_assert!(parsed.as_str().chars().all(is_visible));
+        }
+
+        #[test]
+        fn the_documented_pattern_accepts_exactly_what_parse_accepts(
+            s in prop_oneof!["[ \t\"\\\\,;a\u{0}\u{80}!-~]{0,12}", "\"?[!-~]{250,260}\"?", "\\PC{0,20}"]
+        ) {
+            prop_assert_eq!(RULE.matches(&s), IdempotencyKey::parse(&s).is_ok(), "{:?}", s);
         }
 
         #[test]

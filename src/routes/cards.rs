@@ -231,9 +231,10 @@ pub async fn update_card(
     let req = body.0;
     let meta = owned(&state, &ctx.tenant, ObjectKind::Card, &id, NOT_FOUND).await?;
     if req.limit.is_some() && !meta.attrs.contains_key("group_id") {
-        return Err(ApiError::field(
-            "#/limit",
-            "can only be changed on shared sub-cards; recharge or refund a regular card instead",
+        // A state conflict (the card is not a shared sub-card), not a malformed request.
+        return Err(ApiError::conflict(
+            "card_not_shared",
+            "the limit can only be changed on shared sub-cards; recharge or refund a regular card instead",
         ));
     }
     let context = OpContext { card_id: Some(id.to_string()), ..Default::default() };

@@ -73,12 +73,13 @@ pub async fn move_funds(
     (body, expand): (AmountBody, ExpandQuery),
     recharge: bool,
 ) -> Result<HttpResponse, ApiError> {
-    if expand.expand.is_some() && !expand.wants(holder.expand_name()) {
-        return Err(ApiError::validation(vec![crate::error::FieldError {
-            pointer: "query.expand".into(),
-            detail: format!("must be {:?} on this route", holder.expand_name()),
-        }]));
-    }
+    let mut v = crate::http::validate::Violations::default();
+    let rule = match holder {
+        Holder::Card => &crate::http::rules::EXPAND_CARD,
+        Holder::Group => &crate::http::rules::EXPAND_GROUP,
+    };
+    rule.check(&mut v, expand.expand.as_deref(), "query.expand");
+    v.finish()?;
     let meta = owned(&state, &ctx.tenant, holder.kind(), &id, holder.not_found()).await?;
     let mut context = OpContext {
         amount: Some(body.amount.to_string()),

@@ -36,6 +36,7 @@ use crate::{
     error::ApiError,
     http::{
         extract::{OptionalJson, ValidJson},
+        rules,
         validate::{Validate, Violations},
     },
     operations::{record::load, resolve::refresh},
@@ -94,14 +95,13 @@ fn triggered(event_type: &str, object_id: &str) -> HttpResponse {
 
 fn amount_checks(v: &mut Violations, amount: Option<Amount>, pointer: &str) {
     if let Some(a) = amount {
-        v.check(!a.value().is_zero(), pointer, "must be greater than zero");
-        v.check(a.value().normalize().scale() <= 2, pointer, "must have at most 2 decimal places");
+        rules::positive_within(v, a.value(), 2, pointer);
     }
 }
 
 fn currency_check(v: &mut Violations, currency: Option<&str>) {
     if let Some(c) = currency {
-        v.check(crate::domain::is_currency_code(c), "#/currency", "must be a currency code");
+        rules::CURRENCY.check(v, Some(c), "#/currency");
     }
 }
 
@@ -116,11 +116,9 @@ pub struct SimulateAuthorization {
     #[serde(default)]
     pub currency: Option<String>,
     #[serde(default)]
-    #[schema(max_length = 64)]
     pub merchant_name: Option<String>,
     /// Merchant category code, four digits.
     #[serde(default)]
-    #[schema(pattern = "^[0-9]{4}$")]
     pub mcc: Option<String>,
     /// A cross-border purchase also reports a `card.fee` event.
     #[serde(default)]
@@ -132,9 +130,7 @@ impl Validate for SimulateAuthorization {
         amount_checks(v, Some(self.amount), "#/amount");
         currency_check(v, self.currency.as_deref());
         v.text(self.merchant_name.as_deref(), "#/merchant_name", 64);
-        if let Some(mcc) = &self.mcc {
-            v.check(mcc.len() == 4 && mcc.bytes().all(|b| b.is_ascii_digit()), "#/mcc", "must be four digits");
-        }
+        rules::MCC.check(v, self.mcc.as_deref(), "#/mcc");
     }
 }
 
@@ -163,7 +159,6 @@ pub struct SimulateOtp {
     #[serde(default)]
     pub currency: Option<String>,
     #[serde(default)]
-    #[schema(max_length = 64)]
     pub merchant_name: Option<String>,
 }
 
@@ -196,14 +191,13 @@ pub struct SimulatePayment {
     #[serde(default)]
     pub amount: Option<Amount>,
     #[serde(default)]
-    #[schema(max_length = 128)]
     pub from_address: Option<String>,
 }
 
 impl Validate for SimulatePayment {
     fn validate(&self, v: &mut Violations) {
         amount_checks(v, self.amount, "#/amount");
-        v.identifier(self.from_address.as_deref(), "#/from_address", 128);
+        rules::ADDRESS.check(v, self.from_address.as_deref(), "#/from_address");
     }
 }
 
@@ -307,7 +301,7 @@ pub async fn simulate_card_authorization(
 /// environments only.
 #[utoipa::path(post, path = "/v1/test-helpers/transactions/{id}/settlement", tag = "test-helpers", operation_id = "simulate_transaction_settlement",
     params(("id" = String, Path, description = "Transaction id (an authorisation on one of the tenant's cards)")),
-    request_body(content = SimulateAmount, description = "Optional; no amount = the whole (remaining) amount"),
+    request_body(content = Option<SimulateAmount>, description = "Optional; no amount = the whole (remaining) amount"),
     responses((status = 200, description = "The settled transaction (its `card.transaction` event follows)", body = Transaction),
         (status = 404, description = "No such transaction on this tenant's cards, or no simulator", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not an open authorisation", body = crate::error::Problem, content_type = "application/problem+json")),
@@ -327,7 +321,7 @@ pub async fn simulate_transaction_settlement(
 /// environments only.
 #[utoipa::path(post, path = "/v1/test-helpers/transactions/{id}/reversal", tag = "test-helpers", operation_id = "simulate_transaction_reversal",
     params(("id" = String, Path, description = "Transaction id (an authorisation on one of the tenant's cards)")),
-    request_body(content = EmptyBody, description = "An empty object (optional)"),
+    request_body(content = Option<EmptyBody>, description = "An empty object (optional)"),
     responses((status = 200, description = "The reversal (its `card.transaction` event follows)", body = Transaction),
         (status = 404, description = "No such transaction on this tenant's cards, or no simulator", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not an open authorisation", body = crate::error::Problem, content_type = "application/problem+json")),
@@ -347,7 +341,7 @@ pub async fn simulate_transaction_reversal(
 /// environments only.
 #[utoipa::path(post, path = "/v1/test-helpers/transactions/{id}/refund", tag = "test-helpers", operation_id = "simulate_transaction_refund",
     params(("id" = String, Path, description = "Transaction id (on one of the tenant's cards)")),
-    request_body(content = SimulateAmount, description = "Optional; no amount = the whole (remaining) amount"),
+    request_body(content = Option<SimulateAmount>, description = "Optional; no amount = the whole (remaining) amount"),
     responses((status = 200, description = "The refund (its `card.transaction` event follows)", body = Transaction),
         (status = 404, description = "No such transaction on this tenant's cards, or no simulator", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The transaction cannot be refunded (state or amount)", body = crate::error::Problem, content_type = "application/problem+json")),
@@ -390,7 +384,7 @@ pub async fn simulate_card_3ds_otp(
 /// the code travels with the event only). Development and test environments only.
 #[utoipa::path(post, path = "/v1/test-helpers/physical-cards/{id}/activation-code", tag = "test-helpers", operation_id = "simulate_physical_card_activation_code",
     params(("id" = String, Path, description = "Card id (a physical card)")),
-    request_body(content = EmptyBody, description = "An empty object (optional)"),
+    request_body(content = Option<EmptyBody>, description = "An empty object (optional)"),
     responses((status = 200, description = "Code issued (its `physical_card.activation_code` event follows)", body = TriggeredEvent),
         (status = 404, description = "No such physical card for this tenant, or no simulator", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The card's state forbids it", body = crate::error::Problem, content_type = "application/problem+json")),
@@ -433,7 +427,7 @@ pub async fn simulate_physical_card_activation_result(
 /// Development and test environments only.
 #[utoipa::path(post, path = "/v1/test-helpers/crypto/deposits/{id}/payment", tag = "test-helpers", operation_id = "simulate_crypto_deposit_payment",
     params(("id" = String, Path, description = "Crypto deposit id")),
-    request_body(content = SimulatePayment, description = "Optional; no amount = the ordered amount"),
+    request_body(content = Option<SimulatePayment>, description = "Optional; no amount = the ordered amount"),
     responses((status = 200, description = "Paid (its `crypto.payment` event follows)", body = TriggeredEvent),
         (status = 404, description = "No such crypto deposit for this tenant, or no simulator", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The deposit's state forbids it (already paid, expired)", body = crate::error::Problem, content_type = "application/problem+json")),
@@ -459,7 +453,7 @@ pub async fn simulate_crypto_deposit_payment(
 /// Development and test environments only.
 #[utoipa::path(post, path = "/v1/test-helpers/operations/{id}/complete", tag = "test-helpers", operation_id = "simulate_operation_completion",
     params(("id" = String, Path, description = "Operation id")),
-    request_body(content = SimulateCompletion, description = "Optional; no body = succeeded"),
+    request_body(content = Option<SimulateCompletion>, description = "Optional; no body = succeeded"),
     responses((status = 200, description = "The operation, brought up to date", body = Operation),
         (status = 404, description = "No such operation for this tenant, or no simulator", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The platform holds no order for this operation", body = crate::error::Problem, content_type = "application/problem+json")),

@@ -24,6 +24,24 @@ pub const EVENT_TYPES: [&str; 8] = [
     "physical_card.activation",
 ];
 
+/// An event stream position (`Last-Event-ID`, `last_event_id`): `<ms>-<seq>`, the event log's own
+/// ids. Nineteen digits always fit the u64 each part is.
+pub static POSITION: std::sync::LazyLock<crate::http::rules::Rule> = std::sync::LazyLock::new(|| {
+    crate::http::rules::Rule::new(r"^[0-9]{1,19}-[0-9]{1,19}$", "is not an event stream position")
+});
+
+/// One event type (`?type=`, endpoint `event_types` items).
+pub static EVENT_TYPE: std::sync::LazyLock<crate::http::rules::Rule> = std::sync::LazyLock::new(|| {
+    let names = EVENT_TYPES.map(|t| t.replace('.', "\\.")).join("|");
+    crate::http::rules::Rule::new(format!("^({names})$"), "is not an event type")
+});
+
+/// `?types=`: a comma-separated list of [`EVENT_TYPES`] (spaces around a name allowed).
+pub static TYPE_LIST: std::sync::LazyLock<crate::http::rules::Rule> = std::sync::LazyLock::new(|| {
+    let one = format!("\\s*({})\\s*", EVENT_TYPES.map(|t| t.replace('.', "\\.")).join("|"));
+    crate::http::rules::Rule::new(format!("^{one}(,{one})*$"), "lists an unknown event type").lengths(1, 1024)
+});
+
 /// What an event is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct EventObject {
@@ -205,6 +223,9 @@ pub const LIST_SCAN_BUDGET: usize = 2000;
 
 /// `<ms>-<seq>` → comparable pair (memory backend and cursor validation).
 pub fn parse_position(p: &str) -> Option<(u64, u64)> {
+    if !POSITION.matches(p) {
+        return None;
+    }
     let (ms, seq) = p.split_once('-')?;
     Some((ms.parse().ok()?, seq.parse().ok()?))
 }

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::events::{DeadLetter, EVENT_TYPES, Event, LogQuery, parse_position};
+use super::events::{DeadLetter, Event, LogQuery, parse_position};
 use crate::{
     auth::{Principal, Scope},
     domain::list::{DEFAULT_LIMIT, MAX_LIMIT, Page, is_id},
@@ -43,13 +43,13 @@ impl Validate for EventListQuery {
             v.check((1..=MAX_LIMIT).contains(&l), "query.limit", "must be between 1 and 100");
         }
         if let Some(k) = &self.kind {
-            v.check(EVENT_TYPES.contains(&k.as_str()), "query.type", "is not an event type");
+            super::events::EVENT_TYPE.check(v, Some(k), "query.type");
         }
         if let Some(o) = &self.object_id {
             v.check(is_id(o), "query.object_id", "is not an id");
         }
         if let Some(c) = &self.cursor {
-            v.check(c.len() <= 1024, "query.cursor", "is not a cursor issued by this API");
+            crate::http::rules::CURSOR.check(v, Some(c), "query.cursor");
         }
     }
 }
@@ -69,6 +69,9 @@ impl Validate for DeadLetterQuery {
     fn validate(&self, v: &mut Violations) {
         if let Some(l) = self.limit {
             v.check((1..=MAX_LIMIT).contains(&l), "query.limit", "must be between 1 and 100");
+        }
+        if let Some(c) = &self.cursor {
+            crate::http::rules::CURSOR.check(v, Some(c), "query.cursor");
         }
     }
 }

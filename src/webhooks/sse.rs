@@ -19,7 +19,7 @@ use utoipa::IntoParams;
 
 use super::{
     WebhookHub,
-    events::{EVENT_TYPES, Logged, parse_position},
+    events::{Logged, parse_position},
 };
 use crate::{
     auth::{Principal, Scope},
@@ -113,11 +113,7 @@ pub struct StreamQuery {
 impl Validate for StreamQuery {
     fn validate(&self, v: &mut Violations) {
         if let Some(t) = &self.types {
-            v.check(
-                t.split(',').all(|x| EVENT_TYPES.contains(&x.trim())),
-                "query.types",
-                "lists an unknown event type",
-            );
+            super::events::TYPE_LIST.check(v, Some(t), "query.types");
         }
         if let Some(l) = &self.last_event_id {
             v.check(parse_position(l).is_some(), "query.last_event_id", "is not an event stream position");
@@ -143,7 +139,14 @@ pub async fn stream_events(
     q: ValidQuery<StreamQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.0;
-    let header = req.headers().get("last-event-id").and_then(|v| v.to_str().ok()).map(str::trim).map(str::to_owned);
+    let header = req
+        .headers()
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        // An empty header is no position (a fresh stream), as browsers' EventSource never sends one.
+        .filter(|h| !h.is_empty())
+        .map(str::to_owned);
     if header.as_deref().is_some_and(|h| parse_position(h).is_none()) {
         return Err(ApiError::bad_request("invalid_last_event_id", "Last-Event-ID is not an event stream position"));
     }

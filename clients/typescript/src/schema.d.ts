@@ -38,6 +38,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics (text exposition format). */
+        get: operations["metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/readyz": {
         parameters: {
             query?: never;
@@ -59,23 +76,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/metrics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Prometheus metrics (text exposition format). */
-        get: operations["metrics"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/card-bins": {
         parameters: {
             query?: never;
@@ -85,178 +85,6 @@ export interface paths {
         };
         /** The BINs cards can be issued on. */
         get: operations["list_card_bins"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/scenes": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Usage scenes (`scene_code` of a new card). */
-        get: operations["list_scenes"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/reference/{table}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A reference table: `currencies`, `countries`, `mobile-prefixes`, `us-states`, `transaction-types`, `response-codes`. */
-        get: operations["get_reference_table"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/cards": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The tenant's cards, newest first. */
-        get: operations["list_cards"];
-        put?: never;
-        /** Issue a card (regular, or a shared sub-card with `group_id`). */
-        post: operations["create_card"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/cards/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A card, masked. */
-        get: operations["get_card"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        /** Change alias, label, limit (shared sub-cards) or freeze/unfreeze. */
-        patch: operations["update_card"];
-        trace?: never;
-    };
-    "/v1/cards/{id}/sensitive": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The card's full number, CVV and expiry. Audited; never cached. */
-        get: operations["reveal_card"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/cards/{id}/cancel": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Cancel the card; its remaining balance returns to the merchant account. */
-        post: operations["cancel_card"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/cards/{id}/recharges": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Move money from the merchant account onto the card. */
-        post: operations["recharge_card"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/cards/{id}/refunds": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Move money from the card back to the merchant account. */
-        post: operations["refund_card"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/cards/{id}/transactions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Transactions of one card, newest platform order. */
-        get: operations["list_card_transactions"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/transactions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Transactions of all the tenant's cards. */
-        get: operations["list_transactions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -374,6 +202,249 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/cards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's cards, newest first. */
+        get: operations["list_cards"];
+        put?: never;
+        /** Issue a card (regular, or a shared sub-card with `group_id`). */
+        post: operations["create_card"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cards/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A card, masked. */
+        get: operations["get_card"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change alias, label, limit (shared sub-cards) or freeze/unfreeze. */
+        patch: operations["update_card"];
+        trace?: never;
+    };
+    "/v1/cards/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel the card; its remaining balance returns to the merchant account. */
+        post: operations["cancel_card"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cards/{id}/recharges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move money from the merchant account onto the card. */
+        post: operations["recharge_card"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cards/{id}/refunds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move money from the card back to the merchant account. */
+        post: operations["refund_card"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cards/{id}/sensitive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The card's full number, CVV and expiry. Audited; never cached. */
+        get: operations["reveal_card"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cards/{id}/transactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Transactions of one card, newest platform order. */
+        get: operations["list_card_transactions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/crypto/deposits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Open a digital-currency deposit: the platform answers with an address to pay. */
+        post: operations["create_crypto_deposit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/crypto/withdrawals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw digital currency to an on-chain address.
+         * @description The currency leaves the merchant's account for any address, so withdrawals need `treasury:write`
+         *     (operators), not a tenant's `crypto:write`, and count against the tenant's daily money cap in their
+         *     currency (`rate_limit.money_caps`, e.g. `USDT`): beyond it, `422 daily_money_cap_exceeded` before
+         *     any platform call.
+         */
+        post: operations["create_crypto_withdrawal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/dead-letter-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Events no tenant owns (merchant-wide; treasury scopes only). Secrets are never kept here. */
+        get: operations["list_dead_letter_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's events, newest first.
+         * @description One-time codes (`data.otp` of `card.3ds_otp`, `data.activation_code` of
+         *     `physical_card.activation_code`) are shown only to a token that also holds `events:secrets`;
+         *     for any other token they are `null` and `data.redacted` is `true`. Outbound webhook deliveries
+         *     always carry them.
+         */
+        get: operations["list_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's events as they are recorded (Server-Sent Events).
+         * @description One-time codes (`data.otp`, `data.activation_code`) are sent only to a token that also holds
+         *     `events:secrets`; otherwise they are `null` and `data.redacted` is `true`.
+         */
+        get: operations["stream_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One event.
+         * @description One-time codes (`data.otp`, `data.activation_code`) are present only for a token that also holds
+         *     `events:secrets`; otherwise they are `null` and `data.redacted` is `true`.
+         */
+        get: operations["get_event"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/operations": {
         parameters: {
             query?: never;
@@ -459,55 +530,15 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/crypto/deposits": {
+    "/v1/reference/{table}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
-        put?: never;
-        /** Open a digital-currency deposit: the platform answers with an address to pay. */
-        post: operations["create_crypto_deposit"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/crypto/withdrawals": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Withdraw digital currency to an on-chain address.
-         * @description The currency leaves the merchant's account for any address, so withdrawals need `treasury:write`
-         *     (operators), not a tenant's `crypto:write`, and count against the tenant's daily money cap in their
-         *     currency (`rate_limit.money_caps`, e.g. `USDT`): beyond it, `422 daily_money_cap_exceeded` before
-         *     any platform call.
-         */
-        post: operations["create_crypto_withdrawal"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/treasury/balances": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Merchant account balances, one per currency. */
-        get: operations["list_balances"];
+        /** A reference table: `currencies`, `countries`, `mobile-prefixes`, `us-states`, `transaction-types`, `response-codes`. */
+        get: operations["get_reference_table"];
         put?: never;
         post?: never;
         delete?: never;
@@ -516,71 +547,17 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/treasury/exchange-rates": {
+    "/v1/scenes": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The platform's exchange rate for a currency pair. */
-        get: operations["get_exchange_rate"];
+        /** Usage scenes (`scene_code` of a new card). */
+        get: operations["list_scenes"];
         put?: never;
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/treasury/exchanges": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Exchange between two of the merchant's currency accounts. */
-        post: operations["create_exchange"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/treasury/crypto-transfers": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Move digital currency into a card (fiat) account. */
-        post: operations["create_crypto_transfer"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/test-helpers/cards/{id}/authorizations": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Simulate a purchase on the card: an authorisation the platform reports as `card.transaction`
-         *     (and `card.fee` when `cross_border`). Development and test environments only.
-         */
-        post: operations["simulate_card_authorization"];
         delete?: never;
         options?: never;
         head?: never;
@@ -607,7 +584,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/test-helpers/transactions/{id}/settlement": {
+    "/v1/test-helpers/cards/{id}/authorizations": {
         parameters: {
             query?: never;
             header?: never;
@@ -617,90 +594,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Simulate the settlement of an open authorisation (`card.transaction`). Development and test
-         *     environments only.
+         * Simulate a purchase on the card: an authorisation the platform reports as `card.transaction`
+         *     (and `card.fee` when `cross_border`). Development and test environments only.
          */
-        post: operations["simulate_transaction_settlement"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/test-helpers/transactions/{id}/reversal": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Simulate the reversal of an open authorisation (`card.transaction`). Development and test
-         *     environments only.
-         */
-        post: operations["simulate_transaction_reversal"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/test-helpers/transactions/{id}/refund": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Simulate a shop's refund of a transaction (`card.transaction`). Development and test
-         *     environments only.
-         */
-        post: operations["simulate_transaction_refund"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/test-helpers/physical-cards/{id}/activation-code": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Simulate the platform issuing a physical card's activation code (`physical_card.activation_code`;
-         *     the code travels with the event only). Development and test environments only.
-         */
-        post: operations["simulate_physical_card_activation_code"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/test-helpers/physical-cards/{id}/activation-result": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Simulate the platform's activation result for a physical card (`physical_card.activation`).
-         *     Development and test environments only.
-         */
-        post: operations["simulate_physical_card_activation_result"];
+        post: operations["simulate_card_authorization"];
         delete?: never;
         options?: never;
         head?: never;
@@ -749,7 +646,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/webhooks/merchant": {
+    "/v1/test-helpers/physical-cards/{id}/activation-code": {
         parameters: {
             query?: never;
             header?: never;
@@ -758,71 +655,106 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Receive a platform notification. */
-        post: operations["receive_merchant_webhook"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/events": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
         /**
-         * The tenant's events, newest first.
-         * @description One-time codes (`data.otp` of `card.3ds_otp`, `data.activation_code` of
-         *     `physical_card.activation_code`) are shown only to a token that also holds `events:secrets`;
-         *     for any other token they are `null` and `data.redacted` is `true`. Outbound webhook deliveries
-         *     always carry them.
+         * Simulate the platform issuing a physical card's activation code (`physical_card.activation_code`;
+         *     the code travels with the event only). Development and test environments only.
          */
-        get: operations["list_events"];
-        put?: never;
-        post?: never;
+        post: operations["simulate_physical_card_activation_code"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/events/stream": {
+    "/v1/test-helpers/physical-cards/{id}/activation-result": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+        get?: never;
+        put?: never;
         /**
-         * The tenant's events as they are recorded (Server-Sent Events).
-         * @description One-time codes (`data.otp`, `data.activation_code`) are sent only to a token that also holds
-         *     `events:secrets`; otherwise they are `null` and `data.redacted` is `true`.
+         * Simulate the platform's activation result for a physical card (`physical_card.activation`).
+         *     Development and test environments only.
          */
-        get: operations["stream_events"];
-        put?: never;
-        post?: never;
+        post: operations["simulate_physical_card_activation_result"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/events/{id}": {
+    "/v1/test-helpers/transactions/{id}/refund": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+        get?: never;
+        put?: never;
         /**
-         * One event.
-         * @description One-time codes (`data.otp`, `data.activation_code`) are present only for a token that also holds
-         *     `events:secrets`; otherwise they are `null` and `data.redacted` is `true`.
+         * Simulate a shop's refund of a transaction (`card.transaction`). Development and test
+         *     environments only.
          */
-        get: operations["get_event"];
+        post: operations["simulate_transaction_refund"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test-helpers/transactions/{id}/reversal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Simulate the reversal of an open authorisation (`card.transaction`). Development and test
+         *     environments only.
+         */
+        post: operations["simulate_transaction_reversal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test-helpers/transactions/{id}/settlement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Simulate the settlement of an open authorisation (`card.transaction`). Development and test
+         *     environments only.
+         */
+        post: operations["simulate_transaction_settlement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/transactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Transactions of all the tenant's cards. */
+        get: operations["list_transactions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -831,17 +763,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/dead-letter-events": {
+    "/v1/treasury/balances": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Events no tenant owns (merchant-wide; treasury scopes only). Secrets are never kept here. */
-        get: operations["list_dead_letter_events"];
+        /** Merchant account balances, one per currency. */
+        get: operations["list_balances"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/treasury/crypto-transfers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move digital currency into a card (fiat) account. */
+        post: operations["create_crypto_transfer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/treasury/exchange-rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The platform's exchange rate for a currency pair. */
+        get: operations["get_exchange_rate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/treasury/exchanges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Exchange between two of the merchant's currency accounts. */
+        post: operations["create_exchange"];
         delete?: never;
         options?: never;
         head?: never;
@@ -885,23 +868,6 @@ export interface paths {
         patch: operations["update_webhook_endpoint"];
         trace?: never;
     };
-    "/v1/webhook-endpoints/{id}/rotate-secret": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Replace the signing secret; the answer shows the new one, once. */
-        post: operations["rotate_webhook_endpoint_secret"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/webhook-endpoints/{id}/deliveries": {
         parameters: {
             query?: never;
@@ -936,6 +902,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhook-endpoints/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace the signing secret; the answer shows the new one, once. */
+        post: operations["rotate_webhook_endpoint_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/merchant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Receive a platform notification. */
+        post: operations["receive_merchant_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -963,21 +963,21 @@ export interface components {
          */
         AmountBody: {
             /** @description In the card's (or group's) currency. */
-            amount: components["schemas"]["Amount"];
+            amount: string;
         };
         /**
          * @description `POST /v1/physical-cards`.
          * @example {
          *       "cardholder_id": "2611251200000000555",
          *       "currency": "USD",
-         *       "kit_number": "KIT-000123"
+         *       "kit_number": "KIT000123"
          *     }
          */
         AssignPhysicalCard: {
             cardholder_id: string;
+            currency: string;
             /** @description The reference printed on the card carrier (never the card number). */
             kit_number: string;
-            currency: string;
         };
         /** @description One attempt. */
         Attempt: {
@@ -985,24 +985,24 @@ export interface components {
             at: string;
             /** Format: int64 */
             duration_ms: number;
+            /** @description `timeout`, `connection_failed`, `http_status`, `target_refused`, … */
+            error?: string | null;
             /**
              * Format: int32
              * @description The endpoint's HTTP status, when it answered.
              */
             status_code?: number | null;
-            /** @description `timeout`, `connection_failed`, `http_status`, `target_refused`, … */
-            error?: string | null;
         };
         BillingAddress: {
+            /** @example 1 Main St */
+            address: string;
+            /** @example Little Rock */
+            city: string;
             /**
              * @description For the US: the two-letter state code (`GET /v1/reference/us-states`).
              * @example AR
              */
             state: string;
-            /** @example Little Rock */
-            city: string;
-            /** @example 1 Main St */
-            address: string;
             /** @example 72201 */
             zip: string;
         };
@@ -1026,22 +1026,22 @@ export interface components {
          *     }
          */
         Card: {
-            id: string;
-            status: components["schemas"]["CardStatus"];
-            currency: string;
-            bin: string;
-            last4: string;
-            masked_number: string;
-            /** @description `YYYY-MM`. */
-            expiry?: string | null;
             alias?: string | null;
-            label?: string | null;
-            limit: components["schemas"]["Amount"];
             balance: components["schemas"]["Amount"];
-            group_id?: string | null;
+            bin: string;
             cardholder_id?: string | null;
             /** Format: date-time */
             created_at?: string | null;
+            currency: string;
+            /** @description `YYYY-MM`. */
+            expiry?: string | null;
+            group_id?: string | null;
+            id: string;
+            label?: string | null;
+            last4: string;
+            limit: components["schemas"]["Amount"];
+            masked_number: string;
+            status: components["schemas"]["CardStatus"];
         };
         /**
          * @example {
@@ -1055,9 +1055,6 @@ export interface components {
          *     }
          */
         CardGroup: {
-            id: string;
-            status: components["schemas"]["GroupStatus"];
-            currency: string;
             alias?: string | null;
             /** @description Shared balance available to the sub-cards. */
             balance: components["schemas"]["Amount"];
@@ -1065,25 +1062,28 @@ export interface components {
             card_count?: number | null;
             /** Format: date-time */
             created_at?: string | null;
+            currency: string;
+            id: string;
+            status: components["schemas"]["GroupStatus"];
         };
         /** @enum {string} */
         CardStatus: "pending" | "active" | "frozen" | "cancelled";
         Cardholder: {
-            id: string;
-            status: components["schemas"]["CardholderStatus"];
-            first_name: string;
-            middle_name?: string | null;
-            last_name: string;
-            email: string;
-            mobile_prefix?: string | null;
-            mobile?: string | null;
+            billing?: null | components["schemas"]["BillingAddress"];
             /** Format: date */
             birth_date?: string | null;
             /** @description ISO 3166-1 alpha-3. */
             country?: string | null;
-            billing?: null | components["schemas"]["BillingAddress"];
             /** Format: date-time */
             created_at?: string | null;
+            email: string;
+            first_name: string;
+            id: string;
+            last_name: string;
+            middle_name?: string | null;
+            mobile?: string | null;
+            mobile_prefix?: string | null;
+            status: components["schemas"]["CardholderStatus"];
         };
         /** @enum {string} */
         CardholderStatus: "pending" | "active" | "disabled" | "deleted";
@@ -1099,11 +1099,11 @@ export interface components {
         CompletionOutcome: "succeeded" | "failed";
         /** @description The result of an exchange or a transfer. */
         Conversion: {
-            id?: string | null;
-            debited?: null | components["schemas"]["Money"];
             credited?: null | components["schemas"]["Money"];
-            rate?: string | null;
+            debited?: null | components["schemas"]["Money"];
             fee?: null | components["schemas"]["Amount"];
+            id?: string | null;
+            rate?: string | null;
         };
         /**
          * @description `POST /v1/cards`.
@@ -1119,29 +1119,29 @@ export interface components {
          *     }
          */
         CreateCard: {
+            alias?: string | null;
             /**
              * @description A BIN from `GET /v1/card-bins`.
              * @example 222929
              */
             bin: string;
+            cardholder_id?: string | null;
             /** @example USD */
             currency: string;
-            /** @description Card limit, loaded from the merchant account (for a shared sub-card: its spending limit, `0` = unlimited). */
-            limit: components["schemas"]["Amount"];
-            alias?: string | null;
-            cardholder_id?: string | null;
+            /** @description Only allow transactions in the card's currency. */
+            currency_check?: boolean | null;
             /** @description Makes the card a shared sub-card drawing on this group's balance. */
             group_id?: string | null;
+            /** @description Card limit, loaded from the merchant account (for a shared sub-card: its spending limit, `0` = unlimited). */
+            limit: string;
             multi_use?: boolean;
+            /** @description Scene code from `GET /v1/scenes`. */
+            scene_code?: string | null;
             /**
              * Format: date
              * @description Last day the card may be used (default: three years from today).
              */
             valid_until?: string | null;
-            /** @description Only allow transactions in the card's currency. */
-            currency_check?: boolean | null;
-            /** @description Scene code from `GET /v1/scenes`. */
-            scene_code?: string | null;
         };
         /**
          * @description `POST /v1/card-groups`.
@@ -1152,10 +1152,10 @@ export interface components {
          *     }
          */
         CreateCardGroup: {
-            currency: string;
-            /** @description Initial shared balance, loaded from the merchant account. */
-            amount: components["schemas"]["Amount"];
             alias?: string | null;
+            /** @description Initial shared balance, loaded from the merchant account. */
+            amount: string;
+            currency: string;
         };
         /**
          * @description `POST /v1/cardholders`.
@@ -1176,13 +1176,7 @@ export interface components {
          *     }
          */
         CreateCardholder: {
-            first_name: string;
-            middle_name?: string | null;
-            last_name: string;
-            email: string;
-            /** @description Digits only, no `+` (`GET /v1/reference/mobile-prefixes`). */
-            mobile_prefix: string;
-            mobile: string;
+            billing: components["schemas"]["BillingAddress"];
             /**
              * Format: date
              * @description The holder must be at least 18.
@@ -1190,9 +1184,15 @@ export interface components {
             birth_date: string;
             /** @description ISO 3166-1 alpha-3 (`GET /v1/reference/countries`). */
             country: string;
-            billing: components["schemas"]["BillingAddress"];
+            email: string;
+            first_name: string;
             gender?: null | components["schemas"]["Gender"];
             id_document?: null | components["schemas"]["IdentityDocument"];
+            last_name: string;
+            middle_name?: string | null;
+            mobile: string;
+            /** @description Digits only, no `+` (`GET /v1/reference/mobile-prefixes`). */
+            mobile_prefix: string;
             /**
              * Format: int64
              * @description The platform's occupation code.
@@ -1209,8 +1209,8 @@ export interface components {
          *     }
          */
         CreateCryptoTransfer: {
+            amount: string;
             currency: string;
-            amount: components["schemas"]["Amount"];
             to_currency: string;
         };
         /**
@@ -1222,19 +1222,19 @@ export interface components {
          *     }
          */
         CreateDeposit: {
-            amount: components["schemas"]["Amount"];
-            currency: string;
+            amount: string;
             chain: string;
+            currency: string;
         };
         CreateEndpoint: {
+            description?: string | null;
+            /** @description Event types to deliver; omitted or empty = all. */
+            event_types?: string[];
             /**
              * @description `https://` (http and private addresses only in development); no card number in it.
              * @example https://hooks.example.com/card-events
              */
             url: string;
-            description?: string | null;
-            /** @description Event types to deliver; omitted or empty = all. */
-            event_types?: string[];
         };
         /**
          * @description `POST /v1/treasury/exchanges`.
@@ -1245,10 +1245,10 @@ export interface components {
          *     }
          */
         CreateExchange: {
+            /** @description Debited, in `from_currency`. */
+            amount: string;
             from_currency: string;
             to_currency: string;
-            /** @description Debited, in `from_currency`. */
-            amount: components["schemas"]["Amount"];
         };
         /**
          * @description `POST /v1/crypto/withdrawals`.
@@ -1260,31 +1260,31 @@ export interface components {
          *     }
          */
         CreateWithdrawal: {
-            amount: components["schemas"]["Amount"];
-            currency: string;
+            amount: string;
             chain: string;
+            currency: string;
             to_address: string;
         };
         CryptoDeposit: {
+            amount: components["schemas"]["Amount"];
+            chain: string;
+            currency: string;
+            deposit_address?: string | null;
+            /** Format: date-time */
+            expires_at?: string | null;
             /** @description The platform's order number. */
             id: string;
             /** @description `pending` until paid (`crypto.payment` event). */
             status: string;
-            amount: components["schemas"]["Amount"];
-            currency: string;
-            chain: string;
-            deposit_address?: string | null;
-            /** Format: date-time */
-            expires_at?: string | null;
         };
         CryptoWithdrawal: {
+            amount: components["schemas"]["Amount"];
+            chain: string;
+            currency: string;
+            fee?: null | components["schemas"]["Amount"];
             id: string;
             /** @description `processing`, `succeeded` or `failed`. */
             status: string;
-            amount: components["schemas"]["Amount"];
-            fee?: null | components["schemas"]["Amount"];
-            currency: string;
-            chain: string;
             to_address: string;
             tx_id?: string | null;
         };
@@ -1319,36 +1319,36 @@ export interface components {
          *     }
          */
         Event: {
-            /** @description Stable: derived from the type and the platform's identifiers. Also the `webhook-id` of deliveries. */
-            id: string;
-            /**
-             * @description One of `card.transaction`, `card.operation.succeeded`, `card.operation.failed`, `card.fee`,
-             *     `card.3ds_otp`, `crypto.payment`, `physical_card.activation_code`, `physical_card.activation`.
-             */
-            type: string;
             /**
              * Format: date-time
              * @description When the gateway recorded it.
              */
             created_at: string;
+            /** @description Type-specific, snake_case; money as decimal strings. */
+            data: Record<string, never>;
+            /** @description Stable: derived from the type and the platform's identifiers. Also the `webhook-id` of deliveries. */
+            id: string;
+            object: components["schemas"]["EventObject"];
             /**
              * Format: date-time
              * @description When it happened at the platform, when the platform says.
              */
             occurred_at?: string | null;
-            object: components["schemas"]["EventObject"];
-            /** @description Type-specific, snake_case; money as decimal strings. */
-            data: Record<string, never>;
+            /**
+             * @description One of `card.transaction`, `card.operation.succeeded`, `card.operation.failed`, `card.fee`,
+             *     `card.3ds_otp`, `crypto.payment`, `physical_card.activation_code`, `physical_card.activation`.
+             */
+            type: string;
         };
         /** @description What an event is about. */
         EventObject: {
+            /** @example 2611251200000001234 */
+            id: string;
             /**
              * @description `card`, `card_group`, `operation`, `crypto_order`.
              * @example card
              */
             kind: string;
-            /** @example 2611251200000001234 */
-            id: string;
         };
         /**
          * @example {
@@ -1360,9 +1360,9 @@ export interface components {
          */
         ExchangeRateOut: {
             from: string;
-            to: string;
             /** @description Units of `to` per unit of `from`. */
             rate: string;
+            to: string;
             /** Format: date-time */
             updated_at?: string | null;
         };
@@ -1372,15 +1372,15 @@ export interface components {
          */
         FieldError: {
             /**
-             * @description Where: `#/billing/zip`, `query.limit`, `path.id`, `header.Idempotency-Key`.
-             * @example #/limit
-             */
-            pointer: string;
-            /**
              * @description What is wrong with it.
              * @example must be a decimal string with at most 2 decimals
              */
             detail: string;
+            /**
+             * @description Where: `#/billing/zip`, `query.limit`, `path.id`, `header.Idempotency-Key`.
+             * @example #/limit
+             */
+            pointer: string;
         };
         /** @enum {string} */
         Gender: "male" | "female";
@@ -1392,11 +1392,11 @@ export interface components {
         };
         /** @description Identity document (optional vendor fields). Images are base64, at most 4 MB each. */
         IdentityDocument: {
-            type: components["schemas"]["DocumentType"];
-            number: string;
-            front_image_base64?: string | null;
             back_image_base64?: string | null;
+            front_image_base64?: string | null;
+            number: string;
             selfie_image_base64?: string | null;
+            type: components["schemas"]["DocumentType"];
         };
         /** @description An amount with its currency, where the currency is not implied by the object. */
         Money: {
@@ -1426,20 +1426,20 @@ export interface components {
          *     }
          */
         Operation: {
-            id: string;
-            kind: components["schemas"]["OperationKind"];
-            status: components["schemas"]["OperationStatus"];
-            /** @description The platform request number (carries the tenant; the platform's de-duplication key). */
-            user_req_no: string;
-            upstream_order_id?: string | null;
-            /** Format: date-time */
-            created_at: string;
             /** Format: date-time */
             completed_at?: string | null;
-            target?: null | components["schemas"]["OperationTarget"];
+            /** Format: date-time */
+            created_at: string;
+            error?: null | components["schemas"]["Problem"];
+            id: string;
+            kind: components["schemas"]["OperationKind"];
             /** @description The resource once succeeded (e.g. the masked card). */
             result?: Record<string, never> | null;
-            error?: null | components["schemas"]["Problem"];
+            status: components["schemas"]["OperationStatus"];
+            target?: null | components["schemas"]["OperationTarget"];
+            upstream_order_id?: string | null;
+            /** @description The platform request number (carries the tenant; the platform's de-duplication key). */
+            user_req_no: string;
         };
         /** @enum {string} */
         OperationKind: "card.create" | "card.update" | "card.cancel" | "card.recharge" | "card.refund" | "card_group.create" | "card_group.update" | "card_group.recharge" | "card_group.refund" | "cardholder.create" | "cardholder.delete" | "physical_card.assign" | "physical_card.activate" | "physical_card.pin_reset" | "crypto.deposit" | "crypto.withdrawal" | "treasury.exchange" | "treasury.crypto_transfer";
@@ -1447,31 +1447,31 @@ export interface components {
         OperationStatus: "pending" | "succeeded" | "failed" | "unknown";
         /** @description What an operation acts on. */
         OperationTarget: {
+            id?: string | null;
             /** @description `card`, `card_group`, `cardholder`, `crypto_order`. */
             kind: string;
-            id?: string | null;
         };
         /** @description A physical card assignment. */
         PhysicalCard: {
+            cardholder_id?: string | null;
+            currency?: string | null;
             /** @description The card id (use it with `/v1/cards/{id}` too). */
             id: string;
             /** @description `pending_activation`, `active`, … */
             status: string;
-            cardholder_id?: string | null;
-            currency?: string | null;
         };
         /** @description `POST /v1/physical-cards/{id}/pin-reset` takes an empty object. */
         PinReset: Record<string, never>;
         PlatformHealth: {
+            /** Format: date-time */
+            checked_at?: string | null;
+            /** @description What failed, when down. */
+            detail?: string | null;
             /**
              * @description `unknown` (not probed yet or probing off), `up` or `down`.
              * @example up
              */
             status: string;
-            /** @description What failed, when down. */
-            detail?: string | null;
-            /** Format: date-time */
-            checked_at?: string | null;
         };
         /**
          * @description RFC 9457 problem details, with this API's extension members.
@@ -1485,34 +1485,34 @@ export interface components {
          *     }
          */
         Problem: {
-            /** @description `urn:card-gateway:problem:<code>`. */
-            type: string;
-            title: string;
-            /** Format: int32 */
-            status: number;
-            detail: string;
             /** @description Stable snake_case error code; clients switch on this. */
             code: string;
+            detail: string;
+            /** @description Invalid inputs, when the problem is about the request's content. */
+            errors?: components["schemas"]["FieldError"][];
             request_id: string;
+            /** Format: int32 */
+            status: number;
+            title: string;
+            /** @description `urn:card-gateway:problem:<code>`. */
+            type: string;
             /** @description The upstream's business error code, when it refused. */
             upstream_code?: string | null;
             /** @description The upstream's message, sanitised (control characters removed, digit runs masked). */
             upstream_message?: string | null;
-            /** @description Invalid inputs, when the problem is about the request's content. */
-            errors?: components["schemas"]["FieldError"][];
         };
         Readiness: {
+            /** @description `ok` or what failed, per dependency of this process. */
+            checks: Record<string, never>;
+            /** @description Information that does not decide readiness. */
+            info: components["schemas"]["ReadinessInfo"];
             /**
              * @description `ready`, `not_ready` or `draining`.
              * @example ready
              */
             status: string;
-            /** @description `ok` or what failed, per dependency of this process. */
-            checks: Record<string, never>;
             /** @description The platform as the last background probe saw it — information only, it never decides readiness. */
             upstream: components["schemas"]["PlatformHealth"];
-            /** @description Information that does not decide readiness. */
-            info: components["schemas"]["ReadinessInfo"];
         };
         ReadinessInfo: {
             /**
@@ -1531,6 +1531,10 @@ export interface components {
             since?: string | null;
             /** Format: date-time */
             until?: string | null;
+        } | {
+            event_ids: unknown;
+        } | {
+            since: unknown;
         };
         ReplayResult: {
             /** @description New deliveries (each with the event's id as `webhook-id`). */
@@ -1546,15 +1550,15 @@ export interface components {
         /** @description `GET /v1/cards/{id}/sensitive`: the card plus its full number and CVV. */
         SensitiveCard: components["schemas"]["Card"] & {
             /**
-             * @description Full card number (PAN). Returned only here.
-             * @example 2229290000001234
-             */
-            number: string;
-            /**
              * @description Card verification value. Returned only here.
              * @example 123
              */
             cvv: string;
+            /**
+             * @description Full card number (PAN). Returned only here.
+             * @example 2229290000001234
+             */
+            number: string;
         };
         /** @enum {string} */
         SettableCardStatus: "active" | "frozen";
@@ -1577,7 +1581,7 @@ export interface components {
          *     }
          */
         SimulateAmount: {
-            amount?: null | components["schemas"]["Amount"];
+            amount?: null | string;
         };
         /**
          * @description `POST /v1/test-helpers/cards/{id}/authorizations`: a purchase at a shop.
@@ -1588,14 +1592,14 @@ export interface components {
          */
         SimulateAuthorization: {
             /** @description In `currency` (default: the card's currency). */
-            amount: components["schemas"]["Amount"];
-            /** @description ISO 4217 (default: the card's currency). */
-            currency?: string | null;
-            merchant_name?: string | null;
-            /** @description Merchant category code, four digits. */
-            mcc?: string | null;
+            amount: string;
             /** @description A cross-border purchase also reports a `card.fee` event. */
             cross_border?: boolean;
+            /** @description ISO 4217 (default: the card's currency). */
+            currency?: string | null;
+            /** @description Merchant category code, four digits. */
+            mcc?: string | null;
+            merchant_name?: string | null;
         };
         /**
          * @description `POST /v1/test-helpers/operations/{id}/complete`; no body = succeeded.
@@ -1614,7 +1618,7 @@ export interface components {
          *     }
          */
         SimulateOtp: {
-            amount: components["schemas"]["Amount"];
+            amount: string;
             currency?: string | null;
             merchant_name?: string | null;
         };
@@ -1626,38 +1630,38 @@ export interface components {
          *     }
          */
         SimulatePayment: {
-            amount?: null | components["schemas"]["Amount"];
+            amount?: null | string;
             from_address?: string | null;
         };
         Transaction: {
-            id: string;
+            amount?: null | components["schemas"]["Money"];
+            approval_code?: string | null;
+            card_amount?: null | components["schemas"]["Money"];
             card_id: string;
-            /** @description The platform's transaction type code (`GET /v1/reference/transaction-types`). */
-            type?: string | null;
-            /** @description `succeeded` or `failed`. */
-            status: string;
             /** @description `authorization` (unsettled) or `settled`. */
             category?: string | null;
-            amount?: null | components["schemas"]["Money"];
-            card_amount?: null | components["schemas"]["Money"];
-            merchant: components["schemas"]["TransactionMerchant"];
-            approval_code?: string | null;
             cross_border?: boolean | null;
             /** @description `debit` (money out) or `credit` (money in). */
             direction?: string | null;
-            original_transaction_id?: string | null;
-            settled_amount?: null | components["schemas"]["Amount"];
+            id: string;
+            merchant: components["schemas"]["TransactionMerchant"];
             /** Format: date-time */
-            settled_at?: string | null;
+            occurred_at?: string | null;
+            original_transaction_id?: string | null;
             /** @description `GET /v1/reference/response-codes`. */
             response_code?: string | null;
             response_description?: string | null;
+            settled_amount?: null | components["schemas"]["Amount"];
             /** Format: date-time */
-            occurred_at?: string | null;
+            settled_at?: string | null;
+            /** @description `succeeded` or `failed`. */
+            status: string;
+            /** @description The platform's transaction type code (`GET /v1/reference/transaction-types`). */
+            type?: string | null;
         };
         TransactionMerchant: {
-            name: string;
             category_code?: string | null;
+            name: string;
         };
         /**
          * @description What a helper made the platform do: the event it reports and the object it concerns.
@@ -1681,8 +1685,16 @@ export interface components {
         UpdateCard: {
             alias?: string | null;
             label?: string | null;
-            limit?: null | components["schemas"]["Amount"];
+            limit?: null | string;
             status?: null | components["schemas"]["SettableCardStatus"];
+        } | {
+            alias: unknown;
+        } | {
+            label: unknown;
+        } | {
+            limit: unknown;
+        } | {
+            status: unknown;
         };
         /**
          * @description `PATCH /v1/card-groups/{id}` (Shared Card Status Change).
@@ -1694,26 +1706,29 @@ export interface components {
             status: components["schemas"]["SettableGroupStatus"];
         };
         UpdateEndpoint: {
-            url?: string | null;
             description?: string | null;
             event_types?: string[] | null;
             status?: null | components["schemas"]["EndpointStatus"];
+            url?: string | null;
         };
         /** @description The verdicts of one `upstream-check` run. Field names are the file's keys. */
         UpstreamFacts: {
+            /**
+             * @description Operations the platform answered `async: true` for during the check.
+             * @default []
+             */
+            async_answers_seen_for: string[];
+            /** @default  */
+            base_url: string;
             /**
              * @description When the check ran (RFC 3339), and against which base URL; empty when never checked.
              * @default
              */
             checked_at: string;
-            /** @default  */
-            base_url: string;
             /** @default unknown */
-            user_req_no_deduplicated: components["schemas"]["Verdict"];
+            error_codes_typed_as: components["schemas"]["CodeType"];
             /** @default unknown */
             order_query_filters_by_user_req_no: components["schemas"]["Verdict"];
-            /** @default unknown */
-            transaction_query_filters_by_card_id: components["schemas"]["Verdict"];
             /**
              * Format: int64
              * @description How long a new order took to appear in order inquiry (milliseconds); absent = not measured.
@@ -1721,12 +1736,9 @@ export interface components {
              */
             order_visible_after_ms: number | null;
             /** @default unknown */
-            error_codes_typed_as: components["schemas"]["CodeType"];
-            /**
-             * @description Operations the platform answered `async: true` for during the check.
-             * @default []
-             */
-            async_answers_seen_for: string[];
+            transaction_query_filters_by_card_id: components["schemas"]["Verdict"];
+            /** @default unknown */
+            user_req_no_deduplicated: components["schemas"]["Verdict"];
         };
         /**
          * @description A measured yes/no, or `unknown` when nothing was measured.
@@ -1749,18 +1761,18 @@ export interface components {
          *     }
          */
         WebhookEndpoint: {
-            id: string;
-            url: string;
-            description?: string | null;
-            /** @description Event types delivered; empty = all. */
-            event_types: string[];
-            status: components["schemas"]["EndpointStatus"];
-            /** @description `gone` when the endpoint answered 410, `disabled_by_tenant` otherwise. */
-            disabled_reason?: string | null;
             /** Format: date-time */
             created_at: string;
+            description?: string | null;
+            /** @description `gone` when the endpoint answered 410, `disabled_by_tenant` otherwise. */
+            disabled_reason?: string | null;
+            /** @description Event types delivered; empty = all. */
+            event_types: string[];
+            id: string;
+            status: components["schemas"]["EndpointStatus"];
             /** Format: date-time */
             updated_at: string;
+            url: string;
         };
         /** @description The answer to create and rotate-secret: the only time the secret is shown. */
         WebhookEndpointWithSecret: components["schemas"]["WebhookEndpoint"] & {
@@ -1819,6 +1831,26 @@ export interface operations {
             };
         };
     };
+    metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition format 0.0.4 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+        };
+    };
     readyz: {
         parameters: {
             query?: never;
@@ -1848,26 +1880,6 @@ export interface operations {
             };
         };
     };
-    metrics: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Prometheus text exposition format 0.0.4 */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/plain": string;
-                };
-            };
-        };
-    };
     list_card_bins: {
         parameters: {
             query?: never;
@@ -1889,6 +1901,8 @@ export interface operations {
                             bin: string;
                             /** @example MASTERCARD */
                             brand: string;
+                            /** @description Cards on this BIN need a `cardholder_id`. */
+                            cardholder_required: boolean;
                             /** @example USD */
                             currency: string;
                             /**
@@ -1896,1653 +1910,6 @@ export interface operations {
                              * @example regular
                              */
                             kind: string;
-                            /** @description Cards on this BIN need a `cardholder_id`. */
-                            cardholder_required: boolean;
-                        }[];
-                        /** @description Pass as `cursor` to get the next page; `null` on the last page. */
-                        next_cursor?: string | null;
-                    };
-                };
-            };
-            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    list_scenes: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Scenes */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        data: {
-                            /** @example 1004 */
-                            code: string;
-                            /** @example Airline and travel */
-                            name: string;
-                            description?: string | null;
-                        }[];
-                        /** @description Pass as `cursor` to get the next page; `null` on the last page. */
-                        next_cursor?: string | null;
-                    };
-                };
-            };
-            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    get_reference_table: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description currencies | countries | mobile-prefixes | us-states | transaction-types | response-codes */
-                table: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The table: `{table, note, data: [...]}` */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": Record<string, never>;
-                };
-            };
-            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such object for this tenant (another tenant's object answers the same) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    list_cards: {
-        parameters: {
-            query?: {
-                /**
-                 * @description Page size, 1–100 (default 20). Each object on the page is read from the card platform and
-                 *     charged as one request of the tenant's `read` rate limit; a page the allowance cannot cover
-                 *     is refused whole (429 + `Retry-After`) before any platform call.
-                 */
-                limit?: number;
-                /** @description `next_cursor` of the previous page. */
-                cursor?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of cards */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        data: {
-                            id: string;
-                            status: components["schemas"]["CardStatus"];
-                            currency: string;
-                            bin: string;
-                            last4: string;
-                            masked_number: string;
-                            /** @description `YYYY-MM`. */
-                            expiry?: string | null;
-                            alias?: string | null;
-                            label?: string | null;
-                            limit: components["schemas"]["Amount"];
-                            balance: components["schemas"]["Amount"];
-                            group_id?: string | null;
-                            cardholder_id?: string | null;
-                            /** Format: date-time */
-                            created_at?: string | null;
-                        }[];
-                        /** @description Pass as `cursor` to get the next page; `null` on the last page. */
-                        next_cursor?: string | null;
-                    };
-                };
-            };
-            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    create_card: {
-        parameters: {
-            query?: never;
-            header: {
-                /** @description 1–255 visible ASCII characters; the same key replays the same answer */
-                "Idempotency-Key": string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateCard"];
-            };
-        };
-        responses: {
-            /** @description Issued synchronously */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Card"];
-                };
-            };
-            /** @description Accepted; the operation finishes asynchronously (or its outcome is being confirmed) */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Operation"];
-                };
-            };
-            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such object for this tenant (another tenant's object answers the same) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The same Idempotency-Key is still in flight (`Retry-After`), or a state conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body is not application/json */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The gateway's state store is unavailable (fail closed), or the identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`); `Retry-After` */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    get_card: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Card id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The card (masked) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Card"];
-                };
-            };
-            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such object for this tenant (another tenant's object answers the same) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    update_card: {
-        parameters: {
-            query?: never;
-            header: {
-                /** @description Idempotency key */
-                "Idempotency-Key": string;
-            };
-            path: {
-                /** @description Card id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UpdateCard"];
-            };
-        };
-        responses: {
-            /** @description The updated card */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Card"];
-                };
-            };
-            /** @description Accepted */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Operation"];
-                };
-            };
-            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such object for this tenant (another tenant's object answers the same) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The same Idempotency-Key is still in flight (`Retry-After`), or a state conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body is not application/json */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The gateway's state store is unavailable (fail closed), or the identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`); `Retry-After` */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    reveal_card: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Card id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The card with its number and CVV (Cache-Control: no-store) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SensitiveCard"];
-                };
-            };
-            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such object for this tenant (another tenant's object answers the same) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    cancel_card: {
-        parameters: {
-            query?: never;
-            header: {
-                /** @description Idempotency key */
-                "Idempotency-Key": string;
-            };
-            path: {
-                /** @description Card id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Cancelled (the operation, with the card as result) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Operation"];
-                };
-            };
-            /** @description Accepted */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Operation"];
-                };
-            };
-            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such object for this tenant (another tenant's object answers the same) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The same Idempotency-Key is still in flight (`Retry-After`), or a state conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body is not application/json */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The gateway's state store is unavailable (fail closed), or the identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`); `Retry-After` */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    recharge_card: {
-        parameters: {
-            query?: {
-                /**
-                 * @description `card` on card routes, `card_group` on group routes: the result is the re-read resource (one
-                 *     more platform call) instead of the movement.
-                 */
-                expand?: string;
-            };
-            header: {
-                /** @description Idempotency key */
-                "Idempotency-Key": string;
-            };
-            path: {
-                /** @description Card id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["AmountBody"];
-            };
-        };
-        responses: {
-            /** @description Recharged: the operation, its result the funds movement (or the re-read card with `?expand=card`) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Operation"];
-                };
-            };
-            /** @description Accepted */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Operation"];
-                };
-            };
-            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such object for this tenant (another tenant's object answers the same) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The same Idempotency-Key is still in flight (`Retry-After`), or a state conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body is not application/json */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The gateway's state store is unavailable (fail closed), or the identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`); `Retry-After` */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    refund_card: {
-        parameters: {
-            query?: {
-                /**
-                 * @description `card` on card routes, `card_group` on group routes: the result is the re-read resource (one
-                 *     more platform call) instead of the movement.
-                 */
-                expand?: string;
-            };
-            header: {
-                /** @description Idempotency key */
-                "Idempotency-Key": string;
-            };
-            path: {
-                /** @description Card id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["AmountBody"];
-            };
-        };
-        responses: {
-            /** @description Refunded: the operation, its result the funds movement (or the re-read card with `?expand=card`) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Operation"];
-                };
-            };
-            /** @description Accepted */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Operation"];
-                };
-            };
-            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such object for this tenant (another tenant's object answers the same) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The same Idempotency-Key is still in flight (`Retry-After`), or a state conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body is not application/json */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The gateway's state store is unavailable (fail closed), or the identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`); `Retry-After` */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    list_card_transactions: {
-        parameters: {
-            query?: {
-                /** @description Page size, 1–100 (default 20). */
-                limit?: number;
-                cursor?: string;
-                /** @description First day (UTC) included; default 30 days ago. */
-                from?: string;
-                /** @description Last day (UTC) included; default today. */
-                to?: string;
-            };
-            header?: never;
-            path: {
-                /** @description Card id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of transactions */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        data: {
-                            id: string;
-                            card_id: string;
-                            /** @description The platform's transaction type code (`GET /v1/reference/transaction-types`). */
-                            type?: string | null;
-                            /** @description `succeeded` or `failed`. */
-                            status: string;
-                            /** @description `authorization` (unsettled) or `settled`. */
-                            category?: string | null;
-                            amount?: null | components["schemas"]["Money"];
-                            card_amount?: null | components["schemas"]["Money"];
-                            merchant: components["schemas"]["TransactionMerchant"];
-                            approval_code?: string | null;
-                            cross_border?: boolean | null;
-                            /** @description `debit` (money out) or `credit` (money in). */
-                            direction?: string | null;
-                            original_transaction_id?: string | null;
-                            settled_amount?: null | components["schemas"]["Amount"];
-                            /** Format: date-time */
-                            settled_at?: string | null;
-                            /** @description `GET /v1/reference/response-codes`. */
-                            response_code?: string | null;
-                            response_description?: string | null;
-                            /** Format: date-time */
-                            occurred_at?: string | null;
-                        }[];
-                        /** @description Pass as `cursor` to get the next page; `null` on the last page. */
-                        next_cursor?: string | null;
-                    };
-                };
-            };
-            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such object for this tenant (another tenant's object answers the same) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    list_transactions: {
-        parameters: {
-            query?: {
-                /** @description Page size, 1–100 (default 20). */
-                limit?: number;
-                cursor?: string;
-                /** @description First day (UTC) included; default 30 days ago. */
-                from?: string;
-                /** @description Last day (UTC) included; default today. */
-                to?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of transactions (possibly shorter than `limit`) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        data: {
-                            id: string;
-                            card_id: string;
-                            /** @description The platform's transaction type code (`GET /v1/reference/transaction-types`). */
-                            type?: string | null;
-                            /** @description `succeeded` or `failed`. */
-                            status: string;
-                            /** @description `authorization` (unsettled) or `settled`. */
-                            category?: string | null;
-                            amount?: null | components["schemas"]["Money"];
-                            card_amount?: null | components["schemas"]["Money"];
-                            merchant: components["schemas"]["TransactionMerchant"];
-                            approval_code?: string | null;
-                            cross_border?: boolean | null;
-                            /** @description `debit` (money out) or `credit` (money in). */
-                            direction?: string | null;
-                            original_transaction_id?: string | null;
-                            settled_amount?: null | components["schemas"]["Amount"];
-                            /** Format: date-time */
-                            settled_at?: string | null;
-                            /** @description `GET /v1/reference/response-codes`. */
-                            response_code?: string | null;
-                            response_description?: string | null;
-                            /** Format: date-time */
-                            occurred_at?: string | null;
                         }[];
                         /** @description Pass as `cursor` to get the next page; `null` on the last page. */
                         next_cursor?: string | null;
@@ -3658,9 +2025,6 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
-                            id: string;
-                            status: components["schemas"]["GroupStatus"];
-                            currency: string;
                             alias?: string | null;
                             /** @description Shared balance available to the sub-cards. */
                             balance: components["schemas"]["Amount"];
@@ -3668,6 +2032,9 @@ export interface operations {
                             card_count?: number | null;
                             /** Format: date-time */
                             created_at?: string | null;
+                            currency: string;
+                            id: string;
+                            status: components["schemas"]["GroupStatus"];
                         }[];
                         /** @description Pass as `cursor` to get the next page; `null` on the last page. */
                         next_cursor?: string | null;
@@ -4529,21 +2896,21 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
-                            id: string;
-                            status: components["schemas"]["CardholderStatus"];
-                            first_name: string;
-                            middle_name?: string | null;
-                            last_name: string;
-                            email: string;
-                            mobile_prefix?: string | null;
-                            mobile?: string | null;
+                            billing?: null | components["schemas"]["BillingAddress"];
                             /** Format: date */
                             birth_date?: string | null;
                             /** @description ISO 3166-1 alpha-3. */
                             country?: string | null;
-                            billing?: null | components["schemas"]["BillingAddress"];
                             /** Format: date-time */
                             created_at?: string | null;
+                            email: string;
+                            first_name: string;
+                            id: string;
+                            last_name: string;
+                            middle_name?: string | null;
+                            mobile?: string | null;
+                            mobile_prefix?: string | null;
+                            status: components["schemas"]["CardholderStatus"];
                         }[];
                         /** @description Pass as `cursor` to get the next page; `null` on the last page. */
                         next_cursor?: string | null;
@@ -5033,6 +3400,2088 @@ export interface operations {
             };
         };
     };
+    list_cards: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page size, 1–100 (default 20). Each object on the page is read from the card platform and
+                 *     charged as one request of the tenant's `read` rate limit; a page the allowance cannot cover
+                 *     is refused whole (429 + `Retry-After`) before any platform call.
+                 */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of cards */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            alias?: string | null;
+                            balance: components["schemas"]["Amount"];
+                            bin: string;
+                            cardholder_id?: string | null;
+                            /** Format: date-time */
+                            created_at?: string | null;
+                            currency: string;
+                            /** @description `YYYY-MM`. */
+                            expiry?: string | null;
+                            group_id?: string | null;
+                            id: string;
+                            label?: string | null;
+                            last4: string;
+                            limit: components["schemas"]["Amount"];
+                            masked_number: string;
+                            status: components["schemas"]["CardStatus"];
+                        }[];
+                        /** @description Pass as `cursor` to get the next page; `null` on the last page. */
+                        next_cursor?: string | null;
+                    };
+                };
+            };
+            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_card: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description 1–255 visible ASCII characters; the same key replays the same answer */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateCard"];
+            };
+        };
+        responses: {
+            /** @description Issued synchronously */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Card"];
+                };
+            };
+            /** @description Accepted; the operation finishes asynchronously (or its outcome is being confirmed) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object for this tenant (another tenant's object answers the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The same Idempotency-Key is still in flight (`Retry-After`), or a state conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway's state store is unavailable (fail closed), or the identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`); `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_card: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Card id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The card (masked) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Card"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object for this tenant (another tenant's object answers the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_card: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Idempotency key */
+                "Idempotency-Key": string;
+            };
+            path: {
+                /** @description Card id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateCard"];
+            };
+        };
+        responses: {
+            /** @description The updated card */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Card"];
+                };
+            };
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object for this tenant (another tenant's object answers the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The same Idempotency-Key is still in flight (`Retry-After`), or a state conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway's state store is unavailable (fail closed), or the identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`); `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancel_card: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Idempotency key */
+                "Idempotency-Key": string;
+            };
+            path: {
+                /** @description Card id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled (the operation, with the card as result) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object for this tenant (another tenant's object answers the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The same Idempotency-Key is still in flight (`Retry-After`), or a state conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway's state store is unavailable (fail closed), or the identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`); `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recharge_card: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `card` on card routes, `card_group` on group routes: the result is the re-read resource (one
+                 *     more platform call) instead of the movement.
+                 */
+                expand?: string;
+            };
+            header: {
+                /** @description Idempotency key */
+                "Idempotency-Key": string;
+            };
+            path: {
+                /** @description Card id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AmountBody"];
+            };
+        };
+        responses: {
+            /** @description Recharged: the operation, its result the funds movement (or the re-read card with `?expand=card`) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object for this tenant (another tenant's object answers the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The same Idempotency-Key is still in flight (`Retry-After`), or a state conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway's state store is unavailable (fail closed), or the identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`); `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    refund_card: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `card` on card routes, `card_group` on group routes: the result is the re-read resource (one
+                 *     more platform call) instead of the movement.
+                 */
+                expand?: string;
+            };
+            header: {
+                /** @description Idempotency key */
+                "Idempotency-Key": string;
+            };
+            path: {
+                /** @description Card id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AmountBody"];
+            };
+        };
+        responses: {
+            /** @description Refunded: the operation, its result the funds movement (or the re-read card with `?expand=card`) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object for this tenant (another tenant's object answers the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The same Idempotency-Key is still in flight (`Retry-After`), or a state conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway's state store is unavailable (fail closed), or the identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`); `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reveal_card: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Card id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The card with its number and CVV (Cache-Control: no-store) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SensitiveCard"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object for this tenant (another tenant's object answers the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_card_transactions: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100 (default 20). */
+                limit?: number;
+                cursor?: string;
+                /** @description First day (UTC) included; default 30 days ago. */
+                from?: string;
+                /** @description Last day (UTC) included; default today. */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Card id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of transactions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            amount?: null | components["schemas"]["Money"];
+                            approval_code?: string | null;
+                            card_amount?: null | components["schemas"]["Money"];
+                            card_id: string;
+                            /** @description `authorization` (unsettled) or `settled`. */
+                            category?: string | null;
+                            cross_border?: boolean | null;
+                            /** @description `debit` (money out) or `credit` (money in). */
+                            direction?: string | null;
+                            id: string;
+                            merchant: components["schemas"]["TransactionMerchant"];
+                            /** Format: date-time */
+                            occurred_at?: string | null;
+                            original_transaction_id?: string | null;
+                            /** @description `GET /v1/reference/response-codes`. */
+                            response_code?: string | null;
+                            response_description?: string | null;
+                            settled_amount?: null | components["schemas"]["Amount"];
+                            /** Format: date-time */
+                            settled_at?: string | null;
+                            /** @description `succeeded` or `failed`. */
+                            status: string;
+                            /** @description The platform's transaction type code (`GET /v1/reference/transaction-types`). */
+                            type?: string | null;
+                        }[];
+                        /** @description Pass as `cursor` to get the next page; `null` on the last page. */
+                        next_cursor?: string | null;
+                    };
+                };
+            };
+            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object for this tenant (another tenant's object answers the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_crypto_deposit: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Idempotency key */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateDeposit"];
+            };
+        };
+        responses: {
+            /** @description Deposit order opened */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CryptoDeposit"];
+                };
+            };
+            /** @description Outcome being confirmed */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object for this tenant (another tenant's object answers the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The same Idempotency-Key is still in flight (`Retry-After`), or a state conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway's state store is unavailable (fail closed), or the identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`); `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_crypto_withdrawal: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Idempotency key */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWithdrawal"];
+            };
+        };
+        responses: {
+            /** @description Withdrawal created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CryptoWithdrawal"];
+                };
+            };
+            /** @description Outcome being confirmed */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object for this tenant (another tenant's object answers the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The same Idempotency-Key is still in flight (`Retry-After`), or a state conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid, or beyond the daily money cap (`daily_money_cap_exceeded`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway's state store is unavailable (fail closed), or the identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`); `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_dead_letter_events: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100 (default 20). */
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of dead letters, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description The normalised event, without secrets (OTPs and activation codes are never kept here). */
+                            event: components["schemas"]["Event"];
+                            /** @description The event id (dead letters are de-duplicated on it too). */
+                            id: string;
+                            /** @description Why it could not be routed: `unknown_card`, `unknown_order`, `unknown_type`, `unsupported_status`, ... */
+                            reason: string;
+                            /** Format: date-time */
+                            received_at: string;
+                            /** @description The platform's notification type (`card_transaction`, ...). */
+                            webhook_type: string;
+                        }[];
+                        /** @description Pass as `cursor` to get the next page; `null` on the last page. */
+                        next_cursor?: string | null;
+                    };
+                };
+            };
+            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_events: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100 (default 20). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description Only this event type, e.g. `card.transaction`. */
+                type?: string;
+                /** @description Only events about this object (card, group, crypto order id). */
+                object_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events (a filtered page may be short; follow `next_cursor`) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /**
+                             * Format: date-time
+                             * @description When the gateway recorded it.
+                             */
+                            created_at: string;
+                            /** @description Type-specific, snake_case; money as decimal strings. */
+                            data: Record<string, never>;
+                            /** @description Stable: derived from the type and the platform's identifiers. Also the `webhook-id` of deliveries. */
+                            id: string;
+                            object: components["schemas"]["EventObject"];
+                            /**
+                             * Format: date-time
+                             * @description When it happened at the platform, when the platform says.
+                             */
+                            occurred_at?: string | null;
+                            /**
+                             * @description One of `card.transaction`, `card.operation.succeeded`, `card.operation.failed`, `card.fee`,
+                             *     `card.3ds_otp`, `crypto.payment`, `physical_card.activation_code`, `physical_card.activation`.
+                             */
+                            type: string;
+                        }[];
+                        /** @description Pass as `cursor` to get the next page; `null` on the last page. */
+                        next_cursor?: string | null;
+                    };
+                };
+            };
+            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    stream_events: {
+        parameters: {
+            query?: {
+                /** @description Comma-separated event types to receive (default: all). */
+                types?: string;
+                /** @description Resume after this position (the `Last-Event-ID` header wins); `0-0` replays the retained log. */
+                last_event_id?: string;
+            };
+            header?: {
+                /** @description Resume after this position */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `text/event-stream`: frames `id:` (position), `event:` (type), `data:` (the event JSON). The stream ends with an `event: token_expired` frame when the token expires; reconnect with a fresh token and `Last-Event-ID`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": {
+                        /** @description The event as JSON (`{}` on `token_expired`) */
+                        data?: string;
+                        /** @enum {string} */
+                        event?: "card.transaction" | "card.operation.succeeded" | "card.operation.failed" | "card.fee" | "card.3ds_otp" | "crypto.payment" | "physical_card.activation_code" | "physical_card.activation" | "token_expired";
+                        id?: string;
+                        retry?: number;
+                    };
+                };
+            };
+            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers), or too many open streams for this tenant or this gateway (`stream_limit`, with `Retry-After`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_event: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Event id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object for this tenant (another tenant's object answers the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_operations: {
         parameters: {
             query?: {
@@ -5059,20 +5508,20 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
-                            id: string;
-                            kind: components["schemas"]["OperationKind"];
-                            status: components["schemas"]["OperationStatus"];
-                            /** @description The platform request number (carries the tenant; the platform's de-duplication key). */
-                            user_req_no: string;
-                            upstream_order_id?: string | null;
-                            /** Format: date-time */
-                            created_at: string;
                             /** Format: date-time */
                             completed_at?: string | null;
-                            target?: null | components["schemas"]["OperationTarget"];
+                            /** Format: date-time */
+                            created_at: string;
+                            error?: null | components["schemas"]["Problem"];
+                            id: string;
+                            kind: components["schemas"]["OperationKind"];
                             /** @description The resource once succeeded (e.g. the masked card). */
                             result?: Record<string, never> | null;
-                            error?: null | components["schemas"]["Problem"];
+                            status: components["schemas"]["OperationStatus"];
+                            target?: null | components["schemas"]["OperationTarget"];
+                            upstream_order_id?: string | null;
+                            /** @description The platform request number (carries the tenant; the platform's de-duplication key). */
+                            user_req_no: string;
                         }[];
                         /** @description Pass as `cursor` to get the next page; `null` on the last page. */
                         next_cursor?: string | null;
@@ -5741,38 +6190,25 @@ export interface operations {
             };
         };
     };
-    create_crypto_deposit: {
+    get_reference_table: {
         parameters: {
             query?: never;
-            header: {
-                /** @description Idempotency key */
-                "Idempotency-Key": string;
+            header?: never;
+            path: {
+                /** @description currencies | countries | mobile-prefixes | us-states | transaction-types | response-codes */
+                table: string;
             };
-            path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateDeposit"];
-            };
-        };
+        requestBody?: never;
         responses: {
-            /** @description Deposit order opened */
-            201: {
+            /** @description The table: `{table, note, data: [...]}` */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CryptoDeposit"];
-                };
-            };
-            /** @description Outcome being confirmed */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Operation"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
@@ -5793,44 +6229,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No such object for this tenant (another tenant's object answers the same) */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The same Idempotency-Key is still in flight (`Retry-After`), or a state conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body is not application/json */
-            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5874,7 +6274,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway's state store is unavailable (fail closed), or the identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`); `Retry-After` */
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5894,160 +6294,7 @@ export interface operations {
             };
         };
     };
-    create_crypto_withdrawal: {
-        parameters: {
-            query?: never;
-            header: {
-                /** @description Idempotency key */
-                "Idempotency-Key": string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateWithdrawal"];
-            };
-        };
-        responses: {
-            /** @description Withdrawal created */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CryptoWithdrawal"];
-                };
-            };
-            /** @description Outcome being confirmed */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Operation"];
-                };
-            };
-            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such object for this tenant (another tenant's object answers the same) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The same Idempotency-Key is still in flight (`Retry-After`), or a state conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body is not application/json */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid, or beyond the daily money cap (`daily_money_cap_exceeded`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The gateway's state store is unavailable (fail closed), or the identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`); `Retry-After` */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    list_balances: {
+    list_scenes: {
         parameters: {
             query?: never;
             header?: never;
@@ -6056,7 +6303,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Balances */
+            /** @description Scenes */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6064,9 +6311,11 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
-                            currency: string;
-                            total: components["schemas"]["Amount"];
-                            available: components["schemas"]["Amount"];
+                            /** @example 1004 */
+                            code: string;
+                            description?: string | null;
+                            /** @example Airline and travel */
+                            name: string;
                         }[];
                         /** @description Pass as `cursor` to get the next page; `null` on the last page. */
                         next_cursor?: string | null;
@@ -6137,6 +6386,1708 @@ export interface operations {
                 };
             };
             /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    simulate_card_3ds_otp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Card id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SimulateOtp"];
+            };
+        };
+        responses: {
+            /** @description Challenge sent (its `card.3ds_otp` event follows) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggeredEvent"];
+                };
+            };
+            /** @description Malformed request (bad JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such card for this tenant, or no simulator */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The card's state forbids it (cancelled) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    simulate_card_authorization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Card id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SimulateAuthorization"];
+            };
+        };
+        responses: {
+            /** @description The authorisation (its `card.transaction` event follows) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Transaction"];
+                };
+            };
+            /** @description Malformed request (bad JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such card for this tenant, or no simulator (real platform, production) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The card's state forbids it (e.g. cancelled, insufficient balance) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    simulate_crypto_deposit_payment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Crypto deposit id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional; no amount = the ordered amount */
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["SimulatePayment"];
+            };
+        };
+        responses: {
+            /** @description Paid (its `crypto.payment` event follows) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggeredEvent"];
+                };
+            };
+            /** @description Malformed request (bad JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such crypto deposit for this tenant, or no simulator */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The deposit's state forbids it (already paid, expired) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    simulate_operation_completion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Operation id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional; no body = succeeded */
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["SimulateCompletion"];
+            };
+        };
+        responses: {
+            /** @description The operation, brought up to date */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description Malformed request (bad JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such operation for this tenant, or no simulator */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform holds no order for this operation */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    simulate_physical_card_activation_code: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Card id (a physical card) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description An empty object (optional) */
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["EmptyBody"];
+            };
+        };
+        responses: {
+            /** @description Code issued (its `physical_card.activation_code` event follows) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggeredEvent"];
+                };
+            };
+            /** @description Malformed request (bad JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such physical card for this tenant, or no simulator */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The card's state forbids it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    simulate_physical_card_activation_result: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Card id (a physical card) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SimulateActivationResult"];
+            };
+        };
+        responses: {
+            /** @description Result reported (its `physical_card.activation` event follows) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggeredEvent"];
+                };
+            };
+            /** @description Malformed request (bad JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such physical card for this tenant, or no simulator */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The card's state forbids it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    simulate_transaction_refund: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Transaction id (on one of the tenant's cards) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional; no amount = the whole (remaining) amount */
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["SimulateAmount"];
+            };
+        };
+        responses: {
+            /** @description The refund (its `card.transaction` event follows) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Transaction"];
+                };
+            };
+            /** @description Malformed request (bad JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such transaction on this tenant's cards, or no simulator */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The transaction cannot be refunded (state or amount) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    simulate_transaction_reversal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Transaction id (an authorisation on one of the tenant's cards) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description An empty object (optional) */
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["EmptyBody"];
+            };
+        };
+        responses: {
+            /** @description The reversal (its `card.transaction` event follows) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Transaction"];
+                };
+            };
+            /** @description Malformed request (bad JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such transaction on this tenant's cards, or no simulator */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an open authorisation */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    simulate_transaction_settlement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Transaction id (an authorisation on one of the tenant's cards) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional; no amount = the whole (remaining) amount */
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["SimulateAmount"];
+            };
+        };
+        responses: {
+            /** @description The settled transaction (its `card.transaction` event follows) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Transaction"];
+                };
+            };
+            /** @description Malformed request (bad JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such transaction on this tenant's cards, or no simulator */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an open authorisation */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_transactions: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100 (default 20). */
+                limit?: number;
+                cursor?: string;
+                /** @description First day (UTC) included; default 30 days ago. */
+                from?: string;
+                /** @description Last day (UTC) included; default today. */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of transactions (possibly shorter than `limit`) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            amount?: null | components["schemas"]["Money"];
+                            approval_code?: string | null;
+                            card_amount?: null | components["schemas"]["Money"];
+                            card_id: string;
+                            /** @description `authorization` (unsettled) or `settled`. */
+                            category?: string | null;
+                            cross_border?: boolean | null;
+                            /** @description `debit` (money out) or `credit` (money in). */
+                            direction?: string | null;
+                            id: string;
+                            merchant: components["schemas"]["TransactionMerchant"];
+                            /** Format: date-time */
+                            occurred_at?: string | null;
+                            original_transaction_id?: string | null;
+                            /** @description `GET /v1/reference/response-codes`. */
+                            response_code?: string | null;
+                            response_description?: string | null;
+                            settled_amount?: null | components["schemas"]["Amount"];
+                            /** Format: date-time */
+                            settled_at?: string | null;
+                            /** @description `succeeded` or `failed`. */
+                            status: string;
+                            /** @description The platform's transaction type code (`GET /v1/reference/transaction-types`). */
+                            type?: string | null;
+                        }[];
+                        /** @description Pass as `cursor` to get the next page; `null` on the last page. */
+                        next_cursor?: string | null;
+                    };
+                };
+            };
+            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_balances: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Balances */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            available: components["schemas"]["Amount"];
+                            currency: string;
+                            total: components["schemas"]["Amount"];
+                        }[];
+                        /** @description Pass as `cursor` to get the next page; `null` on the last page. */
+                        next_cursor?: string | null;
+                    };
+                };
+            };
+            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_crypto_transfer: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Idempotency key */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateCryptoTransfer"];
+            };
+        };
+        responses: {
+            /** @description Transferred */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Conversion"];
+                };
+            };
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object for this tenant (another tenant's object answers the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The same Idempotency-Key is still in flight (`Retry-After`), or a state conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway's state store is unavailable (fail closed), or the identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`); `Retry-After` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6415,1684 +8366,6 @@ export interface operations {
             };
         };
     };
-    create_crypto_transfer: {
-        parameters: {
-            query?: never;
-            header: {
-                /** @description Idempotency key */
-                "Idempotency-Key": string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateCryptoTransfer"];
-            };
-        };
-        responses: {
-            /** @description Transferred */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Conversion"];
-                };
-            };
-            /** @description Accepted */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Operation"];
-                };
-            };
-            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such object for this tenant (another tenant's object answers the same) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The same Idempotency-Key is still in flight (`Retry-After`), or a state conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body is not application/json */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The gateway's state store is unavailable (fail closed), or the identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`); `Retry-After` */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    simulate_card_authorization: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Card id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SimulateAuthorization"];
-            };
-        };
-        responses: {
-            /** @description The authorisation (its `card.transaction` event follows) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Transaction"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such card for this tenant, or no simulator (real platform, production) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The card's state forbids it (e.g. cancelled, insufficient balance) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    simulate_card_3ds_otp: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Card id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SimulateOtp"];
-            };
-        };
-        responses: {
-            /** @description Challenge sent (its `card.3ds_otp` event follows) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TriggeredEvent"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such card for this tenant, or no simulator */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The card's state forbids it (cancelled) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    simulate_transaction_settlement: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Transaction id (an authorisation on one of the tenant's cards) */
-                id: string;
-            };
-            cookie?: never;
-        };
-        /** @description Optional; no amount = the whole (remaining) amount */
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SimulateAmount"];
-            };
-        };
-        responses: {
-            /** @description The settled transaction (its `card.transaction` event follows) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Transaction"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such transaction on this tenant's cards, or no simulator */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not an open authorisation */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    simulate_transaction_reversal: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Transaction id (an authorisation on one of the tenant's cards) */
-                id: string;
-            };
-            cookie?: never;
-        };
-        /** @description An empty object (optional) */
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["EmptyBody"];
-            };
-        };
-        responses: {
-            /** @description The reversal (its `card.transaction` event follows) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Transaction"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such transaction on this tenant's cards, or no simulator */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not an open authorisation */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    simulate_transaction_refund: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Transaction id (on one of the tenant's cards) */
-                id: string;
-            };
-            cookie?: never;
-        };
-        /** @description Optional; no amount = the whole (remaining) amount */
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SimulateAmount"];
-            };
-        };
-        responses: {
-            /** @description The refund (its `card.transaction` event follows) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Transaction"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such transaction on this tenant's cards, or no simulator */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The transaction cannot be refunded (state or amount) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    simulate_physical_card_activation_code: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Card id (a physical card) */
-                id: string;
-            };
-            cookie?: never;
-        };
-        /** @description An empty object (optional) */
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["EmptyBody"];
-            };
-        };
-        responses: {
-            /** @description Code issued (its `physical_card.activation_code` event follows) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TriggeredEvent"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such physical card for this tenant, or no simulator */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The card's state forbids it */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    simulate_physical_card_activation_result: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Card id (a physical card) */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SimulateActivationResult"];
-            };
-        };
-        responses: {
-            /** @description Result reported (its `physical_card.activation` event follows) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TriggeredEvent"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such physical card for this tenant, or no simulator */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The card's state forbids it */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    simulate_crypto_deposit_payment: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Crypto deposit id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        /** @description Optional; no amount = the ordered amount */
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SimulatePayment"];
-            };
-        };
-        responses: {
-            /** @description Paid (its `crypto.payment` event follows) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TriggeredEvent"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such crypto deposit for this tenant, or no simulator */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The deposit's state forbids it (already paid, expired) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    simulate_operation_completion: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Operation id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        /** @description Optional; no body = succeeded */
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SimulateCompletion"];
-            };
-        };
-        responses: {
-            /** @description The operation, brought up to date */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Operation"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such operation for this tenant, or no simulator */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform holds no order for this operation */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    receive_merchant_webhook: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description The platform's webhook envelope `{type, data, version, userNo}`; `data` is RSA-sealed hex (docs/platform.md §6.1) */
-        requestBody: {
-            content: {
-                "application/json": Record<string, never>;
-            };
-        };
-        responses: {
-            /** @description Recorded: the body is exactly `SUCCESS` */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/plain": string;
-                };
-            };
-            /** @description Malformed or undecryptable (the platform retries) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Source IP not allowed, or not addressed to our merchant number */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body larger than 256 KiB */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error, e.g. an order result naming an object another tenant owns (the platform retries) */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Could not be recorded now (the platform retries) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    list_events: {
-        parameters: {
-            query?: {
-                /** @description Page size, 1–100 (default 20). */
-                limit?: number;
-                /** @description `next_cursor` of the previous page. */
-                cursor?: string;
-                /** @description Only this event type, e.g. `card.transaction`. */
-                type?: string;
-                /** @description Only events about this object (card, group, crypto order id). */
-                object_id?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of events (a filtered page may be short; follow `next_cursor`) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        data: {
-                            /** @description Stable: derived from the type and the platform's identifiers. Also the `webhook-id` of deliveries. */
-                            id: string;
-                            /**
-                             * @description One of `card.transaction`, `card.operation.succeeded`, `card.operation.failed`, `card.fee`,
-                             *     `card.3ds_otp`, `crypto.payment`, `physical_card.activation_code`, `physical_card.activation`.
-                             */
-                            type: string;
-                            /**
-                             * Format: date-time
-                             * @description When the gateway recorded it.
-                             */
-                            created_at: string;
-                            /**
-                             * Format: date-time
-                             * @description When it happened at the platform, when the platform says.
-                             */
-                            occurred_at?: string | null;
-                            object: components["schemas"]["EventObject"];
-                            /** @description Type-specific, snake_case; money as decimal strings. */
-                            data: Record<string, never>;
-                        }[];
-                        /** @description Pass as `cursor` to get the next page; `null` on the last page. */
-                        next_cursor?: string | null;
-                    };
-                };
-            };
-            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    stream_events: {
-        parameters: {
-            query?: {
-                /** @description Comma-separated event types to receive (default: all). */
-                types?: string;
-                /** @description Resume after this position (the `Last-Event-ID` header wins); `0-0` replays the retained log. */
-                last_event_id?: string;
-            };
-            header?: {
-                /** @description Resume after this position */
-                "Last-Event-ID"?: string | null;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description `text/event-stream`: frames `id:` (position), `event:` (type), `data:` (the event JSON). The stream ends with an `event: token_expired` frame when the token expires; reconnect with a fresh token and `Last-Event-ID`. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/event-stream": string;
-                };
-            };
-            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers), or too many open streams for this tenant or this gateway (`stream_limit`, with `Retry-After`) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    get_event: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Event id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The event */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Event"];
-                };
-            };
-            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such object for this tenant (another tenant's object answers the same) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    list_dead_letter_events: {
-        parameters: {
-            query?: {
-                /** @description Page size, 1–100 (default 20). */
-                limit?: number;
-                cursor?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of dead letters, newest first */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        data: {
-                            /** @description The event id (dead letters are de-duplicated on it too). */
-                            id: string;
-                            /** @description Why it could not be routed: `unknown_card`, `unknown_order`, `unknown_type`, `unsupported_status`, ... */
-                            reason: string;
-                            /** @description The platform's notification type (`card_transaction`, ...). */
-                            webhook_type: string;
-                            /** Format: date-time */
-                            received_at: string;
-                            /** @description The normalised event, without secrets (OTPs and activation codes are never kept here). */
-                            event: components["schemas"]["Event"];
-                        }[];
-                        /** @description Pass as `cursor` to get the next page; `null` on the last page. */
-                        next_cursor?: string | null;
-                    };
-                };
-            };
-            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`, `Retry-After`) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     list_webhook_endpoints: {
         parameters: {
             query?: {
@@ -8119,18 +8392,18 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
-                            id: string;
-                            url: string;
-                            description?: string | null;
-                            /** @description Event types delivered; empty = all. */
-                            event_types: string[];
-                            status: components["schemas"]["EndpointStatus"];
-                            /** @description `gone` when the endpoint answered 410, `disabled_by_tenant` otherwise. */
-                            disabled_reason?: string | null;
                             /** Format: date-time */
                             created_at: string;
+                            description?: string | null;
+                            /** @description `gone` when the endpoint answered 410, `disabled_by_tenant` otherwise. */
+                            disabled_reason?: string | null;
+                            /** @description Event types delivered; empty = all. */
+                            event_types: string[];
+                            id: string;
+                            status: components["schemas"]["EndpointStatus"];
                             /** Format: date-time */
                             updated_at: string;
+                            url: string;
                         }[];
                         /** @description Pass as `cursor` to get the next page; `null` on the last page. */
                         next_cursor?: string | null;
@@ -8774,154 +9047,6 @@ export interface operations {
             };
         };
     };
-    rotate_webhook_endpoint_secret: {
-        parameters: {
-            query?: never;
-            header: {
-                /** @description Idempotency key */
-                "Idempotency-Key": string;
-            };
-            path: {
-                /** @description Endpoint id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        /** @description Optional overlap during which both secrets sign */
-        requestBody?: {
-            content: {
-                "application/json": null | components["schemas"]["RotateSecret"];
-            };
-        };
-        responses: {
-            /** @description The endpoint with its new secret. The secret is shown once: a replay of this answer (same Idempotency-Key) has the endpoint without `secret` */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
-                };
-            };
-            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks this route's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such object for this tenant (another tenant's object answers the same) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The same Idempotency-Key is still in flight (`Retry-After`), or a state conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body is not application/json */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform was unreachable or answered badly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The gateway's state store is unavailable (fail closed), or the identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`); `Retry-After` */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer in time */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     list_webhook_deliveries: {
         parameters: {
             query?: {
@@ -8951,25 +9076,25 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
-                            /** @example dlv_0f1e2d3c4b5a69788796a5b4 */
-                            id: string;
-                            endpoint_id: string;
-                            /** @description Also the `webhook-id` header. */
-                            event_id: string;
-                            event_type: string;
-                            status: components["schemas"]["DeliveryStatus"];
                             /** Format: int32 */
                             attempt_count: number;
                             /** @description The newest attempts (at most 20). */
                             attempts: components["schemas"]["Attempt"][];
                             /** Format: date-time */
-                            next_attempt_at?: string | null;
+                            completed_at?: string | null;
                             /** Format: date-time */
                             created_at: string;
+                            endpoint_id: string;
+                            /** @description Also the `webhook-id` header. */
+                            event_id: string;
+                            event_type: string;
+                            /** @example dlv_0f1e2d3c4b5a69788796a5b4 */
+                            id: string;
                             /** Format: date-time */
-                            completed_at?: string | null;
+                            next_attempt_at?: string | null;
                             /** @description Created by `POST /v1/webhook-endpoints/{id}/replay`. */
                             replay: boolean;
+                            status: components["schemas"]["DeliveryStatus"];
                         }[];
                         /** @description Pass as `cursor` to get the next page; `null` on the last page. */
                         next_cursor?: string | null;
@@ -9206,6 +9331,242 @@ export interface operations {
             };
             /** @description The platform did not answer in time */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotate_webhook_endpoint_secret: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Idempotency key */
+                "Idempotency-Key": string;
+            };
+            path: {
+                /** @description Endpoint id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional overlap during which both secrets sign */
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["RotateSecret"];
+            };
+        };
+        responses: {
+            /** @description The endpoint with its new secret. The secret is shown once: a replay of this answer (same Idempotency-Key) has the endpoint without `secret` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object for this tenant (another tenant's object answers the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The same Idempotency-Key is still in flight (`Retry-After`), or a state conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway's state store is unavailable (fail closed), or the identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`); `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    receive_merchant_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The platform's webhook envelope `{type, data, version, userNo}`; `data` is RSA-sealed hex (docs/platform.md §6.1) */
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Recorded: the body is exactly `SUCCESS` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Malformed or undecryptable (the platform retries) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Source IP not allowed, or not addressed to our merchant number */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error, e.g. an order result naming an object another tenant owns (the platform retries) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Could not be recorded now (the platform retries) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

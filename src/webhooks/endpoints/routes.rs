@@ -31,6 +31,10 @@ use crate::{
 };
 
 const NOT_FOUND: &str = "webhook_endpoint_not_found";
+/// Longest overlap of the old and new secret after a rotation (seconds).
+pub const MAX_KEEP_PREVIOUS_S: u64 = 86_400;
+/// Most events one replay names.
+pub const MAX_REPLAY_IDS: usize = 100;
 /// Endpoints per tenant (each event fans out to all of them).
 const MAX_ENDPOINTS: usize = 20;
 
@@ -60,7 +64,7 @@ pub struct UpdateEndpoint {
 #[serde(deny_unknown_fields)]
 pub struct RotateSecret {
     /// Keep signing with the old secret too for this long (seconds, ≤ 86400), so receivers can switch over.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::rules::integral_u64")]
     pub keep_previous_for_s: u64,
 }
 
@@ -83,8 +87,9 @@ pub struct ReplayResult {
 
 fn check_types(v: &mut Violations, pointer: &str, types: &[String]) {
     v.check(types.len() <= EVENT_TYPES.len(), pointer, "lists too many event types");
+    // (The document states the same bound as maxItems.)
     for t in types {
-        v.check(EVENT_TYPES.contains(&t.as_str()), pointer, "lists an unknown event type");
+        crate::webhooks::events::EVENT_TYPE.check(v, Some(t), pointer);
     }
 }
 
@@ -106,14 +111,18 @@ impl Validate for UpdateEndpoint {
 
 impl Validate for RotateSecret {
     fn validate(&self, v: &mut Violations) {
-        v.check(self.keep_previous_for_s <= 86_400, "#/keep_previous_for_s", "must be at most 86400");
+        v.check(
+            self.keep_previous_for_s <= MAX_KEEP_PREVIOUS_S,
+            "#/keep_previous_for_s",
+            &format!("must be at most {MAX_KEEP_PREVIOUS_S}"),
+        );
     }
 }
 
 impl Validate for ReplayRequest {
     fn validate(&self, v: &mut Violations) {
         v.check(!self.event_ids.is_empty() || self.since.is_some(), "#", "give event_ids or since");
-        v.check(self.event_ids.len() <= 100, "#/event_ids", "at most 100 ids");
+        v.check(self.event_ids.len() <= MAX_REPLAY_IDS, "#/event_ids", "at most 100 ids");
         v.check(self.event_ids.iter().all(|i| is_id(i)), "#/event_ids", "contains an invalid id");
         v.date(self.since.map(|t| t.date_naive()), "#/since");
         v.date(self.until.map(|t| t.date_naive()), "#/until");

@@ -15,6 +15,16 @@ const MAX_URL_LEN: usize = 2048;
 
 /// Checks an endpoint URL; the error says what is wrong (never echoing the URL).
 pub fn check_url(raw: &str, allow_private: bool) -> Result<Url, &'static str> {
+    let url = check_target(raw, allow_private)?;
+    // Last, so the specific refusals above keep their messages: the shape the OpenAPI document states
+    // (no IPv6 literal, no userinfo, visible characters), checked with the document's own pattern.
+    if !crate::http::rules::ENDPOINT_URL.matches(raw) {
+        return Err("must be an http(s) URL with a host name or IPv4 address, an optional port and path");
+    }
+    Ok(url)
+}
+
+fn check_target(raw: &str, allow_private: bool) -> Result<Url, &'static str> {
     if raw.len() > MAX_URL_LEN {
         return Err("must be at most 2048 characters");
     }
@@ -166,6 +176,8 @@ mod tests {
     #[test]
     fn development_mode_allows_http_and_loopback() {
         assert!(check_url("http://127.0.0.1:9999/hook", true).is_ok());
+        assert!(check_url("https://hooks.example.com/a?b=c", false).is_ok());
+        assert!(check_url("https://[2606:4700::1]/hook", false).is_err(), "the documented shape names no IPv6 literal");
         assert!(check_url("https://user:pw@127.0.0.1/", true).is_err(), "credentials never");
     }
 
@@ -173,5 +185,20 @@ mod tests {
     async fn the_delivery_resolver_refuses_names_that_resolve_to_loopback() {
         let name: Name = "localhost".parse().unwrap();
         assert!(PublicOnlyResolver.resolve(name).await.is_err());
+    }
+
+    #[test]
+    fn every_url_of_the_documented_shape_is_accepted_in_development() {
+        use proptest::{strategy::Strategy as _, test_runner::TestRunner};
+        // Generated from the document's own pattern (anchors off), so the two cannot drift apart.
+        let p = &crate::http::rules::ENDPOINT_URL.pattern;
+        let shape = proptest::string::string_regex(&p[1..p.len() - 1]).unwrap();
+        let strategy = shape.prop_filter("the documented length", |s| (8..=2048).contains(&s.len()));
+        TestRunner::default()
+            .run(&strategy, |s| {
+                proptest::prop_assert!(check_url(&s, true).is_ok(), "{:?}: {:?}", s, check_url(&s, true).err());
+                Ok(())
+            })
+            .unwrap();
     }
 }
