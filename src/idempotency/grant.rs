@@ -14,7 +14,8 @@ pub struct IdempotencyGrant {
     /// record says what to do).
     pub recovering: bool,
     /// The idempotency layer stores this request's `Final` answer together with the settlement of its
-    /// operation when the response carries a `SettleWithAnswer` (one store step for both).
+    /// operation when the response carries a `SettleWithAnswer` (one store step for both). Set only
+    /// when the store makes that one round trip (`IdempotencyStore::settles_in_one_step`).
     pub settles_with_answer: bool,
 }
 

@@ -145,7 +145,7 @@ pub async fn middleware(
         key: key.as_str().to_owned(),
         fingerprint: fp.to_hex(),
         recovering,
-        settles_with_answer: cfg.enabled,
+        settles_with_answer: cfg.enabled && cfg.store.settles_in_one_step(),
     };
     // The rate-limit charge the limiter left for us (both on Redis): made inside `begin` below, in its
     // round trip, or here when that cannot be (the limiter bypasses Redis, or the store is off).

@@ -336,6 +336,10 @@ impl IdempotencyStore for RedisIdempotencyStore {
         self.held(&ABANDON_SCRIPT, lease, vec![]).await
     }
 
+    fn settles_in_one_step(&self) -> bool {
+        self.docs_here
+    }
+
     async fn holds(&self, lease: &Lease) -> Result<bool, StoreError> {
         self.held(&HOLDS_SCRIPT, lease, vec![]).await
     }

@@ -94,6 +94,15 @@ pub trait IdempotencyStore: Send + Sync + 'static {
     async fn mark_unknown(&self, lease: &Lease) -> Result<bool, StoreError>;
     /// Definitely nothing happened upstream: forget the key if we still hold it. `false`: fenced out.
     async fn abandon(&self, lease: &Lease) -> Result<bool, StoreError>;
+    /// `complete_settling` writes the document and the answer in one step (one round trip), so the
+    /// pipeline should leave its settlement to it. `false` (memory, mixed stores): the steps are
+    /// separate anyway, and the pipeline writes the settlement at once, as soon as the platform
+    /// answered — that keeps the window in which a racing webhook finds the operation unsettled (and
+    /// re-reads the card from the platform) as short as it was: deferring it in memory made the
+    /// security suite's list-page test see such an extra read in 4 of 12 runs.
+    fn settles_in_one_step(&self) -> bool {
+        false
+    }
     /// `lease` still holds its key in progress (a check only: it may be lost the moment after).
     async fn holds(&self, lease: &Lease) -> Result<bool, StoreError>;
     /// [`complete`](Self::complete) together with the compare-and-set of the document the answer
