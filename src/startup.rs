@@ -117,7 +117,10 @@ impl Application {
         let charged = match (&redis, settings.idempotency.store, &settings.rate_limit) {
             (Some(pool), StoreKind::Redis, rl) if rl.enabled && rl.backend == LimiterBackend::Redis => {
                 let opts = crate::idempotency::store::StoreOptions::from_settings(&settings.idempotency);
-                Some(Arc::new(crate::idempotency::redis::RedisIdempotencyStore::new(pool.clone(), opts)))
+                Some(Arc::new(
+                    crate::idempotency::redis::RedisIdempotencyStore::new(pool.clone(), opts)
+                        .with_docs_here(settings.tenancy.store == StoreKind::Redis),
+                ))
             }
             _ => None,
         };

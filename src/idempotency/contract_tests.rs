@@ -202,3 +202,61 @@ pub async fn retention_expiry<S: IdempotencyStore>(s: &S, retention: Duration) {
     // Gone: a different request may use the key without a mismatch.
     acquire(s, "t1", "old", "b", LONG).await;
 }
+
+/// `complete_settling`: the answer and the document's compare-and-set together — both written, or
+/// (the document changed first, or the lease was lost) neither.
+pub async fn complete_settling_writes_both_or_neither<S: IdempotencyStore>(
+    s: &S,
+    docs: std::sync::Arc<dyn crate::tenancy::OwnershipStore>,
+) {
+    use crate::tenancy::{ObjectKind, ObjectMeta, TenantId};
+    use serde_json::json;
+
+    let tenant = TenantId::parse("t1").unwrap();
+    let kind = ObjectKind::Operation;
+    let swap = |id: &str, expect: u64, doc: serde_json::Value| super::store::DocSwap {
+        docs: docs.clone(),
+        tenant: tenant.clone(),
+        kind,
+        id: id.to_owned(),
+        expect,
+        doc,
+    };
+    let version = |doc: Option<serde_json::Value>| doc.and_then(|d| d["version"].as_u64());
+    for id in ["op-both", "op-changed", "op-fenced"] {
+        let doc = json!({"version": 1, "status": "pending"});
+        assert!(docs.create_doc(&tenant, kind, id, &doc, &ObjectMeta::default(), &[]).await.unwrap());
+    }
+
+    // Held, and the document still at the expected version: both written.
+    let l = acquire(s, "t1", "settle-both", "a", LONG).await;
+    let w =
+        s.complete_settling(&l, &response(1), &swap("op-both", 1, json!({"version": 2, "status": "succeeded"}))).await;
+    assert_eq!(w.unwrap(), super::store::SettleWrite { swapped: true, stored: true });
+    assert_eq!(begin(s, "t1", "settle-both", "a", LONG).await, Begin::Completed(response(1)));
+    let stored = docs.get_doc(&tenant, kind, "op-both").await.unwrap();
+    assert_eq!(stored.as_ref().map(|d| d["status"].clone()), Some(json!("succeeded")));
+
+    // A webhook settled the document first (version 2): nothing written, the key still in progress.
+    let l = acquire(s, "t1", "settle-changed", "a", LONG).await;
+    let webhook = json!({"version": 2, "status": "failed"});
+    assert!(docs.swap_doc(&tenant, kind, "op-changed", 1, &webhook).await.unwrap());
+    let sw = swap("op-changed", 1, json!({"version": 2, "status": "succeeded"}));
+    let w = s.complete_settling(&l, &response(2), &sw).await;
+    assert_eq!(w.unwrap(), super::store::SettleWrite { swapped: false, stored: false });
+    assert_eq!(docs.get_doc(&tenant, kind, "op-changed").await.unwrap(), Some(webhook));
+    assert_in_flight(begin(s, "t1", "settle-changed", "a", LONG).await);
+    // The lease still holds: the answer the settled document says is stored the ordinary way.
+    assert!(s.complete(&l, &response(3)).await.unwrap());
+
+    // Fenced out (the lease expired and was taken over): neither the document nor the answer.
+    let old = acquire(s, "t1", "settle-fenced", "a", SHORT).await;
+    tokio::time::sleep(SHORT * 2).await;
+    let new = recover(s, "t1", "settle-fenced", "a", LONG).await;
+    let sw = swap("op-fenced", 1, json!({"version": 2, "status": "succeeded"}));
+    let w = s.complete_settling(&old, &response(4), &sw).await;
+    assert_eq!(w.unwrap(), super::store::SettleWrite { swapped: false, stored: false });
+    assert_eq!(version(docs.get_doc(&tenant, kind, "op-fenced").await.unwrap()), Some(1));
+    assert_in_flight(begin(s, "t1", "settle-fenced", "a", LONG).await);
+    assert!(s.complete(&new, &response(5)).await.unwrap());
+}

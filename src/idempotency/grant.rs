@@ -13,6 +13,10 @@ pub struct IdempotencyGrant {
     /// An earlier attempt with this key ended with an unknown outcome (logged; the operation's own
     /// record says what to do).
     pub recovering: bool,
+    /// The idempotency layer stores this request's `Final` answer together with the settlement of its
+    /// operation when the response carries a `SettleWithAnswer` (one store step for both). Set only
+    /// when the store makes that one round trip (`IdempotencyStore::settles_in_one_step`).
+    pub settles_with_answer: bool,
 }
 
 pub fn missing_key() -> ApiError {

@@ -172,6 +172,10 @@ impl IdempotencyStore for MemoryIdempotencyStore {
     async fn abandon(&self, lease: &Lease) -> Result<bool, StoreError> {
         Ok(self.with_held(lease, |inner, _| inner.records.remove(&(lease.tenant.clone(), lease.key.clone())).is_some()))
     }
+
+    async fn holds(&self, lease: &Lease) -> Result<bool, StoreError> {
+        Ok(self.with_held(lease, |_, _| true))
+    }
 }
 
 #[cfg(test)]
@@ -205,6 +209,12 @@ mod tests {
         tenants_are_isolated,
         tokens_strictly_increase,
     );
+
+    #[tokio::test]
+    async fn complete_settling_writes_both_or_neither() {
+        let docs = std::sync::Arc::new(crate::tenancy::memory::MemoryOwnershipStore::new());
+        contract::complete_settling_writes_both_or_neither(&store(Duration::from_secs(60)), docs).await;
+    }
 
     #[tokio::test]
     async fn retention_expiry() {

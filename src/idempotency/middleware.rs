@@ -27,7 +27,7 @@ use futures_util::{Stream, StreamExt as _};
 
 use super::{
     Begin, Fingerprinter, IdemOutcome, IdempotencyGrant, IdempotencyKey, IdempotencyStore, Lease, RecordSeal,
-    ReplayBody, StoredResponse, bad_key, missing_key, redis::RedisIdempotencyStore,
+    ReplayBody, SettleWithAnswer, StoredResponse, bad_key, missing_key, redis::RedisIdempotencyStore,
 };
 use crate::{
     auth::{Principal, middleware::reject},
@@ -141,7 +141,12 @@ pub async fn middleware(
     let stream: BoxedStream = Box::pin(futures_util::stream::once(async move { Ok::<_, PayloadError>(replay_body) }));
     req.set_payload(Payload::from(stream));
 
-    let grant = |recovering| IdempotencyGrant { key: key.as_str().to_owned(), fingerprint: fp.to_hex(), recovering };
+    let grant = |recovering| IdempotencyGrant {
+        key: key.as_str().to_owned(),
+        fingerprint: fp.to_hex(),
+        recovering,
+        settles_with_answer: cfg.enabled && cfg.store.settles_in_one_step(),
+    };
     // The rate-limit charge the limiter left for us (both on Redis): made inside `begin` below, in its
     // round trip, or here when that cannot be (the limiter bypasses Redis, or the store is off).
     let mut charge_in_begin = None;
@@ -247,65 +252,107 @@ async fn run_holding<B: MessageBody + 'static>(
             return Err(e);
         }
     };
-    let outcome = res.response().extensions().get::<IdemOutcome>().copied();
-    let replay_body = res.response().extensions().get::<ReplayBody>().cloned();
-    let (http_req, response) = res.into_parts();
-    let (head, body) = response.into_parts();
-    let bytes = match actix_web::body::to_bytes(body).await {
-        Ok(b) => b,
-        Err(_) => {
-            drop(renewer);
-            let _ = cfg.store.mark_unknown(&lease).await;
-            let e = ApiError::internal("response body could not be collected");
-            return Ok(
-                ServiceResponse::new(http_req, actix_web::ResponseError::error_response(&e)).map_into_right_body()
-            );
-        }
-    };
     drop(renewer);
-    match outcome {
-        Some(IdemOutcome::Final) => {
-            let status = head.status().as_u16();
-            let plain = replay_body.as_ref().map_or(&bytes[..], |r| &r.0[..]);
-            let sealed = match cfg.seal.seal(&lease.tenant, &lease.key, status, plain) {
-                Ok(s) => s,
-                Err(e) => {
-                    // Storing it in the clear is not an option; keep the lease (it runs out) so a
-                    // retry asks the platform before sending anything.
-                    tracing::warn!(error = %e, "could not seal the idempotent response");
-                    let res = head.set_body(BoxBody::new(bytes));
-                    return Ok(ServiceResponse::new(http_req, res).map_into_right_body());
+    let (http_req, response) = res.into_parts();
+    Ok(finish(&cfg, &lease, http_req, response.map_into_boxed_body()).await)
+}
+
+/// Records the handler's answer as its `IdemOutcome` says and gives it back. A `Final` answer that
+/// carries its operation's settlement (`SettleWithAnswer`) is stored with it in one store step; when
+/// that step writes nothing, the operation is settled alone and that answer is the one sent and stored.
+async fn finish(
+    cfg: &Idempotency,
+    lease: &Lease,
+    http_req: actix_web::HttpRequest,
+    mut response: HttpResponse<BoxBody>,
+) -> ServiceResponse<EitherBody<BoxBody>> {
+    loop {
+        let settle = response.extensions_mut().remove::<SettleWithAnswer>();
+        let outcome = response.extensions().get::<IdemOutcome>().copied();
+        if outcome != Some(IdemOutcome::Final)
+            && let Some(s) = settle
+        {
+            // (Not made by the pipeline.) The settlement is never dropped: write it alone.
+            response = (s.alone)().await;
+            continue;
+        }
+        let replay_body = response.extensions().get::<ReplayBody>().cloned();
+        let (head, body) = response.into_parts();
+        let bytes = match actix_web::body::to_bytes(body).await {
+            Ok(b) => b,
+            Err(_) => {
+                if let Some(s) = settle {
+                    response = (s.alone)().await;
+                    continue;
                 }
-            };
-            let stored = StoredResponse {
-                status,
-                headers: head
-                    .headers()
-                    .iter()
-                    .filter(|(k, _)| STORED_HEADERS.contains(&k.as_str()))
-                    .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), v.to_owned())))
-                    .collect(),
-                body: sealed,
-            };
-            match cfg.store.complete(&lease, &stored).await {
-                Ok(true) => {}
-                Ok(false) => tracing::warn!("idempotency lease lost before completion; the record was not overwritten"),
-                // The answer stands; the record stays in progress until its lease ends, after which
-                // a retry asks the platform before sending anything.
-                Err(e) => tracing::warn!(error = %e, "could not store the idempotent response"),
+                let _ = cfg.store.mark_unknown(lease).await;
+                let e = ApiError::internal("response body could not be collected");
+                return ServiceResponse::new(http_req, actix_web::ResponseError::error_response(&e))
+                    .map_into_right_body();
             }
-        }
-        Some(IdemOutcome::Unknown) => {
-            if let Err(e) = cfg.store.mark_unknown(&lease).await {
-                tracing::warn!(error = %e, "could not mark the idempotency key unknown");
+        };
+        match outcome {
+            Some(IdemOutcome::Final) => {
+                let status = head.status().as_u16();
+                let plain = replay_body.as_ref().map_or(&bytes[..], |r| &r.0[..]);
+                let sealed = match cfg.seal.seal(&lease.tenant, &lease.key, status, plain) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        if let Some(s) = settle {
+                            response = (s.alone)().await;
+                            continue;
+                        }
+                        // Storing it in the clear is not an option; keep the lease (it runs out) so a
+                        // retry asks the platform before sending anything.
+                        tracing::warn!(error = %e, "could not seal the idempotent response");
+                        let res = head.set_body(BoxBody::new(bytes));
+                        return ServiceResponse::new(http_req, res).map_into_right_body();
+                    }
+                };
+                let stored = StoredResponse {
+                    status,
+                    headers: head
+                        .headers()
+                        .iter()
+                        .filter(|(k, _)| STORED_HEADERS.contains(&k.as_str()))
+                        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), v.to_owned())))
+                        .collect(),
+                    body: sealed,
+                };
+                let written = match settle {
+                    Some(s) => match cfg.store.complete_settling(lease, &stored, &s.swap).await {
+                        Ok(w) if w.swapped => Ok(w.stored),
+                        // Nothing written (a webhook changed the operation first, the lease was lost) or
+                        // not known to be (the store failed): settle it alone, answer what that says.
+                        Ok(_) | Err(_) => {
+                            response = (s.alone)().await;
+                            continue;
+                        }
+                    },
+                    None => cfg.store.complete(lease, &stored).await,
+                };
+                match written {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!("idempotency lease lost before completion; the record was not overwritten")
+                    }
+                    // The answer stands; the record stays in progress until its lease ends, after which
+                    // a retry asks the platform before sending anything.
+                    Err(e) => tracing::warn!(error = %e, "could not store the idempotent response"),
+                }
             }
+            Some(IdemOutcome::Unknown) => {
+                if let Err(e) = cfg.store.mark_unknown(lease).await {
+                    tracing::warn!(error = %e, "could not mark the idempotency key unknown");
+                }
+            }
+            // Handlers mark every answer given after a platform call; an unmarked one was decided
+            // before anything was sent (validation, ownership, money cap).
+            Some(IdemOutcome::NotApplied) | None => release(cfg, lease).await,
         }
-        // Handlers mark every answer given after a platform call; an unmarked one was decided
-        // before anything was sent (validation, ownership, money cap).
-        Some(IdemOutcome::NotApplied) | None => release(&cfg, &lease).await,
+        let res = head.set_body(BoxBody::new(bytes));
+        return ServiceResponse::new(http_req, res).map_into_right_body();
     }
-    let res = head.set_body(BoxBody::new(bytes));
-    Ok(ServiceResponse::new(http_req, res).map_into_right_body())
 }
 
 /// Aborts the lease renewal when dropped (on every path, including a panic unwinding the task).

@@ -26,10 +26,10 @@ pub use fingerprint::{Fingerprint, Fingerprinter};
 pub use grant::{IdempotencyGrant, bad_key, missing_key};
 pub use key::{IdempotencyKey, KeyError};
 pub use memory::MemoryIdempotencyStore;
-pub use outcome::{IdemOutcome, ReplayBody, mark, mark_with_replay};
+pub use outcome::{IdemOutcome, ReplayBody, SettleWithAnswer, mark, mark_with_replay};
 pub use redis::RedisIdempotencyStore;
 pub use seal::RecordSeal;
-pub use store::{Begin, IdempotencyStore, Lease, StoreOptions, StoredResponse};
+pub use store::{Begin, DocSwap, IdempotencyStore, Lease, SettleWrite, StoreOptions, StoredResponse};
 
 use crate::{
     config::{ConfigError, Settings, stores::StoreKind},
@@ -45,7 +45,10 @@ pub fn store_from_settings(
     match settings.idempotency.store {
         StoreKind::Memory => Ok(Arc::new(MemoryIdempotencyStore::new(opts))),
         StoreKind::Redis => match pool {
-            Some(pool) => Ok(Arc::new(RedisIdempotencyStore::new(pool.clone(), opts))),
+            Some(pool) => Ok(Arc::new(
+                RedisIdempotencyStore::new(pool.clone(), opts)
+                    .with_docs_here(settings.tenancy.store == StoreKind::Redis),
+            )),
             None => Err(ConfigError::Invalid("idempotency.store = \"redis\" needs redis.url".into())),
         },
     }

@@ -36,3 +36,14 @@ pub fn mark_with_replay(
     res.extensions_mut().insert(ReplayBody(body));
     res
 }
+
+/// The settlement of the operation a `Final` answer reports, left for the idempotency layer to write
+/// in the same store step as the answer (`IdempotencyStore::complete_settling`) — only on requests
+/// whose `IdempotencyGrant::settles_with_answer` says it will. When that step writes nothing (the
+/// document changed first, the lease was lost, the store failed), the layer runs `alone` instead:
+/// it settles the operation by itself (compare-and-set, re-reading as needed) and gives the answer
+/// to send and store in place of the first one.
+pub struct SettleWithAnswer {
+    pub swap: super::store::DocSwap,
+    pub alone: Box<dyn FnOnce() -> futures_util::future::LocalBoxFuture<'static, actix_web::HttpResponse>>,
+}

@@ -21,13 +21,14 @@ use sha2::{Digest, Sha256};
 use super::{
     fingerprint::Fingerprint,
     key::IdempotencyKey,
-    store::{Begin, IdempotencyStore, Lease, StoreOptions, StoredResponse},
+    store::{Begin, DocSwap, IdempotencyStore, Lease, SettleWrite, StoreOptions, StoredResponse, swap_then_complete},
 };
 use crate::rate_limit::{
     Decision,
     redis::{GCRA_FN, GcraCharge},
 };
 use crate::storage::{StoreError, redis::RedisPool};
+use crate::tenancy::redis::{DOC_VERSION_FN, doc_key};
 
 /// Lua preamble: the time in ms on Redis' clock, and integer formatting that survives Lua's doubles.
 /// (Redis ≥ 5 replicates script effects, so reading `TIME` before writing is allowed.)
@@ -88,6 +89,26 @@ redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
 return 1
 ";
 
+/// KEYS: record, the operation document. ARGV: COMPLETE's, then the document's JSON and its expected
+/// version. Returns 1 (both written) · 0 (fenced out) · 2 (the document changed first); 0 and 2 write
+/// nothing.
+///
+/// Why the settlement and the answer are the step that merges (issue 9: a first execution in three
+/// round trips — charged begin, the operation's create, this): the create must stay a step of its
+/// own *before* the platform call, since it is what lets a retry find an operation that may have
+/// reached the platform; the settlement and the answer both come after the call and say the same
+/// thing. If Redis fails before or during this script, neither is written: the operation stays
+/// `sending` (outcome unknown) and the key in progress until its lease ends, so the retry asks the
+/// platform (order inquiry) before anything is sent again — what a failure between the two separate
+/// writes led to before, minus the window where the operation was settled and its answer not stored.
+/// The compare-and-set against the webhook path is unchanged: the document is written only at the
+/// version the answer was computed from; when a webhook got there first, nothing is written and the
+/// gateway settles the operation alone (reload, re-apply) and answers what that says.
+const COMPLETE_SETTLING: &str = r"
+if doc_version(KEYS[2]) ~= tonumber(ARGV[6]) then return 2 end
+redis.call('SET', KEYS[2], ARGV[5])
+";
+
 /// ARGV: token, retention ms.
 const MARK_UNKNOWN: &str = r"
 redis.call('HSET', KEYS[1], 'state', 'unknown')
@@ -118,6 +139,9 @@ return {{rl, begin()}}"
 });
 static RENEW_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(&format!("{PRELUDE}{HELD}{RENEW}")));
 static COMPLETE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(&format!("{PRELUDE}{HELD}{COMPLETE}")));
+static COMPLETE_SETTLING_SCRIPT: LazyLock<Script> =
+    LazyLock::new(|| Script::new(&format!("{PRELUDE}{DOC_VERSION_FN}{HELD}{COMPLETE_SETTLING}{COMPLETE}")));
+static HOLDS_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(&format!("{PRELUDE}{HELD}return 1")));
 static UNKNOWN_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(&format!("{PRELUDE}{HELD}{MARK_UNKNOWN}")));
 static ABANDON_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(&format!("{PRELUDE}{HELD}{ABANDON}")));
 
@@ -132,11 +156,21 @@ struct ResponseMeta {
 pub struct RedisIdempotencyStore {
     pool: RedisPool,
     opts: StoreOptions,
+    /// The tenants' documents (`tenancy.store = "redis"`) live in this Redis: `complete_settling`
+    /// writes the document in its own script.
+    docs_here: bool,
 }
 
 impl RedisIdempotencyStore {
     pub fn new(pool: RedisPool, opts: StoreOptions) -> Self {
-        Self { pool, opts }
+        Self { pool, opts, docs_here: false }
+    }
+
+    /// The ownership store's documents are in this store's Redis (`tenancy.store = "redis"`, same
+    /// pool): a completion settles its operation document in the same script.
+    pub fn with_docs_here(mut self, here: bool) -> Self {
+        self.docs_here = here;
+        self
     }
 
     fn record_key(&self, tenant: &str, key: &str) -> String {
@@ -300,6 +334,51 @@ impl IdempotencyStore for RedisIdempotencyStore {
 
     async fn abandon(&self, lease: &Lease) -> Result<bool, StoreError> {
         self.held(&ABANDON_SCRIPT, lease, vec![]).await
+    }
+
+    fn settles_in_one_step(&self) -> bool {
+        self.docs_here
+    }
+
+    async fn holds(&self, lease: &Lease) -> Result<bool, StoreError> {
+        self.held(&HOLDS_SCRIPT, lease, vec![]).await
+    }
+
+    async fn complete_settling(
+        &self,
+        lease: &Lease,
+        resp: &StoredResponse,
+        swap: &DocSwap,
+    ) -> Result<SettleWrite, StoreError> {
+        // One script needs both keys in one slot: the same tenant's (always so for an operation).
+        if !self.docs_here || swap.tenant.as_str() != lease.tenant {
+            return swap_then_complete(self, lease, resp, swap).await;
+        }
+        let meta = serde_json::to_vec(&ResponseMeta { status: resp.status, headers: resp.headers.clone() })
+            .map_err(|e| corrupt(&format!("cannot encode the response: {e}")))?;
+        let doc = serde_json::to_vec(&swap.doc).map_err(|e| corrupt(&format!("cannot encode the document: {e}")))?;
+        let record = self.record_key(&lease.tenant, &lease.key);
+        let doc_key = doc_key(&self.pool, swap.tenant.as_str(), swap.kind, &swap.id);
+        let (token, retention_ms, expect) = (lease.token.to_string(), ms(self.opts.retention), swap.expect);
+        let body = resp.body.clone();
+        let written: i64 = self
+            .pool
+            .run(|mut conn| async move {
+                COMPLETE_SETTLING_SCRIPT
+                    .key(record)
+                    .key(doc_key)
+                    .arg(token)
+                    .arg(retention_ms)
+                    .arg(meta)
+                    .arg(body)
+                    .arg(doc)
+                    .arg(expect)
+                    .invoke_async(&mut conn)
+                    .await
+            })
+            .await?;
+        let both = written == 1;
+        Ok(SettleWrite { swapped: both, stored: both })
     }
 }
 

@@ -18,14 +18,18 @@
 //! holder's record. The fingerprint is compared in every state (`Mismatch`), so a key can never
 //! replay or block a different request.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use base64::{Engine as _, engine::general_purpose::STANDARD as B64};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{fingerprint::Fingerprint, key::IdempotencyKey};
-use crate::{config::stores::IdempotencySettings, storage::StoreError};
+use crate::{
+    config::stores::IdempotencySettings,
+    storage::StoreError,
+    tenancy::{ObjectKind, OwnershipStore, TenantId},
+};
 
 /// A definitive response, replayed byte for byte. Serialised with the body as base64 (exact bytes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +94,81 @@ pub trait IdempotencyStore: Send + Sync + 'static {
     async fn mark_unknown(&self, lease: &Lease) -> Result<bool, StoreError>;
     /// Definitely nothing happened upstream: forget the key if we still hold it. `false`: fenced out.
     async fn abandon(&self, lease: &Lease) -> Result<bool, StoreError>;
+    /// `complete_settling` writes the document and the answer in one step (one round trip), so the
+    /// pipeline should leave its settlement to it. `false` (memory, mixed stores): the steps are
+    /// separate anyway, and the pipeline writes the settlement at once, as soon as the platform
+    /// answered — that keeps the window in which a racing webhook finds the operation unsettled (and
+    /// re-reads the card from the platform) as short as it was: deferring it in memory made the
+    /// security suite's list-page test see such an extra read in 4 of 12 runs.
+    fn settles_in_one_step(&self) -> bool {
+        false
+    }
+    /// `lease` still holds its key in progress (a check only: it may be lost the moment after).
+    async fn holds(&self, lease: &Lease) -> Result<bool, StoreError>;
+    /// [`complete`](Self::complete) together with the compare-and-set of the document the answer
+    /// reports (the operation's settlement), so a first execution pays one store step for both. The
+    /// document is written only while `lease` holds the key and the document is still at
+    /// `swap.expect`, and the answer only once the document was written: nothing is stored as the
+    /// answer that the operation does not say. The Redis store does both in one script when the
+    /// documents live in its Redis (all of a tenant's keys share one cluster slot); otherwise, and in
+    /// memory, it is three steps: the lease is checked, the document swapped, the answer stored (a
+    /// lease lost between the last two leaves the document settled and the answer unstored: the
+    /// next holder reads the settled document).
+    async fn complete_settling(
+        &self,
+        lease: &Lease,
+        resp: &StoredResponse,
+        swap: &DocSwap,
+    ) -> Result<SettleWrite, StoreError> {
+        swap_then_complete(self, lease, resp, swap).await
+    }
+}
+
+/// A compare-and-set of a tenant's versioned document (`OwnershipStore::swap_doc`) to make with a
+/// completion.
+#[derive(Clone)]
+pub struct DocSwap {
+    pub docs: Arc<dyn OwnershipStore>,
+    pub tenant: TenantId,
+    pub kind: ObjectKind,
+    pub id: String,
+    /// The stored version the document must still have (at least 1: the document exists).
+    pub expect: u64,
+    pub doc: serde_json::Value,
+}
+
+impl std::fmt::Debug for DocSwap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DocSwap").field("kind", &self.kind).field("id", &self.id).field("expect", &self.expect).finish()
+    }
+}
+
+/// What [`IdempotencyStore::complete_settling`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SettleWrite {
+    /// The document was swapped. `false`: nothing at all was written (it changed first, or the lease
+    /// was lost): settle it alone and answer what that says.
+    pub swapped: bool,
+    /// The answer was stored (implies `swapped`). `swapped && !stored`: the lease was lost between
+    /// the two steps of a non-atomic backend; the settled document is what the next holder reads.
+    pub stored: bool,
+}
+
+/// [`IdempotencyStore::complete_settling`] in steps: check the lease, swap the document, complete.
+pub async fn swap_then_complete<S: IdempotencyStore + ?Sized>(
+    store: &S,
+    lease: &Lease,
+    resp: &StoredResponse,
+    swap: &DocSwap,
+) -> Result<SettleWrite, StoreError> {
+    // A lease already lost writes nothing, not even the document (as the one-script Redis path).
+    if !store.holds(lease).await?
+        || !swap.docs.swap_doc(&swap.tenant, swap.kind, &swap.id, swap.expect, &swap.doc).await?
+    {
+        return Ok(SettleWrite { swapped: false, stored: false });
+    }
+    let stored = store.complete(lease, resp).await?;
+    Ok(SettleWrite { swapped: true, stored })
 }
 
 /// Settings shared by both backends.

@@ -15,6 +15,9 @@ pub struct WriteCtx {
     pub key: String,
     pub user_req_no: String,
     pub op_id: String,
+    /// The idempotency layer writes the operation's settlement with the stored answer
+    /// (`IdempotencyGrant::settles_with_answer`).
+    pub settles_with_answer: bool,
 }
 
 impl WriteCtx {
@@ -22,7 +25,7 @@ impl WriteCtx {
         let identity = format!("{}\u{0}{}", grant.key, grant.fingerprint);
         let user_req_no = state.req_nos.for_key(&tenant, &identity);
         let op_id = state.req_nos.operation_id(&tenant, &identity);
-        Self { tenant, key: grant.key.clone(), user_req_no, op_id }
+        Self { tenant, key: grant.key.clone(), user_req_no, op_id, settles_with_answer: grant.settles_with_answer }
     }
 }
 

@@ -21,19 +21,23 @@ use std::time::Duration;
 
 use actix_web::{HttpResponse, ResponseError as _, http::StatusCode};
 use chrono::Utc;
+use futures_util::FutureExt as _;
 use rust_decimal::Decimal;
 
 use super::{
     caps,
     ctx::WriteCtx,
-    record::{Created, OpContext, RefusedResend, StoredOperation, claim_created, commit, load, transition},
+    record::{
+        Created, OpContext, RefusedResend, StoredOperation, claim_created, commit, load, transition, transition_in,
+    },
     resolve::{self, OrderStatus},
 };
 use crate::{
     domain::operation::{OperationKind, OperationStatus, OperationTarget},
     error::{ApiError, Problem},
-    idempotency::{IdemOutcome, mark},
+    idempotency::{DocSwap, IdemOutcome, SettleWithAnswer, mark},
     state::AppState,
+    tenancy::ObjectKind,
     upstream::{Applied, UpstreamError, UpstreamErrorKind},
 };
 
@@ -152,7 +156,7 @@ where
     let answer = send(&op).await;
     // From here on the platform may have acted: whatever fails leaves the outcome unknown.
     let attempt = op.attempts;
-    match settle(state, &mut op, spec.view, attempt, answer).await {
+    match settle(state, &mut op, spec.view, attempt, answer, ctx.settles_with_answer).await {
         Ok(res) => Ok(res),
         Err(e) => {
             tracing::warn!(operation.id = %op.op.id, code = %e.code, "could not record the platform's answer");
@@ -170,6 +174,7 @@ async fn settle(
     view: SuccessView,
     attempt: u32,
     answer: Result<Sent, UpstreamError>,
+    with_answer: bool,
 ) -> Result<HttpResponse, ApiError> {
     let e = match answer {
         Ok(Sent::Done { order_id, result, created }) => {
@@ -177,7 +182,7 @@ async fn settle(
                 claim_created(state, op, c).await?;
             }
             let target = op.op.target.clone();
-            transition(state, op, |op| {
+            let change = move |op: &mut StoredOperation| {
                 if op.is_settled() {
                     return false;
                 }
@@ -187,20 +192,18 @@ async fn settle(
                 op.op.target = target.clone();
                 op.succeed(result.clone());
                 true
-            })
-            .await?;
-            return Ok(respond_known(op, view));
+            };
+            return settle_known(state, op, view, with_answer, change).await;
         }
         Ok(Sent::Accepted { order_id }) => {
-            transition(state, op, |op| {
+            let change = move |op: &mut StoredOperation| {
                 if op.is_settled() {
                     return false;
                 }
                 op.accept(order_id.clone());
                 true
-            })
-            .await?;
-            return Ok(respond_known(op, view));
+            };
+            return settle_known(state, op, view, with_answer, change).await;
         }
         Err(e) => e,
     };
@@ -257,6 +260,68 @@ async fn settle(
             Ok(respond_known(op, view))
         }
     }
+}
+
+/// The platform's answer is known (done, or accepted): settle the operation by `change` and answer.
+///
+/// With `with_answer` (the idempotency layer stores the answer), the settlement is not written here:
+/// the answer carries it (`SettleWithAnswer`) and the layer writes both in one store step — the
+/// third and last Redis round trip of a first execution (charged begin, the operation's create, this).
+/// The answer is computed from the operation as `change` leaves the stored version, and the step
+/// writes only while the stored document is still at that version, so the webhook path's
+/// compare-and-set ordering holds: when a webhook settled it first, nothing is written and `alone`
+/// settles it here (reload, re-apply `change`, which then declines) and answers what is stored.
+async fn settle_known<C>(
+    state: &AppState,
+    op: &mut StoredOperation,
+    view: SuccessView,
+    with_answer: bool,
+    mut change: C,
+) -> Result<HttpResponse, ApiError>
+where
+    C: FnMut(&mut StoredOperation) -> bool + Clone + 'static,
+{
+    if with_answer && op.version > 0 {
+        let mut next = op.clone();
+        if !change(&mut next) {
+            return Ok(respond_known(op, view));
+        }
+        let res = respond_known(&next, view);
+        if res.extensions().get::<IdemOutcome>() == Some(&IdemOutcome::Final) {
+            let tenant = next.tenant_id().ok_or_else(|| ApiError::internal("operation without a valid tenant"))?;
+            let expect = next.version;
+            next.version = expect + 1;
+            let doc = serde_json::to_value(&next).map_err(ApiError::internal)?;
+            let docs = state.ownership.clone();
+            let swap = DocSwap {
+                docs: docs.clone(),
+                tenant,
+                kind: ObjectKind::Operation,
+                id: next.op.id.clone(),
+                expect,
+                doc,
+            };
+            let mut stored = op.clone();
+            let alone = move || {
+                async move {
+                    match transition_in(docs.as_ref(), &mut stored, change).await {
+                        Ok(()) => respond_known(&stored, view),
+                        Err(e) => {
+                            tracing::warn!(operation.id = %stored.op.id, code = %e.code, "could not record the platform's answer");
+                            mark(e.error_response(), IdemOutcome::Unknown)
+                        }
+                    }
+                }
+                .boxed_local()
+            };
+            *op = next;
+            let mut res = res;
+            res.extensions_mut().insert(SettleWithAnswer { swap, alone: Box::new(alone) });
+            return Ok(res);
+        }
+    }
+    transition(state, op, change).await?;
+    Ok(respond_known(op, view))
 }
 
 enum Recovery {

@@ -11,7 +11,7 @@ use crate::{
     rate_limit::money::Reservation,
     state::AppState,
     storage::StoreError,
-    tenancy::{ObjectKind, ObjectMeta, TenantId},
+    tenancy::{ObjectKind, ObjectMeta, OwnershipStore, TenantId},
     upstream::Applied,
 };
 
@@ -174,7 +174,15 @@ impl StoredOperation {
 
 /// Loads an operation the tenant owns.
 pub async fn load(state: &AppState, tenant: &TenantId, id: &str) -> Result<Option<StoredOperation>, StoreError> {
-    match state.ownership.get_doc(tenant, ObjectKind::Operation, id).await? {
+    load_in(state.ownership.as_ref(), tenant, id).await
+}
+
+async fn load_in(
+    docs: &dyn OwnershipStore,
+    tenant: &TenantId,
+    id: &str,
+) -> Result<Option<StoredOperation>, StoreError> {
+    match docs.get_doc(tenant, ObjectKind::Operation, id).await? {
         None => Ok(None),
         Some(doc) => serde_json::from_value(doc).map(Some).map_err(|e| StoreError::Corrupt(e.to_string())),
     }
@@ -188,6 +196,10 @@ fn tenant_of(op: &StoredOperation) -> Result<TenantId, ApiError> {
 /// `false`: someone else changed it first (reload and decide again). The first write creates the
 /// operation with its index entry and its by-request-number lookup in one store step.
 pub async fn commit(state: &AppState, op: &mut StoredOperation) -> Result<bool, ApiError> {
+    commit_in(state.ownership.as_ref(), op).await
+}
+
+async fn commit_in(docs: &dyn OwnershipStore, op: &mut StoredOperation) -> Result<bool, ApiError> {
     let tenant = tenant_of(op)?;
     let expect = op.version;
     op.version = expect + 1;
@@ -196,9 +208,9 @@ pub async fn commit(state: &AppState, op: &mut StoredOperation) -> Result<bool, 
         let meta = ObjectMeta { created_ms: op.op.created_at.timestamp_millis(), attrs: Default::default() };
         // Webhooks name the request number only: index it (the tenant is part of the number itself).
         let aliases = [(req_no_doc_id(&op.op.user_req_no), serde_json::json!({ "op_id": op.op.id }))];
-        state.ownership.create_doc(&tenant, ObjectKind::Operation, &op.op.id, &doc, &meta, &aliases).await
+        docs.create_doc(&tenant, ObjectKind::Operation, &op.op.id, &doc, &meta, &aliases).await
     } else {
-        state.ownership.swap_doc(&tenant, ObjectKind::Operation, &op.op.id, expect, &doc).await
+        docs.swap_doc(&tenant, ObjectKind::Operation, &op.op.id, expect, &doc).await
     };
     match written {
         Ok(true) => Ok(true),
@@ -219,17 +231,26 @@ pub async fn commit(state: &AppState, op: &mut StoredOperation) -> Result<bool, 
 pub async fn transition(
     state: &AppState,
     op: &mut StoredOperation,
+    change: impl FnMut(&mut StoredOperation) -> bool,
+) -> Result<(), ApiError> {
+    transition_in(state.ownership.as_ref(), op, change).await
+}
+
+/// [`transition`] on the documents of `docs` (for work that outlives the request's `AppState` borrow).
+pub async fn transition_in(
+    docs: &dyn OwnershipStore,
+    op: &mut StoredOperation,
     mut change: impl FnMut(&mut StoredOperation) -> bool,
 ) -> Result<(), ApiError> {
     for _ in 0..16 {
         if !change(op) {
             return Ok(());
         }
-        if commit(state, op).await? {
+        if commit_in(docs, op).await? {
             return Ok(());
         }
         let tenant = tenant_of(op)?;
-        match load(state, &tenant, &op.op.id).await? {
+        match load_in(docs, &tenant, &op.op.id).await? {
             Some(fresh) => *op = fresh,
             None => return Err(ApiError::internal("an operation disappeared while it was being settled")),
         }

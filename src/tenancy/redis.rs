@@ -32,18 +32,33 @@ impl RedisOwnershipStore {
     }
 }
 
+/// Lua: `doc_version(key)`, the `version` field of the JSON document at `key` (0 when absent or not a
+/// versioned document). Shared with the idempotency store, whose completion script settles an
+/// operation document in the same step (`idempotency::redis`).
+pub(crate) const DOC_VERSION_FN: &str = r"
+local function doc_version(key)
+  local cur = redis.call('GET', key)
+  if cur then
+    local ok, d = pcall(cjson.decode, cur)
+    if ok and type(d) == 'table' and tonumber(d['version']) then return tonumber(d['version']) end
+  end
+  return 0
+end
+";
+
 /// KEYS[1] doc · ARGV[1] new JSON · ARGV[2] expected version (0 = absent). 1 = written.
 const SWAP_DOC: &str = r"
-local cur = redis.call('GET', KEYS[1])
-local v = 0
-if cur then
-  local ok, d = pcall(cjson.decode, cur)
-  if ok and type(d) == 'table' and tonumber(d['version']) then v = tonumber(d['version']) end
-end
-if v ~= tonumber(ARGV[2]) then return 0 end
+if doc_version(KEYS[1]) ~= tonumber(ARGV[2]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[1])
 return 1
 ";
+static SWAP_DOC_SCRIPT: LazyLock<redis::Script> =
+    LazyLock::new(|| redis::Script::new(&format!("{DOC_VERSION_FN}{SWAP_DOC}")));
+
+/// The key of a tenant's versioned document (one cluster slot with the tenant's other keys).
+pub(crate) fn doc_key(pool: &RedisPool, tenant: &str, kind: ObjectKind, id: &str) -> String {
+    pool.tenant_key(tenant, &["doc", kind.as_str(), id])
+}
 
 /// KEYS[1] owner · ARGV[1] tenant. The owner after the claim (the first claimant's tenant), in one
 /// round trip.
@@ -179,13 +194,11 @@ impl OwnershipStore for RedisOwnershipStore {
         expect: u64,
         doc: &serde_json::Value,
     ) -> Result<bool, StoreError> {
-        let key = self.pool.tenant_key(tenant.as_str(), &["doc", kind.as_str(), id]);
+        let key = doc_key(&self.pool, tenant.as_str(), kind, id);
         let json = serde_json::to_string(doc).map_err(corrupt)?;
         let swapped: i64 = self
             .pool
-            .run(|mut c| async move {
-                redis::Script::new(SWAP_DOC).key(&key).arg(&json).arg(expect).invoke_async(&mut c).await
-            })
+            .run(|mut c| async move { SWAP_DOC_SCRIPT.key(&key).arg(&json).arg(expect).invoke_async(&mut c).await })
             .await?;
         Ok(swapped == 1)
     }

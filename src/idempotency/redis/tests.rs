@@ -37,6 +37,19 @@ redis_contract!(
     tokens_strictly_increase,
 );
 
+/// With the documents in the same Redis (one script) and in another store (two steps).
+#[tokio::test]
+async fn complete_settling_writes_both_or_neither() {
+    let Some(server) = RedisServer::start() else { return };
+    let pool = RedisPool::connect(&server.url(), 8, DEADLINE, "test").unwrap();
+    let docs = std::sync::Arc::new(crate::tenancy::redis::RedisOwnershipStore::new(pool));
+    let one_script = store(&server, Duration::from_secs(60)).with_docs_here(true);
+    contract::complete_settling_writes_both_or_neither(&one_script, docs).await;
+    let other = RedisServer::start().unwrap();
+    let memory_docs = std::sync::Arc::new(crate::tenancy::memory::MemoryOwnershipStore::new());
+    contract::complete_settling_writes_both_or_neither(&store(&other, Duration::from_secs(60)), memory_docs).await;
+}
+
 #[tokio::test]
 async fn retention_expiry() {
     let Some(server) = RedisServer::start() else { return };
