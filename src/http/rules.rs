@@ -156,8 +156,8 @@ pub static ENDPOINT_URL: LazyLock<Rule> = LazyLock::new(|| {
     let label = "[A-Za-z0-9]{1,20}(-[A-Za-z0-9]{1,20}){0,3}";
     let last = "[A-Za-z][A-Za-z0-9]{0,20}(-[A-Za-z0-9]{1,20}){0,3}";
     let host = format!("(({label}\\.){{0,8}}{last}|{octet}(\\.{octet}){{3}})");
-    Rule::new(format!("^https?://{host}(:[1-9][0-9]{{0,3}})?([/?][!-\"$-~]*)?$"), "must be an absolute URL")
-        .lengths(8, 2048)
+    let port = "(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})";
+    Rule::new(format!("^https?://{host}(:{port})?([/?][!-\"$-~]*)?$"), "must be an absolute URL").lengths(8, 2048)
 });
 /// `?expand=` of a card's recharge or refund, and of a group's.
 pub static EXPAND_CARD: LazyLock<Rule> = LazyLock::new(|| Rule::new("^card$", "must be \"card\" on this route"));

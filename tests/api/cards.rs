@@ -196,6 +196,7 @@ async fn shared_sub_cards_spend_the_group_balance() {
     assert_eq!(limit.status, StatusCode::OK, "{}", limit.text);
     let regular = app.create_card(&t, "5.00").await;
     let refused = app.patch(&format!("/v1/cards/{regular}"), &t, json!({"limit": "50.00"})).await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(refused.json["errors"][0]["pointer"], "#/limit");
+    // A state conflict (the card is not a shared sub-card), not malformed input: 409.
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    assert_eq!(refused.code(), "card_not_shared");
 }

@@ -177,6 +177,8 @@ mod tests {
     fn development_mode_allows_http_and_loopback() {
         assert!(check_url("http://127.0.0.1:9999/hook", true).is_ok());
         assert!(check_url("https://hooks.example.com/a?b=c", false).is_ok());
+        assert!(check_url("http://127.0.0.1:65535/hook", true).is_ok());
+        assert!(check_url("http://127.0.0.1:65536/hook", true).is_err());
         assert!(check_url("https://[2606:4700::1]/hook", false).is_err(), "the documented shape names no IPv6 literal");
         assert!(check_url("https://user:pw@127.0.0.1/", true).is_err(), "credentials never");
     }
