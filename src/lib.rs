@@ -27,6 +27,8 @@ pub mod metrics;
 pub mod openapi;
 /// The lifecycle of state-changing operations.
 pub mod operations;
+/// Route policy (access, scopes, rate-limit class, idempotent flag): the leaf the middlewares read.
+pub mod policy;
 /// Per-tenant rate limiting (governor / Redis GCRA), IETF RateLimit headers, and daily money caps.
 pub mod rate_limit;
 /// Reference tables served and used for validation.

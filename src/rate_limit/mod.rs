@@ -35,6 +35,9 @@ pub use headers::rate_limit_headers;
 pub use local::LocalLimiter;
 pub use redis::RedisLimiter;
 
+/// Where the limiter's classes have always been named; they belong to the route policy.
+pub use crate::policy::RouteClass;
+
 use crate::{
     config::{
         ConfigError,
@@ -42,35 +45,6 @@ use crate::{
     },
     storage::redis::RedisPool,
 };
-
-/// The rate-limit class of a route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RouteClass {
-    Read,
-    Write,
-    /// `GET /v1/cards/{id}/sensitive`: limited on its own, and tightly.
-    Sensitive,
-    /// A request with a body larger than `server.max_body_bytes` (charged besides its route's class).
-    Heavy,
-}
-
-impl RouteClass {
-    pub const ALL: [RouteClass; 4] = [RouteClass::Read, RouteClass::Write, RouteClass::Sensitive, RouteClass::Heavy];
-
-    /// The policy name in headers and configuration.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RouteClass::Read => "read",
-            RouteClass::Write => "write",
-            RouteClass::Sensitive => "sensitive",
-            RouteClass::Heavy => "heavy",
-        }
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-}
 
 /// The outcome of one check.
 #[derive(Debug, Clone, PartialEq)]
