@@ -46,6 +46,30 @@ use crate::{
     storage::redis::RedisPool,
 };
 
+/// Charges `units` more requests of `class` to the tenant for work one request multiplies (platform
+/// fan-out, re-deliveries), all or nothing: 429 with `detail` when the allowance cannot cover it.
+/// Nothing to charge without a limiter (`rate_limit.enabled = false`) or for zero units.
+pub async fn charge(
+    limiter: Option<&dyn RateLimiter>,
+    tenant: &str,
+    class: RouteClass,
+    units: usize,
+    detail: impl FnOnce() -> String,
+) -> Result<(), crate::error::ApiError> {
+    let Some(limiter) = limiter else { return Ok(()) };
+    let units = u32::try_from(units).unwrap_or(u32::MAX);
+    if units == 0 {
+        return Ok(());
+    }
+    let decision = limiter.check_n(tenant, class, units).await;
+    if decision.allowed {
+        return Ok(());
+    }
+    let mut e = headers::refusal(&decision);
+    e.detail = detail();
+    Err(e)
+}
+
 /// The outcome of one check.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
