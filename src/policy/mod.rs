@@ -9,7 +9,7 @@
 
 pub mod scopes;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use actix_web::{
     dev::{Path, ResourceDef},
@@ -68,20 +68,21 @@ pub struct RoutePolicy {
     pub class: RouteClass,
     /// State-changing: requires `Idempotency-Key`.
     pub idempotent: bool,
-    /// `path` compiled by actix-router, once, for the path parameters.
-    pattern: Arc<ResourceDef>,
+    /// `path` compiled by actix-router for the path parameters: once per route, on first use (shared
+    /// by the clones in request extensions), so building the table compiles nothing.
+    pattern: Arc<OnceLock<ResourceDef>>,
 }
 
 impl RoutePolicy {
     pub fn new(method: Method, path: &'static str, access: Access, class: RouteClass, idempotent: bool) -> Self {
-        Self { method, path, access, class, idempotent, pattern: Arc::new(ResourceDef::new(path)) }
+        Self { method, path, access, class, idempotent, pattern: Arc::default() }
     }
 
     /// The `{name}` parameters of a concrete path this route matched, as actix-router captures them
     /// (raw, not percent-decoded); empty when the path does not match the pattern.
     pub fn path_params(&self, path: &str) -> Vec<(String, String)> {
         let mut captured = Path::new(path);
-        if !self.pattern.capture_match_info(&mut captured) {
+        if !self.pattern.get_or_init(|| ResourceDef::new(self.path)).capture_match_info(&mut captured) {
             return Vec::new();
         }
         captured.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
