@@ -18,15 +18,8 @@ use crate::{
     upstream::{ErrorSource, UpstreamError},
 };
 
-tokio::task_local! {
-    /// The current request's id, set by the request-id middleware for the whole request.
-    pub static REQUEST_ID: String;
-}
-
-/// The current request id, or `-` outside a request.
-pub fn current_request_id() -> String {
-    REQUEST_ID.try_with(Clone::clone).unwrap_or_else(|_| "-".to_owned())
-}
+// The current request id (`-` outside a request) lives with the tracing set-up.
+use crate::telemetry::request_id::current as current_request_id;
 
 /// One invalid input, located by a JSON Pointer (RFC 6901) into the body, or `query.<name>` /
 /// `path.<name>` for parameters.

@@ -3,6 +3,8 @@
 
 /// Authentication (JWT) and authorisation (scopes).
 pub mod auth;
+/// Reading an outbound call's answer (upstream, JWKS) with a size limit.
+pub mod capped_body;
 /// The command line.
 pub mod cli;
 /// Layered configuration and its production guards.
@@ -21,12 +23,18 @@ pub mod health;
 pub mod http;
 /// Idempotency keys, request fingerprints and the lease-and-fence stores (memory, Redis).
 pub mod idempotency;
+/// Lenient serde helpers for the vendor's inconsistent JSON (numbers or strings).
+pub mod lenient;
 /// Prometheus metrics.
 pub mod metrics;
 /// The OpenAPI document.
 pub mod openapi;
 /// The lifecycle of state-changing operations.
 pub mod operations;
+/// The platform's operations (`[upstream.paths]` keys, read or write, confidence, default path).
+pub mod platform_ops;
+/// Route policy (access, scopes, rate-limit class, idempotent flag): the leaf the middlewares read.
+pub mod policy;
 /// Per-tenant rate limiting (governor / Redis GCRA), IETF RateLimit headers, and daily money caps.
 pub mod rate_limit;
 /// Reference tables served and used for validation.

@@ -70,7 +70,7 @@ macro_rules! sensitive_string {
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                crate::upstream::wire::lenient::string(d).map(Self)
+                crate::lenient::string(d).map(Self)
             }
         }
     };

@@ -37,6 +37,7 @@ pub struct Application {
     ops: Option<(u16, Server)>,
     simulator: Option<Arc<SimHandle>>,
     state: web::Data<AppState>,
+    webhooks: web::Data<WebhookHub>,
     verifier: web::Data<JwtVerifier>,
 }
 
@@ -82,8 +83,9 @@ impl Application {
         let cursor_secret =
             tenancy_secret.clone().unwrap_or_else(|| "card-gateway development cursor secret".to_owned());
         let facts = load_facts(&settings)?;
-        let webhooks = WebhookHub::build(&settings, webhook_codec, redis.as_ref(), cursor_secret.as_bytes())?;
-        webhooks.start_worker(ownership.clone());
+        let webhooks: web::Data<WebhookHub> =
+            web::Data::from(WebhookHub::build(&settings, webhook_codec, redis.as_ref(), cursor_secret.as_bytes())?);
+        webhooks.clone().into_inner().start_worker(ownership.clone());
         let rate_limiter = crate::rate_limit::limiter_from_settings(&settings.rate_limit, redis.as_ref())?;
         let state = web::Data::new(AppState {
             settings: settings.clone(),
@@ -97,7 +99,6 @@ impl Application {
             limiter: rate_limiter.clone(),
             bins: TtlCache::new(Duration::from_secs(settings.upstream.reference_cache_s)),
             scenes: TtlCache::new(Duration::from_secs(settings.upstream.reference_cache_s)),
-            webhooks,
             facts,
             health: Arc::new(crate::health::Health::default()),
             // Production refuses the simulator mode at validation; checked again here so the test
@@ -157,6 +158,7 @@ impl Application {
         let limits = BodyLimits::new(settings.server.max_body_bytes)
             .with_route("/v1/cardholders", settings.server.max_cardholder_body_bytes);
         let server_state = state.clone();
+        let server_hub = webhooks.clone();
         let workers = if settings.server.workers == 0 { num_workers() } else { settings.server.workers };
         let server = HttpServer::new(move || {
             // Wrap order: the last `.wrap` runs first.
@@ -164,6 +166,7 @@ impl Application {
             // preflights itself, before any token check, rate-limit charge, 405 fallback or platform call.
             App::new()
                 .app_data(server_state.clone())
+                .app_data(server_hub.clone())
                 .app_data(idempotency.clone())
                 .app_data(limiter.clone())
                 .app_data(charge_with_begin.clone())
@@ -195,9 +198,11 @@ impl Application {
                 .with_context(|| format!("cannot listen on server.ops_listen {}", settings.server.ops_listen))?;
             let ops_port = l.local_addr()?.port();
             let ops_state = state.clone();
+            let ops_hub = webhooks.clone();
             let ops = HttpServer::new(move || {
                 App::new()
                     .app_data(ops_state.clone())
+                    .app_data(ops_hub.clone())
                     .route("/metrics", web::get().to(routes::health::metrics_ops))
                     .route("/livez", web::get().to(routes::health::livez))
                     .route("/readyz", web::get().to(routes::health::readyz))
@@ -209,7 +214,7 @@ impl Application {
             .run();
             Some((ops_port, ops))
         };
-        Ok(Self { port, server, ops, simulator: sim, state, verifier: verifier_handle })
+        Ok(Self { port, server, ops, simulator: sim, state, webhooks, verifier: verifier_handle })
     }
 
     pub fn port(&self) -> u16 {
@@ -235,6 +240,11 @@ impl Application {
         self.state.clone()
     }
 
+    /// The webhook hub: event log, SSE streams, delivery worker (the app data its handlers take).
+    pub fn webhooks(&self) -> web::Data<WebhookHub> {
+        self.webhooks.clone()
+    }
+
     /// A handle to stop the server (graceful or not).
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
@@ -243,11 +253,11 @@ impl Application {
     /// Runs until the server stops; the webhook delivery worker and SSE streams stop with it.
     /// SIGTERM or Ctrl-C drains first (see `drain`).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let (state, handle) = (self.state.clone(), self.server.handle());
+        let (state, hub, handle) = (self.state.clone(), self.webhooks.clone(), self.server.handle());
         let signals = tokio::spawn(async move {
             shutdown_signal().await;
             tracing::info!("shutdown signal: draining");
-            drain(&state, &handle).await;
+            drain(&state, &hub, &handle).await;
         });
         let ops = self.ops.map(|(_, ops)| {
             let handle = ops.handle();
@@ -259,7 +269,7 @@ impl Application {
             handle.stop(true).await;
             let _ = task.await;
         }
-        self.state.webhooks.stop().await;
+        self.webhooks.stop().await;
         result
     }
 }
@@ -267,9 +277,9 @@ impl Application {
 /// Graceful shutdown: readiness answers 503 `draining` at once (load balancers stop routing here),
 /// event streams are told to reconnect elsewhere, then after `server.drain_delay_ms` the listener
 /// closes and in-flight requests get `server.shutdown_timeout_s` to finish.
-pub async fn drain(state: &AppState, server: &actix_web::dev::ServerHandle) {
+pub async fn drain(state: &AppState, hub: &WebhookHub, server: &actix_web::dev::ServerHandle) {
     state.health.start_draining();
-    state.webhooks.stop_streams();
+    hub.stop_streams();
     tokio::time::sleep(Duration::from_millis(state.settings.server.drain_delay_ms)).await;
     server.stop(true).await;
 }

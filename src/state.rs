@@ -1,4 +1,5 @@
-//! Everything a handler needs, built once at startup and shared by all workers.
+//! Everything a handler needs, built once at startup and shared by all workers. The webhook hub is
+//! not in it: it is its own app data (`web::Data<WebhookHub>`), taken by the handlers that use it.
 
 use std::{
     sync::Arc,
@@ -30,8 +31,6 @@ pub struct AppState {
     pub limiter: Option<Arc<dyn crate::rate_limit::RateLimiter>>,
     pub bins: TtlCache<Vec<crate::domain::card::CardBinOut>>,
     pub scenes: TtlCache<Vec<crate::domain::card::SceneOut>>,
-    /// Inbound platform webhooks, the event log, SSE and outbound delivery.
-    pub webhooks: Arc<crate::webhooks::WebhookHub>,
     /// What `upstream-check` measured about the platform (`upstream.facts_file`; unknown when absent).
     pub facts: Arc<crate::upstream::facts::UpstreamFacts>,
     /// Readiness, draining and the platform's background health.

@@ -18,20 +18,8 @@ pub fn kid_for(pem: &str) -> Result<String, ConfigError> {
     Ok(format!("dev-{}", key.fingerprint()))
 }
 
-/// Parses `12h`, `30m`, `45s`, `2d` or plain seconds.
-pub fn parse_ttl(s: &str) -> Option<u64> {
-    let s = s.trim();
-    let (num, unit) = s.find(|c: char| !c.is_ascii_digit()).map_or((s, "s"), |i| s.split_at(i));
-    let n: u64 = num.parse().ok()?;
-    let mult = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86400,
-        _ => return None,
-    };
-    n.checked_mul(mult).filter(|v| *v > 0)
-}
+/// The TTL syntax belongs to the settings (`auth.dev_token_ttl`); re-exported for the CLI.
+pub use crate::config::auth::parse_ttl;
 
 /// Mints a token for `tenant` with `scopes`, valid `ttl_s` seconds.
 pub fn mint(settings: &Settings, tenant: &str, scopes: &[Scope], ttl_s: u64) -> Result<String, ConfigError> {
@@ -71,15 +59,6 @@ pub fn mint(settings: &Settings, tenant: &str, scopes: &[Scope], ttl_s: u64) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ttls_parse() {
-        assert_eq!(parse_ttl("12h"), Some(43200));
-        assert_eq!(parse_ttl("30m"), Some(1800));
-        assert_eq!(parse_ttl("90"), Some(90));
-        assert_eq!(parse_ttl("1w"), None);
-        assert_eq!(parse_ttl("0s"), None);
-    }
 
     #[test]
     fn committed_jwks_uses_the_same_kid_rule() {

@@ -229,11 +229,11 @@ impl Inner {
                 if !res.status().is_success() {
                     return Err(format!("JWKS {u}: HTTP {}", res.status()));
                 }
-                let body = crate::http::capped_body::read_capped(res, MAX_JWKS_BYTES).await.map_err(|e| match e {
-                    crate::http::capped_body::CappedError::TooLarge => {
+                let body = crate::capped_body::read_capped(res, MAX_JWKS_BYTES).await.map_err(|e| match e {
+                    crate::capped_body::CappedError::TooLarge => {
                         format!("JWKS {u}: document larger than {MAX_JWKS_BYTES} bytes")
                     }
-                    crate::http::capped_body::CappedError::Transport { .. } => format!("JWKS {u}: body not read"),
+                    crate::capped_body::CappedError::Transport { .. } => format!("JWKS {u}: body not read"),
                 })?;
                 String::from_utf8(body).map_err(|_| format!("JWKS {u}: not UTF-8"))?
             }

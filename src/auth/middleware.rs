@@ -1,5 +1,7 @@
 //! Authentication and scope check, before rate limiting and idempotency: the matched route's policy
-//! says what is required; the verified `Principal` and the policy go into request extensions.
+//! says what is required; the verified `Principal` and the policy go into request extensions. This is
+//! the one place a request's policy is looked up (from actix's match pattern, `req.match_pattern()`);
+//! rate limiting and idempotency read the extension.
 
 use actix_web::{
     Error, HttpMessage as _,
@@ -13,7 +15,7 @@ use actix_web::{
 use super::{JwtVerifier, Principal};
 use crate::{
     error::ApiError,
-    routes::table::{Access, RoutePolicy, RouteTable},
+    policy::{Access, RoutePolicy, RouteTable},
 };
 
 /// Short-circuits with a problem response, keeping the body type uniform.

@@ -4,10 +4,10 @@ pub mod dev_tokens;
 pub mod jwks;
 pub mod middleware;
 pub mod principal;
-pub mod scopes;
 pub mod verified_cache;
 pub mod verifier;
 
+/// The scope vocabulary lives with the route policy ([`crate::policy::scopes`]).
+pub use crate::policy::{Scope, ScopeSet, scopes};
 pub use principal::Principal;
-pub use scopes::{Scope, ScopeSet};
 pub use verifier::JwtVerifier;

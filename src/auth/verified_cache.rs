@@ -63,7 +63,7 @@ impl VerifiedCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{auth::scopes::ScopeSet, tenancy::TenantId};
+    use crate::{policy::ScopeSet, tenancy::TenantId};
 
     fn principal(exp: i64) -> Principal {
         Principal {

@@ -43,3 +43,32 @@ pub struct AuthSettings {
     /// Most verified tokens remembered.
     pub verified_cache_entries: usize,
 }
+
+/// Parses `12h`, `30m`, `45s`, `2d` or plain seconds.
+pub fn parse_ttl(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (num, unit) = s.find(|c: char| !c.is_ascii_digit()).map_or((s, "s"), |i| s.split_at(i));
+    let n: u64 = num.parse().ok()?;
+    let mult = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => return None,
+    };
+    n.checked_mul(mult).filter(|v| *v > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ttls_parse() {
+        assert_eq!(parse_ttl("12h"), Some(43200));
+        assert_eq!(parse_ttl("30m"), Some(1800));
+        assert_eq!(parse_ttl("90"), Some(90));
+        assert_eq!(parse_ttl("1w"), None);
+        assert_eq!(parse_ttl("0s"), None);
+    }
+}

@@ -49,7 +49,7 @@ pub fn problems(s: &Settings) -> Vec<String> {
     }
     // Development tokens are refused in production, so there their lifetime does not matter (and an
     // operator lowering max_token_lifetime_s need not touch it).
-    match crate::auth::dev_tokens::parse_ttl(&s.auth.dev_token_ttl) {
+    match super::auth::parse_ttl(&s.auth.dev_token_ttl) {
         _ if s.is_production() => {}
         None => p.push(format!("auth.dev_token_ttl {:?} must look like 12h, 30m, 45s or 2d", s.auth.dev_token_ttl)),
         // The printed development tokens would be refused by the gateway that printed them.

@@ -237,13 +237,13 @@ mod tests {
         let s = Settings::defaults().unwrap();
         s.validate().unwrap();
         assert_eq!(s.environment, Environment::Development);
-        assert_eq!(s.upstream.path(crate::upstream::ops::Operation::CardApply), "/openapi/vcc/card/apply");
+        assert_eq!(s.upstream.path(crate::platform_ops::Operation::CardApply), "/openapi/vcc/card/apply");
     }
 
     #[test]
     fn every_operation_has_a_documented_path_in_the_defaults() {
         let s = Settings::defaults().unwrap();
-        for op in crate::upstream::ops::Operation::ALL {
+        for op in crate::platform_ops::Operation::ALL {
             assert_eq!(s.upstream.paths.get(op.name()).map(String::as_str), Some(op.default_path()), "{op}");
         }
     }

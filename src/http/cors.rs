@@ -18,7 +18,7 @@ use actix_web::{
     middleware::{Condition, Next},
 };
 
-use crate::{config::cors::CorsSettings, error::ApiError, routes::table::RouteTable};
+use crate::{config::cors::CorsSettings, error::ApiError, policy::RouteTable};
 
 /// Request headers a page may send besides the CORS-safelisted ones.
 /// `traceparent`/`tracestate`: browser apps instrumented with OpenTelemetry propagate their trace.

@@ -108,9 +108,10 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     }
 }
 
-/// No request body of this API nests deeper than a few levels; the idempotency fingerprint refuses to
-/// canonicalise beyond the same depth.
-pub use crate::idempotency::fingerprint::MAX_JSON_DEPTH;
+/// Deepest nesting of arrays and objects the JSON extractors accept: no request body of this API nests
+/// deeper than a few levels. The idempotency fingerprint canonicalises up to the same depth (a deeper
+/// body is fingerprinted as its raw bytes and refused here).
+pub const MAX_JSON_DEPTH: usize = 32;
 
 /// Whether `bytes` nest arrays/objects deeper than `max`, in one pass that understands strings (a
 /// bracket inside a string does not count). Malformed input is left to the parser.

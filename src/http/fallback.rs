@@ -1,15 +1,17 @@
 //! The default service: an unknown path is 404 `route_not_found`; a known path with the wrong method
-//! is 405 `method_not_allowed` with `Allow` — both as problems, like every other error.
+//! is 405 `method_not_allowed` with `Allow` — both as problems, like every other error. Which path is
+//! known is actix's answer (`match_pattern()`, its own resource map); `Allow` lists the methods the
+//! route table has for that pattern.
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 
-use crate::{error::ApiError, routes::table::RouteTable};
+use crate::{error::ApiError, policy::RouteTable};
 
 pub async fn not_found_or_method_not_allowed(
     req: HttpRequest,
     table: web::Data<RouteTable>,
 ) -> Result<HttpResponse, ApiError> {
-    let allowed = table.methods_for(req.path());
+    let allowed = req.match_pattern().map(|p| table.methods_for(&p)).unwrap_or_default();
     if allowed.is_empty() {
         Err(ApiError::route_not_found())
     } else {

@@ -13,9 +13,9 @@ use actix_web::{
 };
 use tracing::{Instrument, field::Empty};
 
-use crate::error::REQUEST_ID;
-
-pub const HEADER: &str = "x-request-id";
+/// The header name and the task-local are in [`crate::telemetry::request_id`], which `upstream` reads too.
+pub use crate::telemetry::request_id::HEADER;
+use crate::telemetry::request_id::REQUEST_ID;
 
 /// Accepts 1–128 characters of `[A-Za-z0-9._:-]` that do not contain a card number (the id is echoed
 /// and logged on every line of the request); anything else is replaced by a fresh id.
@@ -36,7 +36,7 @@ fn hashed_authorization(req: &ServiceRequest) -> String {
 
 /// `fut` with the current request's id and trace context, for a task spawned from the request.
 pub fn carry<F: std::future::Future>(fut: F) -> impl std::future::Future<Output = F::Output> {
-    let id = REQUEST_ID.try_with(Clone::clone).unwrap_or_else(|_| "-".to_owned());
+    let id = crate::telemetry::request_id::current();
     REQUEST_ID.scope(id, crate::telemetry::propagation::scope(crate::telemetry::propagation::current(), fut))
 }
 

@@ -138,9 +138,9 @@ impl Fingerprinter {
     }
 }
 
-/// Deepest nesting of arrays and objects canonicalised (and accepted by the JSON extractors); a
-/// deeper body is fingerprinted as its raw bytes and refused by the handler's extractor.
-pub const MAX_JSON_DEPTH: usize = 32;
+/// Deepest nesting of arrays and objects canonicalised: the JSON extractors' limit, which `http` owns.
+/// A deeper body is fingerprinted as its raw bytes and refused by the handler's extractor.
+pub use crate::http::extract::MAX_JSON_DEPTH;
 
 /// Canonical form of a JSON document (see the module docs), or `None` when `body` is not JSON, has a
 /// duplicated object key, or nests deeper than [`MAX_JSON_DEPTH`].

@@ -33,8 +33,8 @@ use crate::{
     auth::{Principal, middleware::reject},
     error::ApiError,
     http::extract::BodyLimits,
+    policy::RoutePolicy,
     rate_limit::{Decision, PendingCharge, RateLimiter, headers::refusal, middleware::Limiter},
-    routes::table::RoutePolicy,
 };
 
 /// Everything the middleware needs, registered as app data.
@@ -134,7 +134,7 @@ pub async fn middleware(
         body.extend_from_slice(&chunk);
     }
     let body = body.freeze();
-    let params = path_params(policy.path, req.path());
+    let params = policy.path_params(req.path());
     let param_refs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let fp = cfg.fingerprinter.fingerprint(req.method().as_str(), policy.path, &param_refs, &body);
     let replay_body = body.clone();
@@ -401,29 +401,4 @@ fn replay(stored: &StoredResponse) -> HttpResponse {
         res.insert_header((header::CONTENT_TYPE, "application/json"));
     }
     res.body(stored.body.clone())
-}
-
-/// `{name}` segments of the template paired with the concrete path's segments.
-pub fn path_params(template: &str, path: &str) -> Vec<(String, String)> {
-    template
-        .split('/')
-        .zip(path.split('/'))
-        .filter_map(|(t, p)| {
-            t.strip_prefix('{').and_then(|t| t.strip_suffix('}')).map(|n| (n.to_owned(), p.to_owned()))
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn path_params_pair_template_names_with_values() {
-        assert_eq!(
-            path_params("/v1/cards/{id}/recharges", "/v1/cards/123/recharges"),
-            vec![("id".to_owned(), "123".to_owned())]
-        );
-        assert!(path_params("/v1/cards", "/v1/cards").is_empty());
-    }
 }

@@ -20,7 +20,7 @@ use super::{
 };
 use crate::{
     auth::{Principal, middleware::reject},
-    routes::table::{Access, RoutePolicy},
+    policy::{Access, RoutePolicy},
 };
 
 /// The configured limiter (absent when `rate_limit.enabled = false`).

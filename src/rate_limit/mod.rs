@@ -35,6 +35,9 @@ pub use headers::rate_limit_headers;
 pub use local::LocalLimiter;
 pub use redis::RedisLimiter;
 
+/// Where the limiter's classes have always been named; they belong to the route policy.
+pub use crate::policy::RouteClass;
+
 use crate::{
     config::{
         ConfigError,
@@ -43,33 +46,28 @@ use crate::{
     storage::redis::RedisPool,
 };
 
-/// The rate-limit class of a route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RouteClass {
-    Read,
-    Write,
-    /// `GET /v1/cards/{id}/sensitive`: limited on its own, and tightly.
-    Sensitive,
-    /// A request with a body larger than `server.max_body_bytes` (charged besides its route's class).
-    Heavy,
-}
-
-impl RouteClass {
-    pub const ALL: [RouteClass; 4] = [RouteClass::Read, RouteClass::Write, RouteClass::Sensitive, RouteClass::Heavy];
-
-    /// The policy name in headers and configuration.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RouteClass::Read => "read",
-            RouteClass::Write => "write",
-            RouteClass::Sensitive => "sensitive",
-            RouteClass::Heavy => "heavy",
-        }
+/// Charges `units` more requests of `class` to the tenant for work one request multiplies (platform
+/// fan-out, re-deliveries), all or nothing: 429 with `detail` when the allowance cannot cover it.
+/// Nothing to charge without a limiter (`rate_limit.enabled = false`) or for zero units.
+pub async fn charge(
+    limiter: Option<&dyn RateLimiter>,
+    tenant: &str,
+    class: RouteClass,
+    units: usize,
+    detail: impl FnOnce() -> String,
+) -> Result<(), crate::error::ApiError> {
+    let Some(limiter) = limiter else { return Ok(()) };
+    let units = u32::try_from(units).unwrap_or(u32::MAX);
+    if units == 0 {
+        return Ok(());
     }
-
-    fn index(self) -> usize {
-        self as usize
+    let decision = limiter.check_n(tenant, class, units).await;
+    if decision.allowed {
+        return Ok(());
     }
+    let mut e = headers::refusal(&decision);
+    e.detail = detail();
+    Err(e)
 }
 
 /// The outcome of one check.

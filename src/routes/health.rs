@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use crate::{
     health::{Readiness, ReadinessInfo},
     state::AppState,
+    webhooks::WebhookHub,
 };
 
 #[derive(Serialize, ToSchema)]
@@ -19,17 +20,17 @@ pub struct Health {
 /// Prometheus metrics (text exposition format).
 #[utoipa::path(get, path = "/metrics", tag = "health", operation_id = "metrics",
     responses((status = 200, description = "Prometheus text exposition format 0.0.4", content_type = "text/plain", body = String)))]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+pub async fn metrics(state: web::Data<AppState>, hub: web::Data<WebhookHub>) -> HttpResponse {
     if !state.settings.server.ops_listen.is_empty() {
         // Served on the ops listener only: never through the public ingress.
         return actix_web::ResponseError::error_response(&crate::error::ApiError::route_not_found());
     }
-    metrics_ops(state).await
+    metrics_ops(hub).await
 }
 
 /// `/metrics` on the ops listener.
-pub async fn metrics_ops(state: web::Data<AppState>) -> HttpResponse {
-    let extra = state.webhooks.metrics.snapshot();
+pub async fn metrics_ops(hub: web::Data<WebhookHub>) -> HttpResponse {
+    let extra = hub.metrics.snapshot();
     HttpResponse::Ok()
         .insert_header((actix_web::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8"))
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))

@@ -17,20 +17,18 @@ pub mod test_helpers;
 pub mod transactions;
 pub mod treasury;
 
-use actix_web::{http::Method, web};
-use table::{Access, RouteClass, RoutePolicy, RouteTable};
-
 use crate::{
-    auth::Scope::*,
+    policy::{Access, RouteClass, RoutePolicy, RouteTable, Scope::*},
     webhooks::{endpoints::routes as hooks, events_api, inbound, sse},
 };
+use actix_web::{http::Method, web};
 
 macro_rules! routes {
     ($( $method:ident $path:literal => $handler:path, $access:expr, $class:ident, $idem:literal; )*) => {
         /// The policy of every route.
         pub fn table() -> RouteTable {
             RouteTable::new(vec![$(
-                RoutePolicy { method: Method::$method, path: $path, access: $access, class: RouteClass::$class, idempotent: $idem },
+                RoutePolicy::new(Method::$method, $path, $access, RouteClass::$class, $idem),
             )*])
         }
 

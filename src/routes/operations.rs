@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, web};
 
-use super::support::{decode_cursor, encode_cursor, page};
+use crate::http::pagination::{decode_cursor, encode_cursor, page};
 use crate::{
     auth::Principal,
     domain::{
@@ -30,7 +30,7 @@ pub async fn list_operations(
     q: ValidQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.0;
-    let after: Option<String> = decode_cursor(&state, &who.tenant, "operations", q.cursor.as_deref())?;
+    let after: Option<String> = decode_cursor(&state.cursors, &who.tenant, "operations", q.cursor.as_deref())?;
     let index = state.ownership.list(&who.tenant, ObjectKind::Operation, after.as_deref(), q.limit()).await?;
     let mut data = Vec::with_capacity(index.ids.len());
     for id in index.ids {
@@ -38,7 +38,7 @@ pub async fn list_operations(
             data.push(op.op);
         }
     }
-    Ok(page(data, encode_cursor(&state, &who.tenant, "operations", index.next)))
+    Ok(page(data, encode_cursor(&state.cursors, &who.tenant, "operations", index.next)))
 }
 
 /// One operation; pending or unknown ones are brought up to date from the platform first.

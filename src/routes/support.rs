@@ -1,13 +1,15 @@
 //! Small helpers the resource routes share: ownership checks that answer 404 exactly like a missing
-//! object, bounded fan-out of upstream reads, and list cursors.
+//! object, bounded fan-out of upstream reads (charged to the tenant), and a tenant's owned list.
+//! Cursors and pages are in `http::pagination`.
 
 use actix_web::{HttpResponse, web};
 use futures_util::{StreamExt as _, stream};
-use serde::{Serialize, de::DeserializeOwned};
+use serde::Serialize;
 
 use crate::{
-    domain::list::{ListQuery, Page, is_id},
+    domain::list::{ListQuery, is_id},
     error::ApiError,
+    http::pagination::{decode_cursor, encode_cursor, page},
     rate_limit::RouteClass,
     state::AppState,
     tenancy::{ObjectKind, ObjectMeta, TenantId},
@@ -59,66 +61,19 @@ where
 /// platform call, so a list cannot multiply a tenant's share of the platform's throttling by 100.
 /// Refused as a whole (429, nothing fetched) when the tenant's read allowance cannot cover it.
 pub async fn charge_fan_out(state: &AppState, tenant: &TenantId, calls: usize) -> Result<(), ApiError> {
-    charge(state, tenant, RouteClass::Read, calls.saturating_sub(1), || {
-        format!(
-            "this page reads {calls} objects from the card platform, each charged as a read, and the read \
+    crate::rate_limit::charge(
+        state.limiter.as_deref(),
+        tenant.as_str(),
+        RouteClass::Read,
+        calls.saturating_sub(1),
+        || {
+            format!(
+                "this page reads {calls} objects from the card platform, each charged as a read, and the read \
              allowance cannot cover it now: retry later or ask for a smaller `limit`"
-        )
-    })
+            )
+        },
+    )
     .await
-}
-
-/// Charges `units` more requests of `class` to the tenant for work one request multiplies (platform
-/// fan-out, re-deliveries), all or nothing: 429 with `detail` when the allowance cannot cover it.
-pub async fn charge(
-    state: &AppState,
-    tenant: &TenantId,
-    class: RouteClass,
-    units: usize,
-    detail: impl FnOnce() -> String,
-) -> Result<(), ApiError> {
-    let Some(limiter) = &state.limiter else { return Ok(()) };
-    let units = u32::try_from(units).unwrap_or(u32::MAX);
-    if units == 0 {
-        return Ok(());
-    }
-    let decision = limiter.check_n(tenant.as_str(), class, units).await;
-    if decision.allowed {
-        return Ok(());
-    }
-    let mut e = crate::rate_limit::headers::refusal(&decision);
-    e.detail = detail();
-    Err(e)
-}
-
-/// Decodes a list cursor for this tenant and list; a foreign or edited cursor is a 422 on `query.cursor`.
-pub fn decode_cursor<T: DeserializeOwned>(
-    state: &AppState,
-    tenant: &TenantId,
-    list: &str,
-    cursor: Option<&str>,
-) -> Result<Option<T>, ApiError> {
-    match cursor {
-        None => Ok(None),
-        Some(c) => state
-            .cursors
-            .decode(tenant, list, c)
-            .map(Some)
-            .ok_or_else(|| ApiError::field("query.cursor", "is not a cursor issued by this API for this list")),
-    }
-}
-
-pub fn encode_cursor<T: Serialize>(
-    state: &AppState,
-    tenant: &TenantId,
-    list: &str,
-    position: Option<T>,
-) -> Option<String> {
-    position.and_then(|p| state.cursors.encode(tenant, list, &p))
-}
-
-pub fn page<T: Serialize>(data: Vec<T>, next_cursor: Option<String>) -> HttpResponse {
-    HttpResponse::Ok().json(Page { data, next_cursor })
 }
 
 /// A tenant's list, newest first: one page of its index, each object read from the platform with
@@ -138,7 +93,7 @@ where
     Fut: std::future::Future<Output = Result<Reply<W>, UpstreamError>>,
     T: Serialize,
 {
-    let after: Option<String> = decode_cursor(state, tenant, list, query.cursor.as_deref())?;
+    let after: Option<String> = decode_cursor(&state.cursors, tenant, list, query.cursor.as_deref())?;
     let index = state.ownership.list(tenant, kind, after.as_deref(), query.limit()).await?;
     charge_fan_out(state, tenant, index.ids.len()).await?;
     let replies = fan_out(index.ids, 8, |id| fetch(state.clone(), id)).await;
@@ -148,5 +103,5 @@ where
             data.push(map(state, &w));
         }
     }
-    Ok(page(data, encode_cursor(state, tenant, list, index.next)))
+    Ok(page(data, encode_cursor(&state.cursors, tenant, list, index.next)))
 }

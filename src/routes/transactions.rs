@@ -10,7 +10,8 @@ use actix_web::{HttpResponse, web};
 use chrono::{Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::support::{decode_cursor, encode_cursor, owned, page};
+use super::support::owned;
+use crate::http::pagination::{decode_cursor, encode_cursor, page};
 use crate::{
     auth::Principal,
     domain::transaction::{Transaction, TransactionQuery, transaction_from_wire},
@@ -120,10 +121,10 @@ pub async fn list_card_transactions(
 ) -> Result<HttpResponse, ApiError> {
     owned(&state, &who.tenant, ObjectKind::Card, &id, "card_not_found").await?;
     let list = format!("tx:{}", id.as_str());
-    let cur = decode_cursor(&state, &who.tenant, &list, q.0.cursor.as_deref())?
+    let cur = decode_cursor(&state.cursors, &who.tenant, &list, q.0.cursor.as_deref())?
         .map_or_else(|| first_cursor(&state, &q.0), Ok)?;
     let (data, next) = scan(&state, &who.tenant, Some(id.to_string()), cur, q.0.limit.unwrap_or(20)).await?;
-    Ok(page(data, encode_cursor(&state, &who.tenant, &list, next)))
+    Ok(page(data, encode_cursor(&state.cursors, &who.tenant, &list, next)))
 }
 
 /// Transactions of all the tenant's cards.
@@ -136,10 +137,10 @@ pub async fn list_transactions(
     who: Principal,
     q: ValidQuery<TransactionQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let cur = decode_cursor(&state, &who.tenant, "tx", q.0.cursor.as_deref())?
+    let cur = decode_cursor(&state.cursors, &who.tenant, "tx", q.0.cursor.as_deref())?
         .map_or_else(|| first_cursor(&state, &q.0), Ok)?;
     let (data, next) = scan(&state, &who.tenant, None, cur, q.0.limit.unwrap_or(20)).await?;
-    Ok(page(data, encode_cursor(&state, &who.tenant, "tx", next)))
+    Ok(page(data, encode_cursor(&state.cursors, &who.tenant, "tx", next)))
 }
 
 #[cfg(test)]

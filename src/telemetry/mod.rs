@@ -5,6 +5,7 @@
 
 pub mod otlp;
 pub mod propagation;
+pub mod request_id;
 
 use tracing_subscriber::{EnvFilter, Layer, fmt::MakeWriter, layer::SubscriberExt as _, util::SubscriberInitExt as _};
 

@@ -15,7 +15,7 @@ use super::{
     ops::Operation,
     wire::common::{RequestEnvelope, ResponseEnvelope},
 };
-use crate::{config::upstream::UpstreamSettings, envelope::EnvelopeCodec, http::capped_body::CappedError};
+use crate::{capped_body::CappedError, config::upstream::UpstreamSettings, envelope::EnvelopeCodec};
 
 /// A successful answer: whether the upstream will finish asynchronously, and the opened result
 /// (absent when the upstream sent none).
@@ -238,7 +238,7 @@ impl MerchantClient {
                 .await
                 .map_err(|e| classify_send_error(&e))?;
             let status = response.status();
-            let body = crate::http::capped_body::read_capped(response, max).await.map_err(|e| match e {
+            let body = crate::capped_body::read_capped(response, max).await.map_err(|e| match e {
                 // Too large is a broken answer, like an unreadable result: a write may have committed.
                 CappedError::TooLarge => K::Decode(format!("answer larger than upstream.max_response_bytes ({max})")),
                 CappedError::Transport { timeout: true } => K::Timeout { sent: true },
@@ -283,9 +283,9 @@ fn context_headers() -> reqwest::header::HeaderMap {
     use reqwest::header::{HeaderMap, HeaderValue};
     let mut headers = HeaderMap::with_capacity(4);
     headers.insert(reqwest::header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
-    let id = crate::error::current_request_id();
+    let id = crate::telemetry::request_id::current();
     if let Some(v) = (id != "-").then(|| HeaderValue::from_str(&id).ok()).flatten() {
-        headers.insert(reqwest::header::HeaderName::from_static(crate::http::request_id::HEADER), v);
+        headers.insert(reqwest::header::HeaderName::from_static(crate::telemetry::request_id::HEADER), v);
     }
     crate::telemetry::propagation::outgoing(&mut headers);
     headers

@@ -5,7 +5,8 @@ pub mod client;
 pub mod error;
 pub mod facts;
 pub mod formats;
-pub mod ops;
+/// The operation list is a leaf below `config` (which keys `[upstream.paths]` by it).
+pub use crate::platform_ops as ops;
 pub mod probe;
 pub mod wire;
 

@@ -5,16 +5,19 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::events::{DeadLetter, Event, LogQuery, parse_position};
+use super::{
+    WebhookHub,
+    events::{DeadLetter, Event, LogQuery, parse_position},
+};
 use crate::{
     auth::{Principal, Scope},
     domain::list::{DEFAULT_LIMIT, MAX_LIMIT, Page, is_id},
     error::ApiError,
     http::{
         extract::ValidQuery,
+        pagination::{decode_cursor, encode_cursor, page},
         validate::{Validate, Violations},
     },
-    routes::support::{decode_cursor, encode_cursor, page},
     state::AppState,
     tenancy::TenantId,
 };
@@ -93,12 +96,13 @@ fn list_name(q: &EventListQuery) -> String {
     security(("bearer" = ["events:read"])))]
 pub async fn list_events(
     state: web::Data<AppState>,
+    hub: web::Data<WebhookHub>,
     who: Principal,
     q: ValidQuery<EventListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.0;
     let name = list_name(&q);
-    let before: Option<String> = decode_cursor(&state, &who.tenant, &name, q.cursor.as_deref())?;
+    let before: Option<String> = decode_cursor(&state.cursors, &who.tenant, &name, q.cursor.as_deref())?;
     if before.as_deref().is_some_and(|b| parse_position(b).is_none()) {
         return Err(ApiError::field("query.cursor", "is not a cursor issued by this API for this list"));
     }
@@ -108,10 +112,10 @@ pub async fn list_events(
         kind: q.kind.clone(),
         object_id: q.object_id.clone(),
     };
-    let log = state.webhooks.store.list(&who.tenant, &query).await?;
+    let log = hub.store.list(&who.tenant, &query).await?;
     let secrets = who.scopes.contains(Scope::EventsSecrets);
     let data: Vec<Event> = log.entries.iter().map(|l| l.for_reader(secrets)).collect();
-    Ok(page(data, encode_cursor(&state, &who.tenant, &name, log.next)))
+    Ok(page(data, encode_cursor(&state.cursors, &who.tenant, &name, log.next)))
 }
 
 /// One event.
@@ -123,14 +127,14 @@ pub async fn list_events(
     responses((status = 200, description = "The event", body = Event)),
     security(("bearer" = ["events:read"])))]
 pub async fn get_event(
-    state: web::Data<AppState>,
+    hub: web::Data<WebhookHub>,
     who: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     if !is_id(&id) {
         return Err(ApiError::not_found("event_not_found", "event"));
     }
-    let logged = state.webhooks.store.get(&who.tenant, &id).await?;
+    let logged = hub.store.get(&who.tenant, &id).await?;
     let event = logged.ok_or_else(|| ApiError::not_found("event_not_found", "event"))?;
     Ok(HttpResponse::Ok().json(event.for_reader(who.scopes.contains(Scope::EventsSecrets))))
 }
@@ -142,14 +146,15 @@ pub async fn get_event(
     security(("bearer" = ["treasury:read"])))]
 pub async fn list_dead_letter_events(
     state: web::Data<AppState>,
+    hub: web::Data<WebhookHub>,
     who: Principal,
     q: ValidQuery<DeadLetterQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.0;
     // Dead letters are merchant-wide; the cursor is still bound to the caller's tenant like every cursor.
     let tenant: &TenantId = &who.tenant;
-    let before: Option<String> = decode_cursor(&state, tenant, "dead-letters", q.cursor.as_deref())?;
-    let (items, next) = state.webhooks.store.dead_letters(before.as_deref(), q.limit.unwrap_or(DEFAULT_LIMIT)).await?;
+    let before: Option<String> = decode_cursor(&state.cursors, tenant, "dead-letters", q.cursor.as_deref())?;
+    let (items, next) = hub.store.dead_letters(before.as_deref(), q.limit.unwrap_or(DEFAULT_LIMIT)).await?;
     let data: Vec<DeadLetter> = items.into_iter().map(|(_, d)| d).collect();
-    Ok(page(data, encode_cursor(&state, tenant, "dead-letters", next)))
+    Ok(page(data, encode_cursor(&state.cursors, tenant, "dead-letters", next)))
 }

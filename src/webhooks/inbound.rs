@@ -39,10 +39,10 @@ use crate::{
     ))]
 pub async fn receive_merchant_webhook(
     state: web::Data<AppState>,
+    hub: web::Data<WebhookHub>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let hub = state.webhooks.clone();
     inc(&hub.metrics.inbound_received);
     if let Some(peer) = req.peer_addr() {
         let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
@@ -61,7 +61,7 @@ pub async fn receive_merchant_webhook(
     if is_stale(normalized.event.occurred_at, hub.settings.inbound_max_age_s, Utc::now()) {
         return Err(reject(&hub, Reason::Stale, &kind));
     }
-    process(&state, normalized).await.inspect_err(|e| {
+    process(&state, &hub, normalized).await.inspect_err(|e| {
         inc(&hub.metrics.inbound_store_failures);
         tracing::warn!(webhook.type = %kind, error = %e.detail, "webhook not recorded; the platform will retry");
     })?;
@@ -201,8 +201,7 @@ fn open(hub: &WebhookHub, body: &[u8]) -> Result<(String, Value), ApiError> {
 }
 
 /// Routes, finishes the operation of an order result, and records the event (or the dead letter).
-pub async fn process(state: &AppState, mut n: Normalized) -> Result<(), ApiError> {
-    let hub = &state.webhooks;
+pub async fn process(state: &AppState, hub: &WebhookHub, mut n: Normalized) -> Result<(), ApiError> {
     let (tenant, operation) = match route(state, &n.route).await? {
         Destination::DeadLetter(reason) => return dead_letter(hub, &n, reason).await,
         Destination::Tenant { tenant, operation } => (tenant, operation),

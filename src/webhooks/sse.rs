@@ -28,7 +28,6 @@ use crate::{
         extract::ValidQuery,
         validate::{Validate, Violations},
     },
-    state::AppState,
     tenancy::TenantId,
 };
 
@@ -133,7 +132,7 @@ impl Validate for StreamQuery {
     ),
     security(("bearer" = ["events:read"])))]
 pub async fn stream_events(
-    state: web::Data<AppState>,
+    hub: web::Data<WebhookHub>,
     who: Principal,
     req: HttpRequest,
     q: ValidQuery<StreamQuery>,
@@ -150,7 +149,7 @@ pub async fn stream_events(
     if header.as_deref().is_some_and(|h| parse_position(h).is_none()) {
         return Err(ApiError::bad_request("invalid_last_event_id", "Last-Event-ID is not an event stream position"));
     }
-    let hub = state.webhooks.clone();
+    let hub = hub.into_inner();
     let start = match header.or(q.last_event_id) {
         Some(p) => Some(p),
         None => hub.store.head(&who.tenant).await?,

@@ -60,6 +60,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub sim: Arc<SimHandle>,
     pub state: actix_web::web::Data<AppState>,
+    webhooks: actix_web::web::Data<card_gateway::webhooks::WebhookHub>,
     pub verifier: actix_web::web::Data<card_gateway::auth::verifier::JwtVerifier>,
     pub settings: Settings,
     server: actix_web::dev::ServerHandle,
@@ -122,11 +123,12 @@ async fn spawn_inner(settings: Settings, external: Option<Arc<SimHandle>>) -> Te
     let base = format!("http://127.0.0.1:{}", app.port());
     let sim = external.or_else(|| app.simulator()).expect("a simulator");
     let state = app.state();
+    let webhooks = app.webhooks();
     let verifier = app.verifier();
     let server = app.handle();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
-    TestApp { base, client, sim, state, verifier, settings, server }
+    TestApp { base, client, sim, state, webhooks, verifier, settings, server }
 }
 
 impl Drop for TestApp {
@@ -165,7 +167,7 @@ pub fn all_scopes() -> Vec<Scope> {
 impl TestApp {
     /// The SIGTERM path: readiness 503, streams told to reconnect, then a graceful stop.
     pub async fn drain(&self) {
-        card_gateway::startup::drain(&self.state, &self.server).await;
+        card_gateway::startup::drain(&self.state, &self.webhooks, &self.server).await;
     }
 
     /// Stops the server abruptly (connections and in-flight requests dropped), as a crash would.

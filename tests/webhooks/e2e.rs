@@ -149,7 +149,7 @@ async fn a_simulator_duplicating_a_webhook_five_times_concurrently_makes_one_eve
     tokio::time::sleep(Duration::from_millis(500)).await;
     let events = app.events("simdup", "").await;
     assert_eq!(events.len(), before + 1, "{events:?}");
-    assert!(app.app_state.webhooks.metrics.snapshot()["inbound_duplicates"] >= 4);
+    assert!(app.hub.metrics.snapshot()["inbound_duplicates"] >= 4);
     app.stop().await;
 }
 

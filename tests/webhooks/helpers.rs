@@ -89,6 +89,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub settings: Settings,
     pub app_state: actix_web::web::Data<card_gateway::state::AppState>,
+    /// The webhook hub (its own app data, not part of `AppState`).
+    pub hub: actix_web::web::Data<card_gateway::webhooks::WebhookHub>,
     handle: actix_web::dev::ServerHandle,
     done: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     platform: EnvelopeCodec,
@@ -103,13 +105,14 @@ impl TestApp {
         let base = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
         let app_state = app.state();
+        let hub = app.webhooks();
         let sim = app.simulator().map(|s| s.base_url());
         let done = tokio::spawn(app.run_until_stopped());
         let platform = EnvelopeCodec::new(
             PrivateKey::parse(dev_keys::PLATFORM_PRIVATE_PEM).unwrap(),
             PrivateKey::parse(dev_keys::MERCHANT_PRIVATE_PEM).unwrap().public_key().unwrap(),
         );
-        Self { base, http: reqwest::Client::new(), settings, app_state, handle, done: Some(done), platform, sim }
+        Self { base, http: reqwest::Client::new(), settings, app_state, hub, handle, done: Some(done), platform, sim }
     }
 
     /// Stops the server and waits for its delivery worker to stop.

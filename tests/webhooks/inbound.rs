@@ -64,7 +64,7 @@ async fn forged_tampered_and_foreign_bodies_are_rejected_without_an_event() {
         assert!(text.contains("\"code\":\"webhook_"), "{name} answers problem+json: {text}");
     }
     assert!(app.events("victim", "").await.is_empty(), "no event from any rejected body");
-    let m = app.app_state.webhooks.metrics.snapshot();
+    let m = app.hub.metrics.snapshot();
     assert_eq!(m["inbound_rejected_undecryptable"], 2);
     assert_eq!(m["inbound_rejected_foreign"], 1);
     assert_eq!(m["inbound_rejected_plain_data"], 1);

@@ -14,16 +14,17 @@ use crate::{
     error::ApiError,
     http::{
         extract::{OptionalJson, ValidJson, ValidQuery},
+        pagination::{decode_cursor, encode_cursor, page},
         validate::{Validate, Violations},
     },
     idempotency::{IdemOutcome, mark, mark_with_replay},
     operations::WriteCtx,
-    rate_limit::RouteClass,
-    routes::support::{charge, decode_cursor, encode_cursor, page},
+    rate_limit::{self, RouteClass},
     sensitive::contains_card_number,
     state::AppState,
     tenancy::{ObjectKind, TenantId},
     webhooks::{
+        WebhookHub,
         delivery::{Delivery, Queued},
         events::{EVENT_TYPES, LogQuery},
         signing,
@@ -133,7 +134,7 @@ impl Validate for ReplayRequest {
 }
 
 fn checked_url(state: &AppState, url: &str) -> Result<String, ApiError> {
-    let checked = url_guard::check_url(url, state.webhooks.settings.allow_private_targets)
+    let checked = url_guard::check_url(url, state.settings.webhooks.allow_private_targets)
         .map(|u| u.to_string())
         .map_err(|why| ApiError::field("#/url", why))?;
     // The URL is shown on every later read and list, like free text: no card number in it.
@@ -169,12 +170,13 @@ async fn store(state: &AppState, tenant: &TenantId, e: &StoredEndpoint) -> Resul
     security(("bearer" = ["events:manage"])))]
 pub async fn create_webhook_endpoint(
     state: web::Data<AppState>,
+    hub: web::Data<WebhookHub>,
     ctx: WriteCtx,
     body: ValidJson<CreateEndpoint>,
 ) -> Result<HttpResponse, ApiError> {
     let req = body.0;
     let url = checked_url(&state, &req.url)?;
-    let id = state.webhooks.derive_id("we", "webhook_endpoint", &[ctx.tenant.as_str(), &ctx.key]);
+    let id = hub.derive_id("we", "webhook_endpoint", &[ctx.tenant.as_str(), &ctx.key]);
     if let Some(existing) = load(state.ownership.as_ref(), &ctx.tenant, &id).await? {
         // A retry of a create whose answer was lost: the endpoint, without showing the secret again.
         return Ok(mark(HttpResponse::Ok().json(existing.public()), IdemOutcome::Final));
@@ -225,7 +227,7 @@ pub async fn list_webhook_endpoints(
     q: ValidQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.0;
-    let after: Option<String> = decode_cursor(&state, &who.tenant, "webhook-endpoints", q.cursor.as_deref())?;
+    let after: Option<String> = decode_cursor(&state.cursors, &who.tenant, "webhook-endpoints", q.cursor.as_deref())?;
     let index = state.ownership.list(&who.tenant, ObjectKind::WebhookEndpoint, after.as_deref(), q.limit()).await?;
     let mut data = Vec::with_capacity(index.ids.len());
     for id in &index.ids {
@@ -233,7 +235,7 @@ pub async fn list_webhook_endpoints(
             data.push(e.public());
         }
     }
-    Ok(page(data, encode_cursor(&state, &who.tenant, "webhook-endpoints", index.next)))
+    Ok(page(data, encode_cursor(&state.cursors, &who.tenant, "webhook-endpoints", index.next)))
 }
 
 /// One endpoint (without its secret).
@@ -349,6 +351,7 @@ pub async fn rotate_webhook_endpoint_secret(
     security(("bearer" = ["events:manage"])))]
 pub async fn list_webhook_deliveries(
     state: web::Data<AppState>,
+    hub: web::Data<WebhookHub>,
     who: Principal,
     id: web::Path<String>,
     q: ValidQuery<ListQuery>,
@@ -356,11 +359,11 @@ pub async fn list_webhook_deliveries(
     let q = q.0;
     let e = owned_endpoint(&state, &who.tenant, &id).await?;
     let list = format!("deliveries|{}", e.id);
-    let before: Option<String> = decode_cursor(&state, &who.tenant, &list, q.cursor.as_deref())?;
-    let (items, next) = state.webhooks.queue.list_for_endpoint(&e.id, before.as_deref(), q.limit()).await?;
+    let before: Option<String> = decode_cursor(&state.cursors, &who.tenant, &list, q.cursor.as_deref())?;
+    let (items, next) = hub.queue.list_for_endpoint(&e.id, before.as_deref(), q.limit()).await?;
     let data: Vec<Delivery> =
         items.into_iter().filter(|i| i.tenant == who.tenant.as_str()).map(|i| i.delivery).collect();
-    Ok(page(data, encode_cursor(&state, &who.tenant, &list, next)))
+    Ok(page(data, encode_cursor(&state.cursors, &who.tenant, &list, next)))
 }
 
 /// Deliver events again (same `webhook-id` as before: receivers de-duplicate).
@@ -371,6 +374,7 @@ pub async fn list_webhook_deliveries(
     security(("bearer" = ["events:manage"])))]
 pub async fn replay_webhook_events(
     state: web::Data<AppState>,
+    hub: web::Data<WebhookHub>,
     ctx: WriteCtx,
     id: web::Path<String>,
     body: ValidJson<ReplayRequest>,
@@ -380,7 +384,6 @@ pub async fn replay_webhook_events(
     if e.status != EndpointStatus::Enabled {
         return Err(ApiError::conflict("webhook_endpoint_disabled", "enable the endpoint before replaying to it"));
     }
-    let hub = &state.webhooks;
     let max = hub.settings.replay_max_events;
     let mut events = Vec::new();
     for eid in &req.event_ids {
@@ -417,7 +420,7 @@ pub async fn replay_webhook_events(
     // Each re-delivery costs an event read and an outbound POST: charged as reads, before anything
     // is queued, so replays cannot multiply a tenant's share of the delivery workers.
     let n = events.len();
-    charge(&state, &ctx.tenant, RouteClass::Read, n, || {
+    rate_limit::charge(state.limiter.as_deref(), ctx.tenant.as_str(), RouteClass::Read, n, || {
         format!(
             "this replay re-delivers {n} events, each charged as a read, and the read allowance cannot \
              cover it now: retry later or replay fewer events"
