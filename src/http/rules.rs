@@ -144,7 +144,12 @@ pub static CHAIN: LazyLock<Rule> = LazyLock::new(|| Rule::new("^[A-Z0-9]{2,16}$"
 /// A withdrawal's destination address: 20–128 letters or digits.
 pub static TO_ADDRESS: LazyLock<Rule> =
     LazyLock::new(|| Rule::new("^[A-Za-z0-9]{20,128}$", "must be an on-chain address"));
-/// A webhook endpoint URL as the document states it: `http(s)://`, a host name or address, an optional
+/// Dates a client sends (transaction windows, replay windows, birth dates): years 1900–2999, the
+/// range `Violations::date` checks on the parsed value; stated beside `format: date(-time)`.
+pub static DATE_YEARS: LazyLock<Rule> =
+    LazyLock::new(|| Rule::new("^(19|2[0-9])[0-9]{2}-", "must be a date between 1900-01-01 and 2999-12-31"));
+/// A webhook endpoint URL as the document states it (`http://` too where
+/// `webhooks.allow_private_targets` is on, in development): `https://`, a host name or address, an optional
 /// port and path, visible characters only. `url_guard` then checks it fully (no private or internal
 /// target outside development, no card number); this is its necessary shape.
 pub static ENDPOINT_URL: LazyLock<Rule> = LazyLock::new(|| {
@@ -155,9 +160,10 @@ pub static ENDPOINT_URL: LazyLock<Rule> = LazyLock::new(|| {
     let octet = "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
     let label = "[A-Za-z0-9]{1,20}(-[A-Za-z0-9]{1,20}){0,3}";
     let last = "[A-Za-z][A-Za-z0-9]{0,20}(-[A-Za-z0-9]{1,20}){0,3}";
-    let host = format!("(({label}\\.){{0,8}}{last}|{octet}(\\.{octet}){{3}})");
+    // At least one dot: a single-label name is an internal host, refused outside development.
+    let host = format!("(({label}\\.){{1,8}}{last}|{octet}(\\.{octet}){{3}})");
     let port = "(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})";
-    Rule::new(format!("^https?://{host}(:{port})?([/?][!-\"$-~]*)?$"), "must be an absolute URL").lengths(8, 2048)
+    Rule::new(format!("^https://{host}(:{port})?([/?][!-\"$-~]*)?$"), "must be an absolute URL").lengths(8, 2048)
 });
 /// `?expand=` of a card's recharge or refund, and of a group's.
 pub static EXPAND_CARD: LazyLock<Rule> = LazyLock::new(|| Rule::new("^card$", "must be \"card\" on this route"));
@@ -173,6 +179,7 @@ mod tests {
     #[test]
     fn every_rule_compiles() {
         for r in [
+            &*DATE_YEARS,
             &*ENDPOINT_URL,
             &*KIT_NUMBER,
             &*ACTIVATION_CODE,

@@ -18,7 +18,11 @@ pub fn check_url(raw: &str, allow_private: bool) -> Result<Url, &'static str> {
     let url = check_target(raw, allow_private)?;
     // Last, so the specific refusals above keep their messages: the shape the OpenAPI document states
     // (no IPv6 literal, no userinfo, visible characters), checked with the document's own pattern.
-    if !crate::http::rules::ENDPOINT_URL.matches(raw) {
+    let shape = match raw.strip_prefix("http://") {
+        Some(rest) if allow_private => format!("https://{rest}"),
+        _ => raw.to_owned(),
+    };
+    if !crate::http::rules::ENDPOINT_URL.matches(&shape) {
         return Err("must be an http(s) URL with a host name or IPv4 address, an optional port and path");
     }
     Ok(url)
