@@ -9,7 +9,7 @@ use crate::{
         physical::{ActivatePhysicalCard, AssignPhysicalCard, PhysicalCard, PinReset},
     },
     error::ApiError,
-    http::extract::ValidJson,
+    http::extract::{OptionalJson, ValidJson},
     operations::{self, Created, Sent, StoredOperation, SuccessView, WriteCtx, WriteSpec, record::OpContext},
     state::AppState,
     tenancy::{ObjectKind, ObjectMeta, TenantId},
@@ -116,13 +116,15 @@ pub async fn activate_physical_card(
 /// Reset the PIN; the platform delivers the new PIN to the cardholder directly.
 #[utoipa::path(post, path = "/v1/physical-cards/{id}/pin-reset", tag = "physical-cards", operation_id = "reset_physical_card_pin",
     params(("id" = String, Path, description = "Card id"), ("Idempotency-Key" = String, Header, description = "Idempotency key")),
-    request_body(content = PinReset, description = "An empty object (optional)"),
+    request_body(content = Option<PinReset>, description = "An empty object (optional)"),
     responses((status = 200, description = "Reset requested (the operation)", body = Operation), (status = 202, description = "Accepted", body = Operation)),
     security(("bearer" = ["cards:write"])))]
 pub async fn reset_physical_card_pin(
     state: web::Data<AppState>,
     ctx: WriteCtx,
     id: web::Path<String>,
+    // Read so that what the document forbids (any member) is refused, not ignored.
+    _body: OptionalJson<PinReset>,
 ) -> Result<HttpResponse, ApiError> {
     owned_physical(&state, &ctx.tenant, &id).await?;
     let context = OpContext { card_id: Some(id.to_string()), ..Default::default() };

@@ -15,7 +15,9 @@ use serde_json::{Value, json};
 
 use crate::{
     common::{Resp, TestApp},
-    support::{EVENTUALLY, Ids, Receiver, all_events, eventually, merchant_no, recent, request, spawn},
+    support::{
+        EVENTUALLY, Ids, Receiver, all_events, eventually, merchant_no, recent, request, spawn, webhooks_settled,
+    },
 };
 
 const HOOK: &str = "/webhooks/merchant";
@@ -95,6 +97,7 @@ async fn forged_and_malformed_notifications_are_refused_and_record_nothing() {
     let card = ids.card.as_str();
     let ours = merchant_no();
     let genuine_data = platform().seal(&transaction("INB-FORGED", card)).unwrap();
+    webhooks_settled(&app).await;
     let before = recorded(&app, &a, &b).await;
     let deliveries_before = rx.got().len();
 

@@ -212,6 +212,16 @@ pub async fn card_transaction_event(app: &TestApp, owner: &str, card: &str, amou
     .await
 }
 
+/// Waits until every webhook the simulator has emitted is acknowledged (the gateway answers
+/// `SUCCESS` only once the event is recorded) or has given up.
+pub async fn webhooks_settled(app: &TestApp) {
+    let settled = app
+        .sim
+        .wait_until(EVENTUALLY, |s| s.webhooks.iter().all(|r| r.acknowledged > 0 || r.gave_up > 0))
+        .await;
+    assert!(settled, "the simulator's webhooks did not settle within {EVENTUALLY:?}: {:?}", app.sim.state().webhooks);
+}
+
 /// The ids that fill a route's `{id}` and the ids some bodies carry.
 #[derive(Debug, Clone)]
 pub struct Ids {
@@ -303,6 +313,9 @@ impl Ids {
         let event = event["id"].as_str().unwrap().to_owned();
         let spec = AuthorizationSpec { amount: Decimal::new(100, 2), ..Default::default() };
         let transaction_to_reverse = app.sim.authorize(&card, &spec).unwrap().record_no;
+        // The platform's notifications about these objects arrive on their own time; a test that
+        // compares a tenant's log before and after something must not see them land in between.
+        webhooks_settled(app).await;
         Self {
             card,
             card_to_cancel,

@@ -6047,9 +6047,9 @@ export interface operations {
             cookie?: never;
         };
         /** @description An empty object (optional) */
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["PinReset"];
+                "application/json": null | components["schemas"]["PinReset"];
             };
         };
         responses: {
