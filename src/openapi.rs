@@ -20,6 +20,7 @@ use crate::{
 };
 
 mod constraints;
+mod headers;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -113,7 +114,8 @@ fn error_table(settings: &Settings) -> String {
 pub fn document(table: &RouteTable) -> serde_json::Value {
     let doc = annotated(table);
     let Ok(mut value) = serde_json::to_value(&doc) else { return serde_json::json!({}) };
-    let missing = constraints::apply(&mut value);
+    let mut missing = constraints::apply(&mut value);
+    missing.extend(headers::apply(&mut value, table));
     if !missing.is_empty() {
         tracing::warn!(?missing, "OpenAPI constraints name properties the document lacks");
     }
@@ -123,7 +125,11 @@ pub fn document(table: &RouteTable) -> serde_json::Value {
 /// Rule targets the document lacks (a test keeps this empty).
 pub fn missing_constraints(table: &RouteTable) -> Vec<String> {
     serde_json::to_value(annotated(table))
-        .map(|mut v| constraints::apply(&mut v))
+        .map(|mut v| {
+            let mut missing = constraints::apply(&mut v);
+            missing.extend(headers::apply(&mut v, table));
+            missing
+        })
         .unwrap_or_else(|e| vec![e.to_string()])
 }
 

@@ -79,6 +79,44 @@ impl ReferenceData {
         self.countries.iter().find(|(_, v)| *v == code).map_or_else(|| code.to_owned(), |(k, _)| k.clone())
     }
 
+    /// Known currency codes with `minor_units` decimal places (all known ones with `None`), sorted.
+    pub fn currencies(&self, minor_units: Option<u32>) -> Vec<&str> {
+        let mut v: Vec<&str> = self
+            .minor_units
+            .iter()
+            .filter(|(_, u)| minor_units.is_none_or(|m| m == **u))
+            .map(|(c, _)| c.as_str())
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// The distinct decimal places of the known currencies, ascending.
+    pub fn currency_exponents(&self) -> Vec<u32> {
+        let mut v: Vec<u32> = self.minor_units.values().copied().collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// ISO alpha-3 codes of the known countries, sorted.
+    pub fn countries(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.countries.keys().map(String::as_str).collect();
+        v.sort_unstable();
+        v
+    }
+
+    pub fn mobile_prefixes(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.prefixes.iter().map(String::as_str).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    pub fn us_states(&self) -> Vec<&str> {
+        self.us_states.iter().map(String::as_str).collect()
+    }
+
     pub fn is_mobile_prefix(&self, p: &str) -> bool {
         self.prefixes.iter().any(|x| x == p)
     }

@@ -13,17 +13,36 @@ that the server must refuse, each for a rule the spec states in words:
   recorded event): replaced by a window;
 - a transaction window with `from` after `to` or longer than 45 days: narrowed;
 - a card's `valid_until` in the past or more than ten years ahead (relative to today): moved into range;
+- a cardholder's `birth_date` that makes them younger than 18 or older than 130 (relative to today):
+  moved into range;
 - a valid `Idempotency-Key` (the generators reuse short keys such as `!` for different requests, which
   the gateway rightly refuses 422 `idempotency_key_reused`): a fresh valid key per request.
 
 Values that break the schema are left alone, so the negative checks still see every refusal.
+
+It also serialises `ast.parse`: CPython 3.11 before 3.11.8 keeps the AST constructor's recursion depth
+in state shared by threads, so two workers parsing at once (hypothesis parses lambda sources to
+describe strategies) fail with `SystemError: AST constructor recursion depth mismatch`
+(python/cpython#106905) — a tool error, not a finding.
 """
+import ast
 import datetime
 import re
+import sys
+import threading
 import uuid
 from collections.abc import MutableMapping
 
 import schemathesis
+
+if sys.version_info < (3, 11, 8):
+    _parse, _parse_lock = ast.parse, threading.Lock()
+
+    def _serial_parse(*args, **kwargs):
+        with _parse_lock:
+            return _parse(*args, **kwargs)
+
+    ast.parse = _serial_parse
 
 CURSOR = re.compile(r"^[A-Za-z0-9_-]{1,1000}\.[A-Za-z0-9_-]{16}$")
 CURRENCY = re.compile(r"^[A-Z]{3,4}$")
@@ -39,6 +58,12 @@ def _date(v):
         return datetime.date.fromisoformat(v) if isinstance(v, str) else None
     except ValueError:
         return None
+
+
+def _years_from_today(n):
+    """Today `n` years on (or back), on the 28th for 29 February."""
+    t = datetime.date.today()
+    return datetime.date(t.year + n, t.month, min(t.day, 28))
 
 
 def _differ(container, a, b):
@@ -76,7 +101,11 @@ def before_call(ctx, case, kwargs):
             today = datetime.date.today()
             d = _date(body["valid_until"])
             if d < today or d.year > today.year + 10:
-                body["valid_until"] = today.replace(year=today.year + 3).isoformat()
+                body["valid_until"] = _years_from_today(3).isoformat()
+        if path == "/v1/cardholders" and _date(body.get("birth_date")):
+            d = _date(body["birth_date"])
+            if 1900 <= d.year <= 2999 and not _years_from_today(-130) < d <= _years_from_today(-19):
+                body["birth_date"] = _years_from_today(-30).isoformat()
         if path == "/v1/treasury/crypto-transfers":
             _differ(body, "currency", "to_currency")
         if path.endswith("/replay"):

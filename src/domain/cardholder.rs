@@ -109,6 +109,28 @@ pub struct IdentityDocument {
     pub selfie_image_base64: Option<String>,
 }
 
+/// A billing address as a client sends it (the stated rules apply only here: what the platform
+/// returns in [`BillingAddress`] is shown as it is).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewBillingAddress {
+    /// For the US: the two-letter state code (`GET /v1/reference/us-states`).
+    #[schema(example = "AR")]
+    pub state: String,
+    #[schema(example = "Little Rock")]
+    pub city: String,
+    #[schema(example = "1 Main St")]
+    pub address: String,
+    #[schema(example = "72201")]
+    pub zip: String,
+}
+
+impl From<&NewBillingAddress> for BillingAddress {
+    fn from(b: &NewBillingAddress) -> Self {
+        Self { state: b.state.clone(), city: b.city.clone(), address: b.address.clone(), zip: b.zip.clone() }
+    }
+}
+
 /// `POST /v1/cardholders`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -128,10 +150,11 @@ pub struct CreateCardholder {
     pub birth_date: NaiveDate,
     /// ISO 3166-1 alpha-3 (`GET /v1/reference/countries`).
     pub country: String,
-    pub billing: BillingAddress,
+    #[serde(deserialize_with = "crate::http::extract::object")]
+    pub billing: NewBillingAddress,
     #[serde(default)]
     pub gender: Option<Gender>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_object")]
     pub id_document: Option<IdentityDocument>,
     /// The platform's occupation code.
     #[serde(default)]
@@ -139,8 +162,6 @@ pub struct CreateCardholder {
     #[serde(default)]
     pub remark: Option<String>,
 }
-
-const MAX_IMAGE_B64: usize = 4 * 1024 * 1024 * 4 / 3 + 4;
 
 impl CreateCardholder {
     /// Checks that need the reference tables.
@@ -164,50 +185,33 @@ impl CreateCardholder {
 
 impl Validate for CreateCardholder {
     fn validate(&self, v: &mut Violations) {
-        for (p, val, max) in [
-            ("#/first_name", Some(self.first_name.as_str()), 40),
-            ("#/middle_name", self.middle_name.as_deref(), 40),
-            ("#/last_name", Some(self.last_name.as_str()), 40),
-            ("#/email", Some(self.email.as_str()), 40),
-            ("#/billing/state", Some(self.billing.state.as_str()), 50),
-            ("#/billing/city", Some(self.billing.city.as_str()), 50),
-            ("#/billing/address", Some(self.billing.address.as_str()), 100),
-            ("#/billing/zip", Some(self.billing.zip.as_str()), 10),
-            ("#/remark", self.remark.as_deref(), 200),
+        use crate::http::rules::*;
+        let b = &self.billing;
+        for (p, val, rule) in [
+            ("#/first_name", Some(self.first_name.as_str()), &PERSON_NAME),
+            ("#/middle_name", self.middle_name.as_deref(), &PERSON_NAME),
+            ("#/last_name", Some(self.last_name.as_str()), &PERSON_NAME),
+            ("#/email", Some(self.email.as_str()), &EMAIL),
+            ("#/billing/state", Some(b.state.as_str()), &BILLING_REGION),
+            ("#/billing/city", Some(b.city.as_str()), &BILLING_REGION),
+            ("#/billing/address", Some(b.address.as_str()), &BILLING_STREET),
+            ("#/billing/zip", Some(b.zip.as_str()), &POSTAL_CODE),
+            ("#/remark", self.remark.as_deref(), &DESCRIPTION),
         ] {
-            v.text(val, p, max);
+            rule.check_text(v, val, p);
         }
         v.date(Some(self.birth_date), "#/birth_date");
-        let email_ok =
-            self.email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
-                && !self.email.contains(char::is_whitespace);
-        v.check(email_ok, "#/email", "must be an email address");
-        v.check(
-            (1..=4).contains(&self.mobile_prefix.len()) && self.mobile_prefix.bytes().all(|b| b.is_ascii_digit()),
-            "#/mobile_prefix",
-            "must be 1–4 digits",
-        );
-        v.check(
-            (4..=11).contains(&self.mobile.len()) && self.mobile.bytes().all(|b| b.is_ascii_digit()),
-            "#/mobile",
-            "must be 4–11 digits",
-        );
-        v.check(
-            self.country.len() == 3 && self.country.bytes().all(|b| b.is_ascii_uppercase()),
-            "#/country",
-            "must be an ISO 3166-1 alpha-3 code",
-        );
+        MOBILE_PREFIX.check(v, Some(&self.mobile_prefix), "#/mobile_prefix");
+        MOBILE.check(v, Some(&self.mobile), "#/mobile");
+        COUNTRY.check(v, Some(&self.country), "#/country");
         if let Some(d) = &self.id_document {
-            v.identifier(Some(&d.number), "#/id_document/number", 40);
+            DOCUMENT_NUMBER.check(v, Some(&d.number), "#/id_document/number");
             for (p, img) in [
                 ("#/id_document/front_image_base64", &d.front_image_base64),
                 ("#/id_document/back_image_base64", &d.back_image_base64),
                 ("#/id_document/selfie_image_base64", &d.selfie_image_base64),
             ] {
-                if let Some(img) = img {
-                    v.check(img.len() <= MAX_IMAGE_B64, p, "must be at most 4 MB");
-                    v.check(img.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b)), p, "must be base64");
-                }
+                IMAGE_BASE64.check(v, img.as_deref(), p);
             }
         }
     }

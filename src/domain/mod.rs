@@ -34,3 +34,23 @@ pub fn check_amount(
 pub fn is_currency_code(s: &str) -> bool {
     crate::http::rules::CURRENCY.matches(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::{rules, validate::Violations};
+
+    proptest::proptest! {
+        /// The document states `check_amount`'s per-currency places as `rules::amount_within`.
+        #[test]
+        fn the_per_currency_places_pattern_agrees_with_check_amount(s in "0{0,2}[0-9]{0,3}(\\.[0-9]{0,7})?", units in 0u32..7) {
+            let parsed = rules::AMOUNT.matches(&s).then(|| s.parse::<rust_decimal::Decimal>().ok()).flatten();
+            let by_check = parsed.is_some_and(|d| {
+                let mut v = Violations::default();
+                check_amount(&mut v, "#", money::Amount::from(d), Some(units), true);
+                v.finish().is_ok()
+            });
+            proptest::prop_assert_eq!(rules::AMOUNT.matches(&s) && rules::amount_within(units).matches(&s), by_check, "{:?} at {}", s, units);
+        }
+    }
+}

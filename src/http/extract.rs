@@ -108,6 +108,32 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     }
 }
 
+/// [`decode_json`] for a request body, which is a JSON object on every route: serde would also read a
+/// struct from an array of its fields in order (`["222929", "USD"]`), which the document forbids.
+fn decode_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    match bytes.trim_ascii_start().first() {
+        Some(b'[') => Err(ApiError::field("#".to_owned(), "invalid type, expected an object".to_owned())),
+        _ => decode_json(bytes),
+    }
+}
+
+/// A nested object field (`#[serde(deserialize_with = "...")]`): a JSON object only, never the array
+/// form serde's derived structs also take (see [`decode_object`]).
+pub fn object<'de, D: serde::Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<T, D::Error> {
+    use serde::{Deserialize as _, de::Error as _};
+    let map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+    T::deserialize(serde_json::Value::Object(map)).map_err(D::Error::custom)
+}
+
+/// [`object`] for an optional field (absent or `null` → `None`).
+pub fn optional_object<'de, D: serde::Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
+    use serde::{Deserialize as _, de::Error as _};
+    match Option::<serde_json::Map<String, serde_json::Value>>::deserialize(d)? {
+        Some(map) => T::deserialize(serde_json::Value::Object(map)).map(Some).map_err(D::Error::custom),
+        None => Ok(None),
+    }
+}
+
 /// Deepest nesting of arrays and objects the JSON extractors accept: no request body of this API nests
 /// deeper than a few levels. The idempotency fingerprint canonicalises up to the same depth (a deeper
 /// body is fingerprinted as its raw bytes and refused here).
@@ -193,7 +219,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
             if body.iter().all(u8::is_ascii_whitespace) {
                 return Err(ApiError::bad_request("malformed_json", "the request body is empty"));
             }
-            let value: T = decode_json(&body)?;
+            let value: T = decode_object(&body)?;
             let mut v = Violations::default();
             value.validate(&mut v);
             v.finish()?;
@@ -232,7 +258,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for OptionalJson<T> {
             if body.iter().all(u8::is_ascii_whitespace) || body.trim_ascii() == b"null" {
                 return Ok(OptionalJson(None));
             }
-            let value: T = decode_json(&body)?;
+            let value: T = decode_object(&body)?;
             let mut v = Violations::default();
             value.validate(&mut v);
             v.finish()?;
@@ -286,6 +312,33 @@ mod tests {
     struct Outer {
         name: String,
         billing: Inner,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Strict {
+        name: String,
+        #[serde(deserialize_with = "super::object")]
+        billing: Inner,
+        #[serde(default, deserialize_with = "super::optional_object")]
+        other: Option<Inner>,
+    }
+
+    #[test]
+    fn bodies_and_nested_objects_given_as_arrays_are_refused() {
+        // serde's derived structs read `[fields in order]` too; the document says object.
+        assert!(decode_json::<Outer>(br#"["a", {"zip": "1"}]"#).is_ok(), "what serde alone accepts");
+        let e = decode_object::<Outer>(br#" ["a", {"zip": "1"}]"#).unwrap_err();
+        assert_eq!((e.status.as_u16(), e.errors[0].pointer.as_str()), (422, "#"));
+        let e = decode_object::<Strict>(br#"{"name": "a", "billing": ["1"]}"#).unwrap_err();
+        assert_eq!((e.status.as_u16(), e.errors[0].pointer.as_str()), (422, "#/billing"));
+        let e = decode_object::<Strict>(br#"{"name": "a", "billing": {"zip": "1"}, "other": ["1"]}"#).unwrap_err();
+        assert_eq!(e.errors[0].pointer, "#/other");
+        let e = decode_object::<Strict>(br#"{"name": "a", "billing": {"zip": "1", "cvv": "123"}}"#).unwrap_err();
+        assert_eq!(e.errors[0].detail, "unknown field `cvv`");
+        let ok = decode_object::<Strict>(br#"{"name": "a", "billing": {"zip": "1"}, "other": null}"#);
+        assert!(ok.is_ok(), "{ok:?}");
     }
 
     #[test]

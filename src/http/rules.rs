@@ -51,6 +51,15 @@ impl Rule {
             v.check(self.matches(s), pointer, &self.detail);
         }
     }
+
+    /// [`check`](Self::check) for text shown back to callers: a card number in it is refused too
+    /// (which no JSON Schema can state; the property's description says so).
+    pub fn check_text(&self, v: &mut Violations, value: Option<&str>, pointer: &str) {
+        self.check(v, value, pointer);
+        if let Some(s) = value {
+            v.check(!crate::sensitive::contains_card_number(s), pointer, "must not contain a card number");
+        }
+    }
 }
 
 /// A whole number of JSON type `integer` as JSON Schema reads it: `4500` and also `4500.0` (a number
@@ -95,6 +104,18 @@ pub fn positive_amount(places: u32) -> Rule {
     Rule::new(
         format!("^({})$", alts.join("|")),
         format!("must be a decimal string greater than zero with at most {places} decimal places"),
+    )
+    .lengths(1, 24)
+}
+
+/// A non-negative decimal string with at most `places` significant decimals (trailing zeros free):
+/// what `domain::check_amount` checks for a currency of `places` minor units, on a string that
+/// already matched [`AMOUNT`].
+pub fn amount_within(places: u32) -> Rule {
+    let fraction = if places == 0 { "(\\.0+)?".to_owned() } else { format!("(\\.[0-9]{{1,{places}}}0*)?") };
+    Rule::new(
+        format!("^0*[0-9]{{1,18}}{fraction}$"),
+        format!("must have at most {places} decimal places for this currency"),
     )
     .lengths(1, 24)
 }
@@ -148,27 +169,102 @@ pub static TO_ADDRESS: LazyLock<Rule> =
 /// range `Violations::date` checks on the parsed value; stated beside `format: date(-time)`.
 pub static DATE_YEARS: LazyLock<Rule> =
     LazyLock::new(|| Rule::new("^(19|2[0-9])[0-9]{2}-", "must be a date between 1900-01-01 and 2999-12-31"));
-/// A webhook endpoint URL as the document states it (`http://` too where
-/// `webhooks.allow_private_targets` is on, in development): `https://`, a host name or address, an optional
-/// port and path, visible characters only. `url_guard` then checks it fully (no private or internal
-/// target outside development, no card number); this is its necessary shape.
-pub static ENDPOINT_URL: LazyLock<Rule> = LazyLock::new(|| {
-    // The host: dot-separated labels of letters and digits joined by single hyphens (so no `xn--`
-    // punycode label, which URL parsers decode and may refuse), the last starting with a letter (a
-    // numeric last label makes them read an IPv4 address); or a dotted-quad IPv4 address without
-    // leading zeros.
+/// A webhook endpoint URL as the document states it: `https://`, a public host name (dot-separated
+/// labels; its last label letters only and none of the internal suffixes `url_guard` refuses:
+/// `localhost`, `local`, `internal`, `lan`, `arpa`), an optional port and path, visible characters
+/// only. No IP literal: an address cannot present a certificate a client verifies, and it would
+/// skip the resolver's public-address check. `url_guard` checks the target fully besides (no card
+/// number, no private address behind the name at delivery); this is its necessary shape.
+pub static ENDPOINT_URL: LazyLock<Rule> = LazyLock::new(|| endpoint_url(false));
+/// The shape where `webhooks.allow_private_targets` is on (development and tests): host names with
+/// any last label, dotted-quad IPv4 literals, and `http://` too (checked with `https://` put first).
+pub static ENDPOINT_URL_PRIVATE: LazyLock<Rule> = LazyLock::new(|| endpoint_url(true));
+
+/// Internal top-level labels a tenant's endpoint may not use outside development.
+pub const INTERNAL_TLDS: [&str; 5] = ["localhost", "local", "internal", "lan", "arpa"];
+
+fn endpoint_url(private: bool) -> Rule {
+    // A host label: letters and digits joined by single hyphens (so no `xn--` punycode label, which
+    // URL parsers decode and may refuse); a dotted-quad IPv4 address without leading zeros.
     let octet = "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
     let label = "[A-Za-z0-9]{1,20}(-[A-Za-z0-9]{1,20}){0,3}";
-    let last = "[A-Za-z][A-Za-z0-9]{0,20}(-[A-Za-z0-9]{1,20}){0,3}";
-    // At least one dot: a single-label name is an internal host, refused outside development.
-    let host = format!("(({label}\\.){{1,8}}{last}|{octet}(\\.{octet}){{3}})");
+    // The last label starts with a letter (a numeric one makes parsers read an IPv4 address). At
+    // least one dot: a single-label name is an internal host, refused outside development.
+    let host = if private {
+        let last = "[A-Za-z][A-Za-z0-9]{0,20}(-[A-Za-z0-9]{1,20}){0,3}";
+        format!("(({label}\\.){{1,8}}{last}|{octet}(\\.{octet}){{3}})")
+    } else {
+        format!("({label}\\.){{1,8}}{}", letters_except(&INTERNAL_TLDS, 21))
+    };
     let port = "(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})";
     Rule::new(format!("^https://{host}(:{port})?([/?][!-\"$-~]*)?$"), "must be an absolute URL").lengths(8, 2048)
-});
+}
+
+/// A regex (no look-around) for 1-`max` ASCII letters, any case, spelling none of `words` (lower-case
+/// letters): a walk down the words' trie where every step either leaves the trie (a letter no word
+/// continues with, then any letters) or follows it, and may stop only where no word ends.
+fn letters_except(words: &[&str], max: usize) -> String {
+    fn walk(words: &[&str], prefix: &str, max: usize) -> String {
+        let depth = prefix.len();
+        let mut next: Vec<char> = words
+            .iter()
+            .filter(|w| w.len() > depth && w.starts_with(prefix))
+            .filter_map(|w| w[depth..].chars().next())
+            .collect();
+        next.sort_unstable();
+        next.dedup();
+        let mut alts = Vec::new();
+        if depth < max {
+            let mut class = String::new();
+            for c in 'a'..='z' {
+                if !next.contains(&c) {
+                    class.push(c);
+                    class.push(c.to_ascii_uppercase());
+                }
+            }
+            alts.push(format!("[{class}][A-Za-z]{{0,{}}}", max - depth - 1));
+            for c in &next {
+                let rest = walk(words, &format!("{prefix}{c}"), max);
+                alts.push(format!("[{c}{}]{rest}", c.to_ascii_uppercase()));
+            }
+        }
+        let ends_a_word = words.contains(&prefix);
+        let may_stop = depth > 0 && !ends_a_word;
+        match (alts.is_empty(), may_stop) {
+            (true, _) => String::new(),
+            (false, true) => format!("({})?", alts.join("|")),
+            (false, false) => format!("({})", alts.join("|")),
+        }
+    }
+    walk(words, "", max)
+}
 /// `?expand=` of a card's recharge or refund, and of a group's.
 pub static EXPAND_CARD: LazyLock<Rule> = LazyLock::new(|| Rule::new("^card$", "must be \"card\" on this route"));
 pub static EXPAND_GROUP: LazyLock<Rule> =
     LazyLock::new(|| Rule::new("^card_group$", "must be \"card_group\" on this route"));
+/// A cardholder's names: what the platform takes (40 characters).
+pub static PERSON_NAME: LazyLock<Rule> = LazyLock::new(|| text(40));
+/// An e-mail address as the platform takes it: up to 40 characters, `local@domain`, one `@`, a dot in
+/// the domain but not first or last, no white space or control characters.
+pub static EMAIL: LazyLock<Rule> = LazyLock::new(|| {
+    let c = format!("@\\s{CONTROL}");
+    Rule::new(format!("^[^{c}]+@[^.{c}][^{c}]*\\.[^{c}]*[^.{c}]$"), "must be an email address").lengths(4, 40)
+});
+/// A country calling code without `+` (the reference table `mobile-prefixes` is the enum).
+pub static MOBILE_PREFIX: LazyLock<Rule> = LazyLock::new(|| Rule::new("^[0-9]{1,4}$", "must be 1-4 digits"));
+pub static MOBILE: LazyLock<Rule> = LazyLock::new(|| Rule::new("^[0-9]{4,11}$", "must be 4-11 digits"));
+/// ISO 3166-1 alpha-3 (the reference table `countries` is the enum).
+pub static COUNTRY: LazyLock<Rule> = LazyLock::new(|| Rule::new("^[A-Z]{3}$", "must be an ISO 3166-1 alpha-3 code"));
+pub static BILLING_REGION: LazyLock<Rule> = LazyLock::new(|| text(50));
+pub static BILLING_STREET: LazyLock<Rule> = LazyLock::new(|| text(100));
+pub static POSTAL_CODE: LazyLock<Rule> = LazyLock::new(|| text(10));
+/// An identity document's number (long digit strings are legitimate here: it is sent upstream and
+/// never shown back, so no card-number check).
+pub static DOCUMENT_NUMBER: LazyLock<Rule> = LazyLock::new(|| text(40));
+/// A base64 image of at most 4 MB.
+pub const MAX_IMAGE_B64: usize = 4 * 1024 * 1024 * 4 / 3 + 4;
+pub static IMAGE_BASE64: LazyLock<Rule> =
+    LazyLock::new(|| Rule::new("^[A-Za-z0-9+/=]*$", "must be base64 of at most 4 MB").lengths(0, MAX_IMAGE_B64));
 /// Blockchain addresses in test helpers (sent upstream, never a card number check: they are long).
 pub static ADDRESS: LazyLock<Rule> = LazyLock::new(|| text(128));
 
@@ -181,6 +277,7 @@ mod tests {
         for r in [
             &*DATE_YEARS,
             &*ENDPOINT_URL,
+            &*ENDPOINT_URL_PRIVATE,
             &*KIT_NUMBER,
             &*ACTIVATION_CODE,
             &*CHAIN,
@@ -197,6 +294,16 @@ mod tests {
             &*MCC,
             &*ALIAS,
             &*DESCRIPTION,
+            &*PERSON_NAME,
+            &*EMAIL,
+            &*MOBILE_PREFIX,
+            &*MOBILE,
+            &*COUNTRY,
+            &*BILLING_REGION,
+            &*BILLING_STREET,
+            &*POSTAL_CODE,
+            &*DOCUMENT_NUMBER,
+            &*IMAGE_BASE64,
         ] {
             assert!(r.regex.is_some(), "{}", r.pattern);
         }
@@ -235,6 +342,44 @@ mod tests {
             let mut v = Violations::default();
             v.identifier(Some(&s), "#", 5);
             proptest::prop_assert_eq!(text(5).matches(&s), v.finish().is_ok(), "{:?}", s);
+        }
+    }
+
+    #[test]
+    fn letters_except_spells_every_word_but_the_excluded_ones() {
+        let r = Rule::new(format!("^{}$", letters_except(&INTERNAL_TLDS, 21)), "");
+        for ok in
+            ["com", "io", "dev", "lo", "loc", "locals", "localhostx", "la", "lans", "interna", "arp", "arpas", "X"]
+        {
+            assert!(r.matches(ok), "{ok}");
+        }
+        for bad in ["local", "LOCAL", "Localhost", "internal", "lan", "LAN", "arpa", "", "a1", "co-m"] {
+            assert!(!r.matches(bad), "{bad:?}");
+        }
+        assert!(r.matches(&"q".repeat(21)) && !r.matches(&"q".repeat(22)));
+    }
+
+    #[test]
+    fn emails_need_a_local_part_and_a_dotted_domain_without_white_space() {
+        for ok in ["ada@example.com", "a@b.c", "a.b+c@mail.example.org", "a@b.c.d"] {
+            assert!(EMAIL.matches(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "ada",
+            "@example.com",
+            "ada@",
+            "ada@.example.com",
+            "ada@example",
+            "0@0.",
+            "a@b.c.",
+            "x@y.z@w",
+            "a da@example.com",
+            "ada@exa\tmple.com",
+            "ada@example.com\n",
+            &format!("{}@example.com", "a".repeat(30)),
+        ] {
+            assert!(!EMAIL.matches(bad), "{bad:?}");
         }
     }
 

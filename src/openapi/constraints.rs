@@ -9,6 +9,7 @@ use crate::{
     domain::list,
     http::rules::{self, Rule},
     idempotency::key,
+    reference::ReferenceData,
     webhooks::events,
 };
 
@@ -57,6 +58,22 @@ fn properties() -> Vec<(&'static str, &'static str, &'static Rule)> {
         ("ReplayRequest", "since", &DATE_YEARS),
         ("ReplayRequest", "until", &DATE_YEARS),
         ("CreateCardholder", "birth_date", &DATE_YEARS),
+        ("CreateCardholder", "first_name", &PERSON_NAME),
+        ("CreateCardholder", "middle_name", &PERSON_NAME),
+        ("CreateCardholder", "last_name", &PERSON_NAME),
+        ("CreateCardholder", "email", &EMAIL),
+        ("CreateCardholder", "mobile_prefix", &MOBILE_PREFIX),
+        ("CreateCardholder", "mobile", &MOBILE),
+        ("CreateCardholder", "country", &COUNTRY),
+        ("CreateCardholder", "remark", &DESCRIPTION),
+        ("NewBillingAddress", "state", &BILLING_REGION),
+        ("NewBillingAddress", "city", &BILLING_REGION),
+        ("NewBillingAddress", "address", &BILLING_STREET),
+        ("NewBillingAddress", "zip", &POSTAL_CODE),
+        ("IdentityDocument", "number", &DOCUMENT_NUMBER),
+        ("IdentityDocument", "front_image_base64", &IMAGE_BASE64),
+        ("IdentityDocument", "back_image_base64", &IMAGE_BASE64),
+        ("IdentityDocument", "selfie_image_base64", &IMAGE_BASE64),
         ("CreateCard", "valid_until", &DATE_YEARS),
         ("SimulateAuthorization", "amount", &AMOUNT_2DP),
         ("SimulateAuthorization", "currency", &CURRENCY),
@@ -156,14 +173,60 @@ fn property_keywords() -> Vec<(&'static str, &'static str, Value)> {
     ]
 }
 
-/// Rules between properties that a validator checks: `(schema, JSON Schema keywords merged in)`.
-fn schema_rules() -> Vec<(&'static str, Value)> {
-    let given = |p: &str| {
-        let mut props = serde_json::Map::new();
-        props.insert(p.to_owned(), json!({"not": {"type": "null"}}));
-        json!({"required": [p], "properties": props})
-    };
+/// Values the reference tables allow, checked by the handlers against the same tables:
+/// `(schema, property, values)`.
+fn enums(r: &ReferenceData) -> Vec<(&'static str, &'static str, Vec<&str>)> {
     vec![
+        ("CreateCardholder", "country", r.countries()),
+        ("CreateCardholder", "mobile_prefix", r.mobile_prefixes()),
+        ("CreateCard", "currency", r.currencies(None)),
+        ("CreateCardGroup", "currency", r.currencies(None)),
+    ]
+}
+
+/// `properties: {p: <non-null>}` with `p` required: "p is given".
+fn given(p: &str) -> Value {
+    let mut props = serde_json::Map::new();
+    props.insert(p.to_owned(), json!({"not": {"type": "null"}}));
+    json!({"required": [p], "properties": props})
+}
+
+/// `amount`'s decimal places per the currency's minor units (`domain::check_amount`), for each
+/// exponent below `already` (the places the property's own pattern allows).
+fn places_per_currency(r: &ReferenceData, amount: &str, already: u32) -> Vec<Value> {
+    r.currency_exponents()
+        .into_iter()
+        .filter(|u| *u < already)
+        .map(|u| {
+            let mut props = serde_json::Map::new();
+            props.insert(amount.to_owned(), json!({"pattern": rules::amount_within(u).pattern}));
+            json!({
+                "if": {"required": ["currency"], "properties": {"currency": {"enum": r.currencies(Some(u))}}},
+                "then": {"properties": props},
+            })
+        })
+        .collect()
+}
+
+/// Rules between properties that a validator checks: `(schema, JSON Schema keywords merged in)`.
+fn schema_rules(r: &ReferenceData) -> Vec<(&'static str, Value)> {
+    let mut card = places_per_currency(r, "limit", 8);
+    // A regular card's limit is its balance: more than zero; a shared card's may be zero.
+    card.push(json!({
+        "if": given("group_id"),
+        "else": {"properties": {"limit": {"pattern": rules::positive_amount(8).pattern}}},
+    }));
+    vec![
+        ("CreateCard", json!({"allOf": card})),
+        ("CreateCardGroup", json!({"allOf": places_per_currency(r, "amount", 2)})),
+        // A US billing address names a US state (`GET /v1/reference/us-states`).
+        (
+            "CreateCardholder",
+            json!({
+                "if": {"required": ["country"], "properties": {"country": {"const": "USA"}}},
+                "then": {"properties": {"billing": {"properties": {"state": {"enum": r.us_states()}}}}},
+            }),
+        ),
         // UpdateCard: "at least one of alias, label, limit, status is required" (non-null).
         ("UpdateCard", json!({"anyOf": [given("alias"), given("label"), given("limit"), given("status")]})),
         // ReplayRequest: "give event_ids or since".
@@ -207,7 +270,8 @@ pub fn apply(doc: &mut Value) -> Vec<String> {
             _ => missing.push(format!("{schema}.{prop} bounds")),
         }
     }
-    for (schema, keywords) in schema_rules() {
+    let reference = ReferenceData::load().unwrap_or_default();
+    for (schema, keywords) in schema_rules(&reference) {
         match (doc.pointer_mut(&format!("/components/schemas/{schema}")), keywords) {
             (Some(Value::Object(s)), Value::Object(k)) => s.extend(k),
             _ => missing.push(format!("schema {schema}")),
@@ -221,6 +285,14 @@ pub fn apply(doc: &mut Value) -> Vec<String> {
         let target = doc.pointer_mut(&format!("/components/schemas/{schema}/properties/{prop}"));
         if !target.is_some_and(|p| constrain(p, rule)) {
             missing.push(format!("{schema}.{prop}"));
+        }
+    }
+    for (schema, prop, values) in enums(&reference) {
+        match doc.pointer_mut(&format!("/components/schemas/{schema}/properties/{prop}")) {
+            Some(Value::Object(p)) if !values.is_empty() => {
+                p.insert("enum".to_owned(), json!(values));
+            }
+            _ => missing.push(format!("{schema}.{prop} values")),
         }
     }
     for (name, location, only, rule) in parameters() {

@@ -19,7 +19,10 @@
 
 use std::time::Duration;
 
-use actix_web::{HttpResponse, ResponseError as _, http::StatusCode};
+use actix_web::{
+    HttpResponse, ResponseError as _,
+    http::{StatusCode, header},
+};
 use chrono::Utc;
 use futures_util::FutureExt as _;
 use rust_decimal::Decimal;
@@ -481,8 +484,26 @@ fn unknown_problem(state: &AppState, e: &UpstreamError) -> Problem {
 fn still_unknown(state: &AppState, op: &StoredOperation) -> HttpResponse {
     let floor = state.settings.idempotency.retry_after_s.max(1);
     let wait = quiet_left(state, op).as_secs().max(floor).min(floor.max(30));
-    let res = HttpResponse::Accepted().insert_header((actix_web::http::header::RETRY_AFTER, wait)).json(&op.op);
+    let res = HttpResponse::Accepted().insert_header((header::RETRY_AFTER, wait)).json(&op.op);
     mark(res, IdemOutcome::Unknown)
+}
+
+/// A created object's URL: the object itself where the API can read it, else the operation (whose
+/// `result` is the object): crypto orders, exchanges and transfers have no read route of their own.
+fn location(op: &StoredOperation) -> String {
+    let collection = op.op.target.as_ref().and_then(|t| {
+        let path = match t.kind.as_str() {
+            "card" => "/v1/cards",
+            "card_group" => "/v1/card-groups",
+            "cardholder" => "/v1/cardholders",
+            _ => return None,
+        };
+        Some((path, t.id.as_deref()?))
+    });
+    match collection {
+        Some((path, id)) => format!("{path}/{id}"),
+        None => format!("/v1/operations/{}", op.op.id),
+    }
 }
 
 /// Answers from an operation whose outcome is known (succeeded, failed, or accepted and pending).
@@ -490,7 +511,9 @@ pub fn respond_known(op: &StoredOperation, view: SuccessView) -> HttpResponse {
     match op.op.status {
         OperationStatus::Succeeded => {
             let res = match (view, &op.op.result) {
-                (SuccessView::Created, Some(r)) => HttpResponse::Created().json(r),
+                (SuccessView::Created, Some(r)) => {
+                    HttpResponse::Created().insert_header((header::LOCATION, location(op))).json(r)
+                }
                 (SuccessView::Resource, Some(r)) => HttpResponse::Ok().json(r),
                 _ => HttpResponse::Ok().json(&op.op),
             };

@@ -93,7 +93,7 @@ pub async fn create_cardholder(
             mobile: Some(req.mobile.clone()),
             birth_date: Some(req.birth_date),
             country: Some(req.country.clone()),
-            billing: Some(req.billing.clone()),
+            billing: Some((&req.billing).into()),
             created_at: Some(op.op.created_at),
         };
         let created = Created::new(ObjectKind::Cardholder, res.card_user_id);

@@ -215,10 +215,8 @@ pub async fn card_transaction_event(app: &TestApp, owner: &str, card: &str, amou
 /// Waits until every webhook the simulator has emitted is acknowledged (the gateway answers
 /// `SUCCESS` only once the event is recorded) or has given up.
 pub async fn webhooks_settled(app: &TestApp) {
-    let settled = app
-        .sim
-        .wait_until(EVENTUALLY, |s| s.webhooks.iter().all(|r| r.acknowledged > 0 || r.gave_up > 0))
-        .await;
+    let settled =
+        app.sim.wait_until(EVENTUALLY, |s| s.webhooks.iter().all(|r| r.acknowledged > 0 || r.gave_up > 0)).await;
     assert!(settled, "the simulator's webhooks did not settle within {EVENTUALLY:?}: {:?}", app.sim.state().webhooks);
 }
 

@@ -16,6 +16,7 @@ import {
   newIdempotencyKey,
   type Card,
   type CardGatewayClient,
+  type Currency,
   type Event,
   type Operation,
   type Problem,
@@ -71,7 +72,9 @@ async function createCard(): Promise<Card> {
   const key = newIdempotencyKey("quickstart-card");
   const { data, error, response } = await client.POST("/v1/cards", {
     params: { header: { "Idempotency-Key": key } },
-    body: { bin: bin.bin, currency: bin.currency, limit: "100.00", alias: "ts-quickstart" },
+    // A BIN's currency is the platform's data (a plain string in the spec); the BINs it offers are in
+    // currencies the gateway knows, which the request's enum lists.
+    body: { bin: bin.bin, currency: bin.currency as Currency, limit: "100.00", alias: "ts-quickstart" },
   });
   if (error || !data) fail("POST /v1/cards", response.status, error);
   console.log(`POST /v1/cards → ${response.status} (X-Request-Id ${response.headers.get("x-request-id")})`);

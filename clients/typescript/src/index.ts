@@ -9,6 +9,8 @@ export type Card = Schemas["Card"];
 export type Operation = Schemas["Operation"];
 export type Event = Schemas["Event"];
 export type Problem = Schemas["Problem"];
+/** The currencies the gateway issues cards and groups in (its reference table; others are refused). */
+export type Currency = Schemas["CreateCard"]["currency"];
 
 // Default media type (`${string}/${string}`): success bodies are `application/json`, errors `application/problem+json`,
 // and openapi-fetch must match both for `error` to be typed as Problem.

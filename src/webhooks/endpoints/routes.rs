@@ -210,7 +210,9 @@ pub async fn create_webhook_endpoint(
     tracing::info!(tenant = %ctx.tenant, endpoint.id = %e.id, "webhook endpoint created");
     // Replays (and the stored record) get the endpoint without its secret: it is shown once.
     Ok(mark_with_replay(
-        HttpResponse::Created().json(WebhookEndpointWithSecret::from(&e)),
+        HttpResponse::Created()
+            .insert_header((actix_web::http::header::LOCATION, format!("/v1/webhook-endpoints/{}", e.id)))
+            .json(WebhookEndpointWithSecret::from(&e)),
         IdemOutcome::Final,
         &e.public(),
     ))

@@ -17,13 +17,16 @@ const MAX_URL_LEN: usize = 2048;
 pub fn check_url(raw: &str, allow_private: bool) -> Result<Url, &'static str> {
     let url = check_target(raw, allow_private)?;
     // Last, so the specific refusals above keep their messages: the shape the OpenAPI document states
-    // (no IPv6 literal, no userinfo, visible characters), checked with the document's own pattern.
-    let shape = match raw.strip_prefix("http://") {
-        Some(rest) if allow_private => format!("https://{rest}"),
-        _ => raw.to_owned(),
-    };
-    if !crate::http::rules::ENDPOINT_URL.matches(&shape) {
-        return Err("must be an http(s) URL with a host name or IPv4 address, an optional port and path");
+    // (a host name, no userinfo, visible characters), checked with the document's own pattern; in
+    // development the looser shape (IPv4 literals, `http://`).
+    use crate::http::rules::{ENDPOINT_URL, ENDPOINT_URL_PRIVATE};
+    if allow_private {
+        let shape = raw.strip_prefix("http://").map_or_else(|| raw.to_owned(), |rest| format!("https://{rest}"));
+        if !ENDPOINT_URL_PRIVATE.matches(&shape) {
+            return Err("must be an http(s) URL with a host name or IPv4 address, an optional port and path");
+        }
+    } else if !ENDPOINT_URL.matches(raw) {
+        return Err("must be an https URL with a public host name (not an IP address), an optional port and path");
     }
     Ok(url)
 }
@@ -51,6 +54,7 @@ fn check_target(raw: &str, allow_private: bool) -> Result<Url, &'static str> {
     match host_ip(host) {
         Some(ip) if forbidden(ip) => Err("must not target a private, loopback or link-local address"),
         Some(_) => Ok(url),
+        // A public address literal is refused by the documented shape (`check_url`): no certificate.
         None if internal_name(host) => Err("must not target a local or internal host name"),
         None => Ok(url),
     }
@@ -64,7 +68,7 @@ fn host_ip(host: &str) -> Option<IpAddr> {
 fn internal_name(d: &str) -> bool {
     let d = d.trim_end_matches('.').to_ascii_lowercase();
     d == "localhost"
-        || [".localhost", ".local", ".internal", ".home.arpa", ".lan"].iter().any(|s| d.ends_with(s))
+        || crate::http::rules::INTERNAL_TLDS.iter().any(|tld| d.rsplit('.').next() == Some(tld))
         || !d.contains('.')
 }
 
@@ -193,18 +197,49 @@ mod tests {
         assert!(PublicOnlyResolver.resolve(name).await.is_err());
     }
 
-    #[test]
-    fn every_url_of_the_documented_shape_is_accepted_in_development() {
+    /// Runs `check` on URLs generated from `rule`'s pattern (anchors off), so pattern and guard cannot drift.
+    fn every_url_of(rule: &crate::http::rules::Rule, allow_private: bool) {
         use proptest::{strategy::Strategy as _, test_runner::TestRunner};
-        // Generated from the document's own pattern (anchors off), so the two cannot drift apart.
-        let p = &crate::http::rules::ENDPOINT_URL.pattern;
+        let p = &rule.pattern;
         let shape = proptest::string::string_regex(&p[1..p.len() - 1]).unwrap();
         let strategy = shape.prop_filter("the documented length", |s| (8..=2048).contains(&s.len()));
         TestRunner::default()
             .run(&strategy, |s| {
-                proptest::prop_assert!(check_url(&s, true).is_ok(), "{:?}: {:?}", s, check_url(&s, true).err());
+                let checked = check_url(&s, allow_private);
+                proptest::prop_assert!(checked.is_ok(), "{:?}: {:?}", s, checked.err());
                 Ok(())
             })
             .unwrap();
+    }
+
+    #[test]
+    fn every_url_of_the_documented_shape_is_accepted_in_production() {
+        every_url_of(&crate::http::rules::ENDPOINT_URL, false);
+    }
+
+    #[test]
+    fn every_url_of_the_development_shape_is_accepted_in_development() {
+        every_url_of(&crate::http::rules::ENDPOINT_URL_PRIVATE, true);
+        every_url_of(&crate::http::rules::ENDPOINT_URL, true);
+    }
+
+    #[test]
+    fn production_refuses_public_ip_literals_and_internal_top_level_labels() {
+        for (bad, why) in [
+            (
+                "https://93.184.216.34/hook",
+                "must be an https URL with a public host name (not an IP address), an optional port and path",
+            ),
+            ("https://printer.lan/", "must not target a local or internal host name"),
+            ("https://router.home.arpa/", "must not target a local or internal host name"),
+            ("https://1.in-addr.arpa/", "must not target a local or internal host name"),
+            (
+                "https://hooks.example.c0m/",
+                "must be an https URL with a public host name (not an IP address), an optional port and path",
+            ),
+        ] {
+            assert_eq!(check_url(bad, false).err(), Some(why), "{bad}");
+        }
+        assert!(check_url("https://93.184.216.34/hook", true).is_ok(), "development takes address literals");
     }
 }
