@@ -21,6 +21,7 @@ use crate::{
 
 mod constraints;
 mod headers;
+mod variants;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -36,7 +37,7 @@ in status `unknown`; reading the operation or retrying with the same key asks th
     ),
     // Relative: generated clients and Swagger UI call the host that served the document.
     servers((url = "/", description = "The gateway that served this document")),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldError, crate::domain::card::FundsMovement)),
     modifiers(&BearerScheme),
     tags(
         (name = "cards", description = "Virtual cards: issue, read (masked), reveal, update, cancel, recharge, refund"),
@@ -116,6 +117,7 @@ pub fn document(table: &RouteTable) -> serde_json::Value {
     let Ok(mut value) = serde_json::to_value(&doc) else { return serde_json::json!({}) };
     let mut missing = constraints::apply(&mut value);
     missing.extend(headers::apply(&mut value, table));
+    missing.extend(variants::apply(&mut value));
     if !missing.is_empty() {
         tracing::warn!(?missing, "OpenAPI constraints name properties the document lacks");
     }
@@ -128,6 +130,7 @@ pub fn missing_constraints(table: &RouteTable) -> Vec<String> {
         .map(|mut v| {
             let mut missing = constraints::apply(&mut v);
             missing.extend(headers::apply(&mut v, table));
+            missing.extend(variants::apply(&mut v));
             missing
         })
         .unwrap_or_else(|e| vec![e.to_string()])
@@ -210,6 +213,19 @@ pub fn document_json(table: &RouteTable) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_operation_variants_cover_every_kind_the_document_names() {
+        let doc = super::document(&crate::routes::table());
+        let kinds: Vec<&str> = doc["components"]["schemas"]["OperationKind"]["enum"]
+            .as_array()
+            .map(|a| a.iter().filter_map(serde_json::Value::as_str).collect())
+            .unwrap_or_default();
+        let all: Vec<&str> = crate::domain::operation::OperationKind::ALL.iter().map(|k| k.name()).collect();
+        assert_eq!(kinds, all, "OperationKind::ALL must list every kind, in the enum's order");
+        let mapping = doc["components"]["schemas"]["Operation"]["discriminator"]["mapping"].as_object().cloned();
+        assert_eq!(mapping.map(|m| m.len()), Some(all.len()));
+    }
+
     #[test]
     fn every_input_rule_names_a_property_or_parameter_the_document_has() {
         let missing = super::missing_constraints(&crate::routes::table());

@@ -47,6 +47,57 @@ pub enum OperationKind {
 }
 
 impl OperationKind {
+    pub const ALL: [OperationKind; 18] = [
+        Self::CardCreate,
+        Self::CardUpdate,
+        Self::CardCancel,
+        Self::CardRecharge,
+        Self::CardRefund,
+        Self::CardGroupCreate,
+        Self::CardGroupUpdate,
+        Self::CardGroupRecharge,
+        Self::CardGroupRefund,
+        Self::CardholderCreate,
+        Self::CardholderDelete,
+        Self::PhysicalCardAssign,
+        Self::PhysicalCardActivate,
+        Self::PhysicalCardPinReset,
+        Self::CryptoDeposit,
+        Self::CryptoWithdrawal,
+        Self::TreasuryExchange,
+        Self::TreasuryCryptoTransfer,
+    ];
+
+    /// The schemas an operation's `result` takes once it succeeded (it is `null` before, after a
+    /// failure, and for kinds with no resulting object): what the handlers and `operations::resolve`
+    /// put there. The document states it per kind (`Operation` is a `oneOf` keyed by `kind`).
+    pub fn result_schemas(self) -> Vec<String> {
+        use crate::domain::{
+            card::{Card, FundsMovement},
+            cardholder::Cardholder,
+            crypto::{CryptoDeposit, CryptoWithdrawal},
+            group::CardGroup,
+            physical::PhysicalCard,
+            treasury::Conversion,
+        };
+        fn names(n: &[std::borrow::Cow<'static, str>]) -> Vec<String> {
+            n.iter().map(|c| c.to_string()).collect()
+        }
+        match self {
+            Self::CardCreate | Self::CardUpdate | Self::CardCancel => names(&[Card::name()]),
+            // `?expand=card` puts the re-read card there instead of the movement.
+            Self::CardRecharge | Self::CardRefund => names(&[FundsMovement::name(), Card::name()]),
+            Self::CardGroupCreate | Self::CardGroupUpdate => names(&[CardGroup::name()]),
+            Self::CardGroupRecharge | Self::CardGroupRefund => names(&[FundsMovement::name(), CardGroup::name()]),
+            Self::CardholderCreate => names(&[Cardholder::name()]),
+            Self::PhysicalCardAssign | Self::PhysicalCardActivate => names(&[PhysicalCard::name()]),
+            Self::CryptoDeposit => names(&[CryptoDeposit::name()]),
+            Self::CryptoWithdrawal => names(&[CryptoWithdrawal::name()]),
+            Self::TreasuryExchange | Self::TreasuryCryptoTransfer => names(&[Conversion::name()]),
+            Self::CardholderDelete | Self::PhysicalCardPinReset => Vec::new(),
+        }
+    }
+
     /// The public name (`card.recharge`), for logs and metric labels.
     pub fn name(self) -> &'static str {
         match self {

@@ -59,8 +59,6 @@ async function followOperation(client: CardGatewayClient, op: Operation, deadlin
   return op;
 }
 
-/** The fields of `Operation.result` this example reads. */
-type ResultWithId = { id?: unknown; [field: string]: unknown };
 
 async function createCard(): Promise<Card> {
   // A BIN the tenant may issue on without a cardholder or a group.
@@ -84,11 +82,10 @@ async function createCard(): Promise<Card> {
   if (!("user_req_no" in data)) return data;
   const op = await followOperation(client, data);
   if (op.status !== "succeeded") fail(`card creation ${op.id}`, 422, op.error ?? undefined);
-  // CAST (spec defect): Operation.result is a bare `type: object` → `Record<string, never>`; for
-  // `card.create` it is the masked Card. A `oneOf` keyed by `kind` would make this a plain narrowing.
-  const card = op.result as unknown as Card | null;
-  if (!card) throw new StepFailed(`card creation ${op.id} succeeded without a result`);
-  return card;
+  // `Operation` is a union keyed by `kind`: checking it narrows `result` to the masked Card.
+  if (op.kind !== "card.create") throw new StepFailed(`operation ${op.id} is a ${op.kind}, not a card.create`);
+  if (!op.result) throw new StepFailed(`card creation ${op.id} succeeded without a result`);
+  return op.result;
 }
 
 async function recharge(card: Card): Promise<Operation> {
@@ -112,10 +109,10 @@ async function recharge(card: Card): Promise<Operation> {
 
   const op = response.status === 202 ? await followOperation(client, data) : data;
   if (op.status !== "succeeded") fail(`recharge ${op.id} ended ${op.status}`, 422, op.error ?? undefined);
-  // CAST (spec defect): Operation.result is `Record<string, never> | null` (bare `type: object`), so no
-  // field of it can be read; for `card.recharge` it is the funds movement (or the card with ?expand=card).
-  const result = op.result as ResultWithId | null;
-  console.log(`  recharge ${op.id} succeeded; result fields: ${Object.keys(result ?? {}).join(", ") || "(none)"}`);
+  // Narrowed by `kind`: a recharge's result is the funds movement (or the card, with ?expand=card).
+  if (op.kind !== "card.recharge") throw new StepFailed(`operation ${op.id} is a ${op.kind}, not a card.recharge`);
+  const moved = op.result && "direction" in op.result ? `${op.result.amount} ${op.result.currency}` : "(no movement)";
+  console.log(`  recharge ${op.id} succeeded; moved ${moved}`);
   return op;
 }
 

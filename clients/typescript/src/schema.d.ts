@@ -1043,6 +1043,32 @@ export interface components {
             masked_number: string;
             status: components["schemas"]["CardStatus"];
         };
+        /** @description An operation of kind `card.cancel`. */
+        CardCancelOperation: components["schemas"]["OperationBase"] & {
+            /** @constant */
+            kind?: "card.cancel";
+            /** @description The resulting object once succeeded; `null` before and after a failure. */
+            result?: null | components["schemas"]["Card"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "card.cancel";
+        };
+        /** @description An operation of kind `card.create`. */
+        CardCreateOperation: components["schemas"]["OperationBase"] & {
+            /** @constant */
+            kind?: "card.create";
+            /** @description The resulting object once succeeded; `null` before and after a failure. */
+            result?: null | components["schemas"]["Card"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "card.create";
+        };
         /**
          * @example {
          *       "alias": "marketing",
@@ -1066,8 +1092,99 @@ export interface components {
             id: string;
             status: components["schemas"]["GroupStatus"];
         };
+        /** @description An operation of kind `card_group.create`. */
+        CardGroupCreateOperation: components["schemas"]["OperationBase"] & {
+            /** @constant */
+            kind?: "card_group.create";
+            /** @description The resulting object once succeeded; `null` before and after a failure. */
+            result?: null | components["schemas"]["CardGroup"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "card_group.create";
+        };
+        /** @description An operation of kind `card_group.recharge`. */
+        CardGroupRechargeOperation: components["schemas"]["OperationBase"] & {
+            /** @constant */
+            kind?: "card_group.recharge";
+            /** @description The resulting object once succeeded; `null` before and after a failure. */
+            result?: null | components["schemas"]["FundsMovement"] | components["schemas"]["CardGroup"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "card_group.recharge";
+        };
+        /** @description An operation of kind `card_group.refund`. */
+        CardGroupRefundOperation: components["schemas"]["OperationBase"] & {
+            /** @constant */
+            kind?: "card_group.refund";
+            /** @description The resulting object once succeeded; `null` before and after a failure. */
+            result?: null | components["schemas"]["FundsMovement"] | components["schemas"]["CardGroup"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "card_group.refund";
+        };
+        /** @description An operation of kind `card_group.update`. */
+        CardGroupUpdateOperation: components["schemas"]["OperationBase"] & {
+            /** @constant */
+            kind?: "card_group.update";
+            /** @description The resulting object once succeeded; `null` before and after a failure. */
+            result?: null | components["schemas"]["CardGroup"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "card_group.update";
+        };
+        /** @description An operation of kind `card.recharge`. */
+        CardRechargeOperation: components["schemas"]["OperationBase"] & {
+            /** @constant */
+            kind?: "card.recharge";
+            /** @description The resulting object once succeeded; `null` before and after a failure. */
+            result?: null | components["schemas"]["FundsMovement"] | components["schemas"]["Card"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "card.recharge";
+        };
+        /** @description An operation of kind `card.refund`. */
+        CardRefundOperation: components["schemas"]["OperationBase"] & {
+            /** @constant */
+            kind?: "card.refund";
+            /** @description The resulting object once succeeded; `null` before and after a failure. */
+            result?: null | components["schemas"]["FundsMovement"] | components["schemas"]["Card"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "card.refund";
+        };
         /** @enum {string} */
         CardStatus: "pending" | "active" | "frozen" | "cancelled";
+        /** @description An operation of kind `card.update`. */
+        CardUpdateOperation: components["schemas"]["OperationBase"] & {
+            /** @constant */
+            kind?: "card.update";
+            /** @description The resulting object once succeeded; `null` before and after a failure. */
+            result?: null | components["schemas"]["Card"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "card.update";
+        };
         Cardholder: {
             billing?: null | components["schemas"]["BillingAddress"];
             /** Format: date */
@@ -1084,6 +1201,32 @@ export interface components {
             mobile?: string | null;
             mobile_prefix?: string | null;
             status: components["schemas"]["CardholderStatus"];
+        };
+        /** @description An operation of kind `cardholder.create`. */
+        CardholderCreateOperation: components["schemas"]["OperationBase"] & {
+            /** @constant */
+            kind?: "cardholder.create";
+            /** @description The resulting object once succeeded; `null` before and after a failure. */
+            result?: null | components["schemas"]["Cardholder"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "cardholder.create";
+        };
+        /** @description An operation of kind `cardholder.delete`. */
+        CardholderDeleteOperation: components["schemas"]["OperationBase"] & {
+            /** @constant */
+            kind?: "cardholder.delete";
+            /** @description This kind of operation has no resulting object. */
+            result?: null;
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "cardholder.delete";
         };
         /** @enum {string} */
         CardholderStatus: "pending" | "active" | "disabled" | "deleted";
@@ -1287,6 +1430,19 @@ export interface components {
             /** @description `pending` until paid (`crypto.payment` event). */
             status: string;
         };
+        /** @description An operation of kind `crypto.deposit`. */
+        CryptoDepositOperation: components["schemas"]["OperationBase"] & {
+            /** @constant */
+            kind?: "crypto.deposit";
+            /** @description The resulting object once succeeded; `null` before and after a failure. */
+            result?: null | components["schemas"]["CryptoDeposit"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "crypto.deposit";
+        };
         CryptoWithdrawal: {
             amount: components["schemas"]["Amount"];
             chain: string;
@@ -1297,6 +1453,19 @@ export interface components {
             status: string;
             to_address: string;
             tx_id?: string | null;
+        };
+        /** @description An operation of kind `crypto.withdrawal`. */
+        CryptoWithdrawalOperation: components["schemas"]["OperationBase"] & {
+            /** @constant */
+            kind?: "crypto.withdrawal";
+            /** @description The resulting object once succeeded; `null` before and after a failure. */
+            result?: null | components["schemas"]["CryptoWithdrawal"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "crypto.withdrawal";
         };
         /** @enum {string} */
         DeliveryStatus: "pending" | "succeeded" | "failed" | "cancelled";
@@ -1392,6 +1561,32 @@ export interface components {
              */
             pointer: string;
         };
+        /**
+         * @description The result of a recharge or refund settled from the platform's answer alone: which balance moved,
+         *     which way, and by how much.
+         * @example {
+         *       "amount": "25.00",
+         *       "currency": "USD",
+         *       "direction": "recharge",
+         *       "holder": "card",
+         *       "id": "2611251200000001234",
+         *       "object": "funds_movement"
+         *     }
+         */
+        FundsMovement: {
+            /** @description Decimal string, as sent. */
+            amount: string;
+            /** @description ISO 4217, when the gateway knows the holder's currency. */
+            currency?: string | null;
+            /** @description `recharge` (merchant account → holder) or `refund` (holder → merchant account). */
+            direction: string;
+            /** @description `card` or `card_group`. */
+            holder: string;
+            /** @description The card's or group's id. */
+            id: string;
+            /** @description Always `funds_movement` (a re-read card or group has no `object` member). */
+            object: string;
+        };
         /** @enum {string} */
         Gender: "male" | "female";
         /** @enum {string} */
@@ -1432,6 +1627,7 @@ export interface components {
             zip: string;
         };
         /**
+         * @description The record of a state-changing call: `kind` says which, and which schema `result` takes.
          * @example {
          *       "completed_at": "2026-11-25T12:00:01Z",
          *       "created_at": "2026-11-25T12:00:00Z",
@@ -1452,7 +1648,9 @@ export interface components {
          *       "user_req_no": "cg1_demo_5f0c2a1b9d8e7f6a5b4c3d2e1f0a9b8c"
          *     }
          */
-        Operation: {
+        Operation: components["schemas"]["CardCreateOperation"] | components["schemas"]["CardUpdateOperation"] | components["schemas"]["CardCancelOperation"] | components["schemas"]["CardRechargeOperation"] | components["schemas"]["CardRefundOperation"] | components["schemas"]["CardGroupCreateOperation"] | components["schemas"]["CardGroupUpdateOperation"] | components["schemas"]["CardGroupRechargeOperation"] | components["schemas"]["CardGroupRefundOperation"] | components["schemas"]["CardholderCreateOperation"] | components["schemas"]["CardholderDeleteOperation"] | components["schemas"]["PhysicalCardAssignOperation"] | components["schemas"]["PhysicalCardActivateOperation"] | components["schemas"]["PhysicalCardPinResetOperation"] | components["schemas"]["CryptoDepositOperation"] | components["schemas"]["CryptoWithdrawalOperation"] | components["schemas"]["TreasuryExchangeOperation"] | components["schemas"]["TreasuryCryptoTransferOperation"];
+        /** @description The fields every operation has (`result` is per kind). */
+        OperationBase: {
             /** Format: date-time */
             completed_at?: string | null;
             /** Format: date-time */
@@ -1460,8 +1658,6 @@ export interface components {
             error?: null | components["schemas"]["Problem"];
             id: string;
             kind: components["schemas"]["OperationKind"];
-            /** @description The resource once succeeded (e.g. the masked card). */
-            result?: Record<string, never> | null;
             status: components["schemas"]["OperationStatus"];
             target?: null | components["schemas"]["OperationTarget"];
             upstream_order_id?: string | null;
@@ -1486,6 +1682,45 @@ export interface components {
             id: string;
             /** @description `pending_activation`, `active`, … */
             status: string;
+        };
+        /** @description An operation of kind `physical_card.activate`. */
+        PhysicalCardActivateOperation: components["schemas"]["OperationBase"] & {
+            /** @constant */
+            kind?: "physical_card.activate";
+            /** @description The resulting object once succeeded; `null` before and after a failure. */
+            result?: null | components["schemas"]["PhysicalCard"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "physical_card.activate";
+        };
+        /** @description An operation of kind `physical_card.assign`. */
+        PhysicalCardAssignOperation: components["schemas"]["OperationBase"] & {
+            /** @constant */
+            kind?: "physical_card.assign";
+            /** @description The resulting object once succeeded; `null` before and after a failure. */
+            result?: null | components["schemas"]["PhysicalCard"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "physical_card.assign";
+        };
+        /** @description An operation of kind `physical_card.pin_reset`. */
+        PhysicalCardPinResetOperation: components["schemas"]["OperationBase"] & {
+            /** @constant */
+            kind?: "physical_card.pin_reset";
+            /** @description This kind of operation has no resulting object. */
+            result?: null;
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "physical_card.pin_reset";
         };
         /** @description `POST /v1/physical-cards/{id}/pin-reset` takes an empty object. */
         PinReset: Record<string, never>;
@@ -1689,6 +1924,32 @@ export interface components {
         TransactionMerchant: {
             category_code?: string | null;
             name: string;
+        };
+        /** @description An operation of kind `treasury.crypto_transfer`. */
+        TreasuryCryptoTransferOperation: components["schemas"]["OperationBase"] & {
+            /** @constant */
+            kind?: "treasury.crypto_transfer";
+            /** @description The resulting object once succeeded; `null` before and after a failure. */
+            result?: null | components["schemas"]["Conversion"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "treasury.crypto_transfer";
+        };
+        /** @description An operation of kind `treasury.exchange`. */
+        TreasuryExchangeOperation: components["schemas"]["OperationBase"] & {
+            /** @constant */
+            kind?: "treasury.exchange";
+            /** @description The resulting object once succeeded; `null` before and after a failure. */
+            result?: null | components["schemas"]["Conversion"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "treasury.exchange";
         };
         /**
          * @description What a helper made the platform do: the event it reports and the object it concerns.
