@@ -21,6 +21,7 @@ use crate::{
 
 mod constraints;
 mod headers;
+mod page_items;
 mod variants;
 
 #[derive(OpenApi)]
@@ -37,7 +38,17 @@ in status `unknown`; reading the operation or retrying with the same key asks th
     ),
     // Relative: generated clients and Swagger UI call the host that served the document.
     servers((url = "/", description = "The gateway that served this document")),
-    components(schemas(Problem, FieldError, crate::domain::card::FundsMovement)),
+    // Named here: list items (which utoipa would only inline) and the funds movement of a recharge.
+    components(schemas(
+        Problem,
+        FieldError,
+        crate::domain::card::FundsMovement,
+        crate::domain::card::CardBinOut,
+        crate::domain::card::SceneOut,
+        crate::domain::treasury::Balance,
+        crate::webhooks::events::DeadLetter,
+        crate::webhooks::delivery::Delivery
+    )),
     modifiers(&BearerScheme),
     tags(
         (name = "cards", description = "Virtual cards: issue, read (masked), reveal, update, cancel, recharge, refund"),
@@ -117,6 +128,7 @@ pub fn document(table: &RouteTable) -> serde_json::Value {
     let Ok(mut value) = serde_json::to_value(&doc) else { return serde_json::json!({}) };
     let mut missing = constraints::apply(&mut value);
     missing.extend(headers::apply(&mut value, table));
+    missing.extend(page_items::apply(&mut value));
     missing.extend(variants::apply(&mut value));
     if !missing.is_empty() {
         tracing::warn!(?missing, "OpenAPI constraints name properties the document lacks");
@@ -130,6 +142,7 @@ pub fn missing_constraints(table: &RouteTable) -> Vec<String> {
         .map(|mut v| {
             let mut missing = constraints::apply(&mut v);
             missing.extend(headers::apply(&mut v, table));
+            missing.extend(page_items::apply(&mut v));
             missing.extend(variants::apply(&mut v));
             missing
         })
@@ -139,6 +152,7 @@ pub fn missing_constraints(table: &RouteTable) -> Vec<String> {
 fn annotated(table: &RouteTable) -> openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(ApiPaths::openapi());
+    doc.merge(crate::webhooks::event_data::EventDataSchemas::openapi());
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     if let Ok(defaults) = Settings::defaults() {
         let d = doc.info.description.get_or_insert_with(String::new);

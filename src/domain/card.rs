@@ -252,6 +252,7 @@ impl Validate for AmountBody {
 
 /// `GET /v1/card-bins` item.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = CardBin)]
 pub struct CardBinOut {
     #[schema(example = "222929")]
     pub bin: String,
@@ -268,6 +269,7 @@ pub struct CardBinOut {
 
 /// `GET /v1/scenes` item.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Scene)]
 pub struct SceneOut {
     #[schema(example = "1004")]
     pub code: String,

@@ -121,7 +121,7 @@ impl Logged {
             for k in secret.keys() {
                 data.insert(k.clone(), serde_json::Value::Null);
             }
-            data.insert("redacted".to_owned(), serde_json::Value::Bool(true));
+            data.insert(super::event_data::REDACTED_FIELD.to_owned(), serde_json::Value::Bool(true));
         }
         event
     }

@@ -12,6 +12,7 @@
 pub mod allow_list;
 pub mod delivery;
 pub mod endpoints;
+pub mod event_data;
 pub mod event_store;
 pub mod events;
 pub mod events_api;

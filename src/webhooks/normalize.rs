@@ -14,7 +14,13 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use super::events::{Event, EventObject};
+use super::{
+    event_data::{
+        ACTIVATION_CODE_FIELD, ActivationCodeData, ActivationData, CardFeeData, CardOperationData, CardSummary,
+        CryptoPaymentData, EventAmount, OTP_FIELD, ThreeDsOtpData,
+    },
+    events::{Event, EventObject},
+};
 use crate::{
     config::upstream::UpstreamCodes,
     domain::{money::Amount, transaction::transaction_from_wire},
@@ -105,8 +111,13 @@ fn decode<T: DeserializeOwned>(kind: &str, data: &Value) -> Result<T, NormalizeE
     })
 }
 
-fn money(amount: Decimal, currency: Option<&str>) -> Value {
-    json!({"amount": Amount(amount).to_string(), "currency": currency})
+fn money(amount: Decimal, currency: Option<&str>) -> EventAmount {
+    EventAmount { amount: Amount(amount), currency: currency.map(str::to_owned) }
+}
+
+/// An event's `data` from its type (see `event_data`).
+fn data_of<T: serde::Serialize>(data: &T) -> Value {
+    serde_json::to_value(data).unwrap_or_default()
 }
 
 fn obj(kind: &str, id: &str) -> EventObject {
@@ -190,30 +201,32 @@ impl Normalizer<'_> {
             _ => "unknown",
         };
         // cardInfo: PAN and CVV stop here; last4 and expiry go on.
-        let card = w.card_info.as_ref().map(|i| {
-            json!({
-                "last4": i.card_no.as_ref().map(|p| p.last4()).filter(|l| l.len() == 4),
-                "expiry": i.card_expiry_date.as_deref().and_then(|e| self.clock.parse_expiry(e)).map(|(y, m)| format!("{y:04}-{m:02}")),
-                "currency": i.local_currency,
-                "alias": i.card_alias,
-                "label": i.card_label,
-            })
+        let card = w.card_info.as_ref().map(|i| CardSummary {
+            last4: i.card_no.as_ref().map(|p| p.last4()).filter(|l| l.len() == 4),
+            expiry: i
+                .card_expiry_date
+                .as_deref()
+                .and_then(|e| self.clock.parse_expiry(e))
+                .map(|(y, m)| format!("{y:04}-{m:02}")),
+            currency: i.local_currency.clone(),
+            alias: i.card_alias.clone(),
+            label: i.card_label.clone(),
         });
         let object = match (&card_id, &group_id) {
             (Some(id), _) => obj("card", id),
             (None, Some(g)) => obj("card_group", g),
             (None, None) => obj("order", &w.order_id),
         };
-        let body = json!({
-            "operation_id": null,
-            "operation_kind": operation,
-            "status": outcome,
-            "upstream_order_id": w.order_id,
-            "card_id": card_id,
-            "group_id": group_id,
-            "amount": w.amount.map(|a| Amount(a).to_string()),
-            "fee": w.fee.map(|a| Amount(a).to_string()),
-            "card": card,
+        let body = data_of(&CardOperationData {
+            operation_id: None,
+            operation_kind: operation.to_owned(),
+            status: outcome.to_owned(),
+            upstream_order_id: w.order_id.clone(),
+            card_id: card_id.clone(),
+            group_id: group_id.clone(),
+            amount: w.amount.map(Amount),
+            fee: w.fee.map(Amount),
+            card,
         });
         let status = w.status.to_string();
         let event = self.event("card_operate", &[&w.order_id, &status], kind, object, body, w.create_at.as_deref());
@@ -258,13 +271,13 @@ impl Normalizer<'_> {
             99 => "transaction_processing",
             _ => "other",
         };
-        let body = json!({
-            "card_id": w.card_id,
-            "receipt_no": w.receipt_no,
-            "transaction_id": w.record_no,
-            "fee_type": fee_type,
-            "fee_type_code": w.op_type,
-            "amount": money(w.real_fee, Some(&w.real_ccy)),
+        let body = data_of(&CardFeeData {
+            card_id: w.card_id.clone(),
+            receipt_no: w.receipt_no.clone(),
+            transaction_id: w.record_no.clone(),
+            fee_type: fee_type.to_owned(),
+            fee_type_code: w.op_type,
+            amount: money(w.real_fee, Some(&w.real_ccy)),
         });
         let at = Some(w.create_at.as_str()).filter(|s| !s.is_empty());
         let event = self.event("trade_fee", &[&w.receipt_no], "card.fee", obj("card", &w.card_id), body, at);
@@ -276,30 +289,30 @@ impl Normalizer<'_> {
         let amount = w.transaction_amount.map(|a| Amount(a).to_string()).unwrap_or_default();
         // The OTP enters the id only through the keyed HMAC.
         let id_parts = [w.card_id.as_str(), w.otp.expose(), amount.as_str()];
-        let body = json!({
-            "card_id": w.card_id,
-            "masked_number": w.card_no.as_deref().map(crate::sensitive::mask_pan),
-            "amount": w.transaction_amount.map(|a| money(a, w.transaction_currency.as_deref())),
-            "merchant_name": w.merchant_name,
-            "otp_expires_with_event": true,
+        let body = data_of(&ThreeDsOtpData {
+            card_id: w.card_id.clone(),
+            masked_number: w.card_no.as_deref().map(crate::sensitive::mask_pan),
+            amount: w.transaction_amount.map(|a| money(a, w.transaction_currency.as_deref())),
+            merchant_name: w.merchant_name.clone(),
+            otp_expires_with_event: true,
         });
         let event = self.event("card_3ds_otp", &id_parts, "card.3ds_otp", obj("card", &w.card_id), body, None);
         let mut n = Self::plain(event, Route::Card(w.card_id.clone()));
-        n.secret = Some(json!({"otp": w.otp.expose()}));
+        n.secret = Some(json!({ OTP_FIELD: w.otp.expose() }));
         Ok(n)
     }
 
     fn dpt(&self, data: &Value) -> Result<Normalized, NormalizeError> {
         let w: DptPaymentBill = decode("dpt_payment_bill", data)?;
-        let body = json!({
-            "order_id": w.order_no,
-            "serial_number": w.serial_number,
-            "tx_id": w.tx_id,
-            "from_address": w.from_address,
-            "to_address": w.to_address,
-            "paid_amount": Amount(w.payment_amount).to_string(),
-            "credited_amount": Amount(w.fact_amount).to_string(),
-            "fee": Amount(w.fee).to_string(),
+        let body = data_of(&CryptoPaymentData {
+            order_id: w.order_no.clone(),
+            serial_number: w.serial_number.clone(),
+            tx_id: w.tx_id.clone(),
+            from_address: w.from_address.clone(),
+            to_address: w.to_address.clone(),
+            paid_amount: Amount(w.payment_amount),
+            credited_amount: Amount(w.fact_amount),
+            fee: Amount(w.fee),
         });
         let event = self.event(
             "dpt_payment_bill",
@@ -315,7 +328,7 @@ impl Normalizer<'_> {
     fn activation_code(&self, data: &Value) -> Result<Normalized, NormalizeError> {
         let w: CardActivationCode = decode("card_activation_code", data)?;
         let code_hash = hex::encode(<Sha256 as sha2::Digest>::digest(w.active_code.expose().as_bytes()));
-        let body = json!({"card_id": w.card_id, "code_expires_with_event": true});
+        let body = data_of(&ActivationCodeData { card_id: w.card_id.clone(), code_expires_with_event: true });
         let event = self.event(
             "card_activation_code",
             &[&w.card_id, &code_hash],
@@ -325,7 +338,7 @@ impl Normalizer<'_> {
             None,
         );
         let mut n = Self::plain(event, Route::Card(w.card_id.clone()));
-        n.secret = Some(json!({"activation_code": w.active_code.expose()}));
+        n.secret = Some(json!({ ACTIVATION_CODE_FIELD: w.active_code.expose() }));
         Ok(n)
     }
 
@@ -339,7 +352,7 @@ impl Normalizer<'_> {
         } else {
             "unknown"
         };
-        let body = json!({"card_id": w.card_id, "status": status});
+        let body = data_of(&ActivationData { card_id: w.card_id.clone(), status: status.to_owned() });
         let event = self.event(
             "card_activation_status",
             &[&w.card_id, &w.staus.to_string()],

@@ -299,6 +299,31 @@ fn body_errors(doc: &Value, schema: &Value, body: &Value) -> Vec<String> {
     v.iter_errors(body).map(|e| format!("{e} at {}", e.instance_path())).take(5).collect()
 }
 
+/// The documented response headers: each required one is sent, and each one sent matches its schema
+/// (as text: `Retry-After` is validated as the integer it spells).
+fn header_errors(doc: &Value, documented: &Value, at: &str, r: &Resp, problems: &mut Vec<String>) {
+    let Some(headers) = documented["headers"].as_object() else { return };
+    for (name, h) in headers {
+        let h = match h["$ref"].as_str().and_then(|p| p.strip_prefix("#/components/headers/")) {
+            Some(n) => &doc["components"]["headers"][n],
+            None => h,
+        };
+        let Some(value) = r.header(name) else {
+            if h["required"] == true {
+                problems.push(format!("{at}: {} without its required `{name}` header", r.status));
+            }
+            continue;
+        };
+        let as_json = match h["schema"]["type"].as_str() {
+            Some("integer") => value.parse::<i64>().map(Value::from).unwrap_or_else(|_| json!(value)),
+            _ => json!(value),
+        };
+        for e in body_errors(doc, &h["schema"], &as_json) {
+            problems.push(format!("{at}: header `{name}: {value}` does not match its schema: {e}"));
+        }
+    }
+}
+
 /// Checks one live answer against its operation in the document.
 fn check_answer(doc: &Value, op: &Value, at: &str, r: &Resp, problems: &mut Vec<String>, checked: &mut usize) {
     let code = r.status.as_u16().to_string();
@@ -313,6 +338,7 @@ fn check_answer(doc: &Value, op: &Value, at: &str, r: &Resp, problems: &mut Vec<
         problems.push(format!("{at}: answered {} which is not documented: {}", r.status, r.text));
         return;
     };
+    header_errors(doc, documented, at, r, problems);
     let ct = r.header("content-type").unwrap_or("").split(';').next().unwrap_or("").trim().to_owned();
     let Some(content) = documented["content"].as_object().filter(|c| !c.is_empty()) else {
         // Documented without a body (204): there must be none.
@@ -386,6 +412,20 @@ async fn every_documented_operation_answers_on_a_running_gateway_with_a_document
     // Control: the body check does reject a wrong body.
     let card = json!({"$ref": "#/components/schemas/Card"});
     assert!(!body_errors(&doc, &card, &json!({"id": 7, "status": "exploded"})).is_empty());
+    // Control: the header check rejects a 201 without its Location and a malformed X-Request-Id, and
+    // `Operation` (a oneOf keyed by kind) rejects a result of another kind's shape.
+    let created = &operation(&doc, "POST", "/v1/cards")["responses"]["201"];
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-request-id", "not a valid id!".parse().unwrap());
+    let bare = Resp { status: StatusCode::CREATED, headers, text: String::new(), json: Value::Null };
+    let mut found = Vec::new();
+    header_errors(&doc, created, "control", &bare, &mut found);
+    assert_eq!(found.len(), 2, "{found:?}");
+    let operation_schema = json!({"$ref": "#/components/schemas/Operation"});
+    let op = json!({"id": "op_1", "kind": "card.create", "status": "succeeded", "user_req_no": "r",
+        "created_at": "2026-12-04T00:00:00Z", "result": {"object": "funds_movement", "holder": "card", "id": "1",
+        "direction": "recharge", "amount": "1.00", "currency": "USD"}});
+    assert!(!body_errors(&doc, &operation_schema, &op).is_empty(), "a card.create whose result is a funds movement");
 
     // The document the running gateway serves is the committed one, and Swagger UI is up.
     let served = app.send(Method::GET, "/api-docs/openapi.json", None, None, None).await;

@@ -121,10 +121,10 @@ async function readEvents(cardId: string): Promise<number> {
   if (error || !data) fail("GET /v1/events", response.status, error);
   console.log(`GET /v1/events → ${data.data.length} event(s)`);
   for (const event of data.data.slice(0, 5)) {
-    // CAST (spec defect): Event.data is a bare `type: object` → `Record<string, never>`; its shape depends
-    // on `type` (itself a plain string, not an enum). A `oneOf` keyed by `type` would type it.
-    const eventData = event.data as { [field: string]: unknown };
-    console.log(`  ${event.type} ${event.object.kind}/${event.object.id}; data: ${Object.keys(eventData).join(", ")}`);
+    // `Event` is a union keyed by `type`: checking it narrows `data` (a transaction, a fee, …).
+    const money = event.type === "card.transaction" ? event.data.amount : null;
+    const detail = money ? `, ${money.amount} ${money.currency}` : "";
+    console.log(`  ${event.type} ${event.object.kind}/${event.object.id}; data: ${Object.keys(event.data).join(", ")}${detail}`);
   }
   return data.data.filter((e) => e.object.id === cardId).length;
 }

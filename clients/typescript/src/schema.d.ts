@@ -950,6 +950,18 @@ export interface components {
             /** @description The code delivered by the `physical_card.activation_code` event. */
             activation_code: string;
         };
+        /** @description `physical_card.activation_code`: a code the cardholder activates the card with (in `activation_code`). */
+        ActivationCodeData: {
+            card_id: string;
+            /** @description Always `true`: the code is kept only for `webhooks.secret_ttl_s`. */
+            code_expires_with_event: boolean;
+        };
+        /** @description `physical_card.activation`: the outcome of an activation. */
+        ActivationData: {
+            card_id: string;
+            /** @description `succeeded`, `failed` or `unknown`. */
+            status: string;
+        };
         /**
          * @description Decimal amount as a string, in the object's currency
          * @example 25.00
@@ -992,6 +1004,18 @@ export interface components {
              * @description The endpoint's HTTP status, when it answered.
              */
             status_code?: number | null;
+        };
+        /**
+         * @example {
+         *       "available": "999000.00",
+         *       "currency": "USD",
+         *       "total": "1000000.00"
+         *     }
+         */
+        Balance: {
+            available: components["schemas"]["Amount"];
+            currency: string;
+            total: components["schemas"]["Amount"];
         };
         BillingAddress: {
             /** @example 1 Main St */
@@ -1043,6 +1067,39 @@ export interface components {
             masked_number: string;
             status: components["schemas"]["CardStatus"];
         };
+        /** @description An event of type `card.3ds_otp`. */
+        Card3dsOtpEvent: components["schemas"]["EventBase"] & {
+            data: components["schemas"]["ThreeDsOtpData"] & {
+                /** @description The one-time code: only to a token with `events:secrets`, and only within `webhooks.secret_ttl_s`; `null` otherwise. */
+                otp?: string | null;
+                /** @description `true` when the code was withheld from this reader. */
+                redacted?: boolean;
+            };
+            /** @constant */
+            type: "card.3ds_otp";
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "card.3ds_otp";
+        };
+        /** @description `GET /v1/card-bins` item. */
+        CardBin: {
+            /** @example 222929 */
+            bin: string;
+            /** @example MASTERCARD */
+            brand: string;
+            /** @description Cards on this BIN need a `cardholder_id`. */
+            cardholder_required: boolean;
+            /** @example USD */
+            currency: string;
+            /**
+             * @description `regular` or `shared` (shared sub-cards need a `group_id`).
+             * @example regular
+             */
+            kind: string;
+        };
         /** @description An operation of kind `card.cancel`. */
         CardCancelOperation: components["schemas"]["OperationBase"] & {
             /** @constant */
@@ -1068,6 +1125,37 @@ export interface components {
              * @enum {string}
              */
             kind: "card.create";
+        };
+        /** @description `card.fee`: a fee the platform charged on a card. */
+        CardFeeData: {
+            amount: components["schemas"]["EventAmount"];
+            card_id: string;
+            /**
+             * @description `reversal_processing`, `merchant_force_settlement`, `exception_settlement`,
+             *     `after_reversal_settlement`, `settlement_fx_difference`, `small_amount_transaction`,
+             *     `cross_border`, `transaction_refund`, `transaction_processing` or `other`.
+             */
+            fee_type: string;
+            /**
+             * Format: int64
+             * @description The platform's fee type number.
+             */
+            fee_type_code: number;
+            receipt_no: string;
+            /** @description The transaction it is about, when the platform names one. */
+            transaction_id?: string | null;
+        };
+        /** @description An event of type `card.fee`. */
+        CardFeeEvent: components["schemas"]["EventBase"] & {
+            data: components["schemas"]["CardFeeData"];
+            /** @constant */
+            type: "card.fee";
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "card.fee";
         };
         /**
          * @example {
@@ -1144,6 +1232,45 @@ export interface components {
              */
             kind: "card_group.update";
         };
+        /** @description `card.operation.succeeded`, `card.operation.failed`: a card order finished at the platform. */
+        CardOperationData: {
+            amount?: null | components["schemas"]["Amount"];
+            card?: null | components["schemas"]["CardSummary"];
+            card_id?: string | null;
+            fee?: null | components["schemas"]["Amount"];
+            group_id?: string | null;
+            /** @description The gateway operation it finished, once matched (`GET /v1/operations/{id}`). */
+            operation_id?: string | null;
+            /** @description `card.create`, `card.recharge`, `card.refund`, `card.cancel`, `card_group.create` or `unknown`. */
+            operation_kind: string;
+            /** @description `succeeded` or `failed`. */
+            status: string;
+            upstream_order_id: string;
+        };
+        /** @description An event of type `card.operation.failed`. */
+        CardOperationFailedEvent: components["schemas"]["EventBase"] & {
+            data: components["schemas"]["CardOperationData"];
+            /** @constant */
+            type: "card.operation.failed";
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "card.operation.failed";
+        };
+        /** @description An event of type `card.operation.succeeded`. */
+        CardOperationSucceededEvent: components["schemas"]["EventBase"] & {
+            data: components["schemas"]["CardOperationData"];
+            /** @constant */
+            type: "card.operation.succeeded";
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "card.operation.succeeded";
+        };
         /** @description An operation of kind `card.recharge`. */
         CardRechargeOperation: components["schemas"]["OperationBase"] & {
             /** @constant */
@@ -1172,6 +1299,27 @@ export interface components {
         };
         /** @enum {string} */
         CardStatus: "pending" | "active" | "frozen" | "cancelled";
+        /** @description What a card operation notification says of the card: never its number or CVV. */
+        CardSummary: {
+            alias?: string | null;
+            currency?: string | null;
+            /** @description `YYYY-MM`. */
+            expiry?: string | null;
+            label?: string | null;
+            last4?: string | null;
+        };
+        /** @description An event of type `card.transaction`. */
+        CardTransactionEvent: components["schemas"]["EventBase"] & {
+            data: components["schemas"]["Transaction"];
+            /** @constant */
+            type: "card.transaction";
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "card.transaction";
+        };
         /** @description An operation of kind `card.update`. */
         CardUpdateOperation: components["schemas"]["OperationBase"] & {
             /** @constant */
@@ -1443,6 +1591,29 @@ export interface components {
              */
             kind: "crypto.deposit";
         };
+        /** @description `crypto.payment`: a payment into a crypto deposit order. */
+        CryptoPaymentData: {
+            credited_amount: components["schemas"]["Amount"];
+            fee: components["schemas"]["Amount"];
+            from_address: string;
+            order_id: string;
+            paid_amount: components["schemas"]["Amount"];
+            serial_number: string;
+            to_address: string;
+            tx_id: string;
+        };
+        /** @description An event of type `crypto.payment`. */
+        CryptoPaymentEvent: components["schemas"]["EventBase"] & {
+            data: components["schemas"]["CryptoPaymentData"];
+            /** @constant */
+            type: "crypto.payment";
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "crypto.payment";
+        };
         CryptoWithdrawal: {
             amount: components["schemas"]["Amount"];
             chain: string;
@@ -1467,6 +1638,41 @@ export interface components {
              */
             kind: "crypto.withdrawal";
         };
+        /** @description An event no tenant could be found for, kept for operators (never routed to a guessed tenant). */
+        DeadLetter: {
+            /** @description The normalised event, without secrets (OTPs and activation codes are never kept here). */
+            event: components["schemas"]["Event"];
+            /** @description The event id (dead letters are de-duplicated on it too). */
+            id: string;
+            /** @description Why it could not be routed: `unknown_card`, `unknown_order`, `unknown_type`, `unsupported_status`, ... */
+            reason: string;
+            /** Format: date-time */
+            received_at: string;
+            /** @description The platform's notification type (`card_transaction`, ...). */
+            webhook_type: string;
+        };
+        /** @description A delivery as `GET /v1/webhook-endpoints/{id}/deliveries` shows it. */
+        Delivery: {
+            /** Format: int32 */
+            attempt_count: number;
+            /** @description The newest attempts (at most 20). */
+            attempts: components["schemas"]["Attempt"][];
+            /** Format: date-time */
+            completed_at?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            endpoint_id: string;
+            /** @description Also the `webhook-id` header. */
+            event_id: string;
+            event_type: string;
+            /** @example dlv_0f1e2d3c4b5a69788796a5b4 */
+            id: string;
+            /** Format: date-time */
+            next_attempt_at?: string | null;
+            /** @description Created by `POST /v1/webhook-endpoints/{id}/replay`. */
+            replay: boolean;
+            status: components["schemas"]["DeliveryStatus"];
+        };
         /** @enum {string} */
         DeliveryStatus: "pending" | "succeeded" | "failed" | "cancelled";
         /** @enum {string} */
@@ -1476,7 +1682,7 @@ export interface components {
         /** @enum {string} */
         EndpointStatus: "enabled" | "disabled";
         /**
-         * @description A public event.
+         * @description A public event: `type` says which, and which schema `data` takes.
          * @example {
          *       "created_at": "2026-11-25T12:00:01.123Z",
          *       "data": {
@@ -1497,14 +1703,19 @@ export interface components {
          *       "type": "card.transaction"
          *     }
          */
-        Event: {
+        Event: components["schemas"]["CardTransactionEvent"] | components["schemas"]["CardOperationSucceededEvent"] | components["schemas"]["CardOperationFailedEvent"] | components["schemas"]["CardFeeEvent"] | components["schemas"]["Card3dsOtpEvent"] | components["schemas"]["CryptoPaymentEvent"] | components["schemas"]["PhysicalCardActivationCodeEvent"] | components["schemas"]["PhysicalCardActivationEvent"];
+        /** @description An amount with the currency the platform gave (`null` when it gave none). */
+        EventAmount: {
+            amount: components["schemas"]["Amount"];
+            currency?: string | null;
+        };
+        /** @description The fields every event has (`data` is per type). */
+        EventBase: {
             /**
              * Format: date-time
              * @description When the gateway recorded it.
              */
             created_at: string;
-            /** @description Type-specific, snake_case; money as decimal strings. */
-            data: Record<string, never>;
             /** @description Stable: derived from the type and the platform's identifiers. Also the `webhook-id` of deliveries. */
             id: string;
             object: components["schemas"]["EventObject"];
@@ -1696,6 +1907,35 @@ export interface components {
              */
             kind: "physical_card.activate";
         };
+        /** @description An event of type `physical_card.activation_code`. */
+        PhysicalCardActivationCodeEvent: components["schemas"]["EventBase"] & {
+            data: components["schemas"]["ActivationCodeData"] & {
+                /** @description The one-time code: only to a token with `events:secrets`, and only within `webhooks.secret_ttl_s`; `null` otherwise. */
+                activation_code?: string | null;
+                /** @description `true` when the code was withheld from this reader. */
+                redacted?: boolean;
+            };
+            /** @constant */
+            type: "physical_card.activation_code";
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "physical_card.activation_code";
+        };
+        /** @description An event of type `physical_card.activation`. */
+        PhysicalCardActivationEvent: components["schemas"]["EventBase"] & {
+            data: components["schemas"]["ActivationData"];
+            /** @constant */
+            type: "physical_card.activation";
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "physical_card.activation";
+        };
         /** @description An operation of kind `physical_card.assign`. */
         PhysicalCardAssignOperation: components["schemas"]["OperationBase"] & {
             /** @constant */
@@ -1809,6 +2049,14 @@ export interface components {
              */
             keep_previous_for_s?: number;
         };
+        /** @description `GET /v1/scenes` item. */
+        Scene: {
+            /** @example 1004 */
+            code: string;
+            description?: string | null;
+            /** @example Airline and travel */
+            name: string;
+        };
         /** @description `GET /v1/cards/{id}/sensitive`: the card plus its full number and CVV. */
         SensitiveCard: components["schemas"]["Card"] & {
             /**
@@ -1894,6 +2142,15 @@ export interface components {
         SimulatePayment: {
             amount?: null | string;
             from_address?: string | null;
+        };
+        /** @description `card.3ds_otp`: a 3-D Secure one-time password for a purchase (the code itself in `otp`). */
+        ThreeDsOtpData: {
+            amount?: null | components["schemas"]["EventAmount"];
+            card_id: string;
+            masked_number?: string | null;
+            merchant_name?: string | null;
+            /** @description Always `true`: the code is kept only for `webhooks.secret_ttl_s`. */
+            otp_expires_with_event: boolean;
         };
         Transaction: {
             amount?: null | components["schemas"]["Money"];
@@ -2206,21 +2463,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** @example 222929 */
-                            bin: string;
-                            /** @example MASTERCARD */
-                            brand: string;
-                            /** @description Cards on this BIN need a `cardholder_id`. */
-                            cardholder_required: boolean;
-                            /** @example USD */
-                            currency: string;
-                            /**
-                             * @description `regular` or `shared` (shared sub-cards need a `group_id`).
-                             * @example regular
-                             */
-                            kind: string;
-                        }[];
+                        data: components["schemas"]["CardBin"][];
                         /** @description Pass as `cursor` to get the next page; `null` on the last page. */
                         next_cursor?: string | null;
                     };
@@ -2364,18 +2607,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            alias?: string | null;
-                            /** @description Shared balance available to the sub-cards. */
-                            balance: components["schemas"]["Amount"];
-                            /** Format: int64 */
-                            card_count?: number | null;
-                            /** Format: date-time */
-                            created_at?: string | null;
-                            currency: string;
-                            id: string;
-                            status: components["schemas"]["GroupStatus"];
-                        }[];
+                        data: components["schemas"]["CardGroup"][];
                         /** @description Pass as `cursor` to get the next page; `null` on the last page. */
                         next_cursor?: string | null;
                     };
@@ -3547,23 +3779,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            billing?: null | components["schemas"]["BillingAddress"];
-                            /** Format: date */
-                            birth_date?: string | null;
-                            /** @description ISO 3166-1 alpha-3. */
-                            country?: string | null;
-                            /** Format: date-time */
-                            created_at?: string | null;
-                            email: string;
-                            first_name: string;
-                            id: string;
-                            last_name: string;
-                            middle_name?: string | null;
-                            mobile?: string | null;
-                            mobile_prefix?: string | null;
-                            status: components["schemas"]["CardholderStatus"];
-                        }[];
+                        data: components["schemas"]["Cardholder"][];
                         /** @description Pass as `cursor` to get the next page; `null` on the last page. */
                         next_cursor?: string | null;
                     };
@@ -4255,24 +4471,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            alias?: string | null;
-                            balance: components["schemas"]["Amount"];
-                            bin: string;
-                            cardholder_id?: string | null;
-                            /** Format: date-time */
-                            created_at?: string | null;
-                            currency: string;
-                            /** @description `YYYY-MM`. */
-                            expiry?: string | null;
-                            group_id?: string | null;
-                            id: string;
-                            label?: string | null;
-                            last4: string;
-                            limit: components["schemas"]["Amount"];
-                            masked_number: string;
-                            status: components["schemas"]["CardStatus"];
-                        }[];
+                        data: components["schemas"]["Card"][];
                         /** @description Pass as `cursor` to get the next page; `null` on the last page. */
                         next_cursor?: string | null;
                     };
@@ -5806,32 +6005,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            amount?: null | components["schemas"]["Money"];
-                            approval_code?: string | null;
-                            card_amount?: null | components["schemas"]["Money"];
-                            card_id: string;
-                            /** @description `authorization` (unsettled) or `settled`. */
-                            category?: string | null;
-                            cross_border?: boolean | null;
-                            /** @description `debit` (money out) or `credit` (money in). */
-                            direction?: string | null;
-                            id: string;
-                            merchant: components["schemas"]["TransactionMerchant"];
-                            /** Format: date-time */
-                            occurred_at?: string | null;
-                            original_transaction_id?: string | null;
-                            /** @description `GET /v1/reference/response-codes`. */
-                            response_code?: string | null;
-                            response_description?: string | null;
-                            settled_amount?: null | components["schemas"]["Amount"];
-                            /** Format: date-time */
-                            settled_at?: string | null;
-                            /** @description `succeeded` or `failed`. */
-                            status: string;
-                            /** @description The platform's transaction type code (`GET /v1/reference/transaction-types`). */
-                            type?: string | null;
-                        }[];
+                        data: components["schemas"]["Transaction"][];
                         /** @description Pass as `cursor` to get the next page; `null` on the last page. */
                         next_cursor?: string | null;
                     };
@@ -6414,18 +6588,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** @description The normalised event, without secrets (OTPs and activation codes are never kept here). */
-                            event: components["schemas"]["Event"];
-                            /** @description The event id (dead letters are de-duplicated on it too). */
-                            id: string;
-                            /** @description Why it could not be routed: `unknown_card`, `unknown_order`, `unknown_type`, `unsupported_status`, ... */
-                            reason: string;
-                            /** Format: date-time */
-                            received_at: string;
-                            /** @description The platform's notification type (`card_transaction`, ...). */
-                            webhook_type: string;
-                        }[];
+                        data: components["schemas"]["DeadLetter"][];
                         /** @description Pass as `cursor` to get the next page; `null` on the last page. */
                         next_cursor?: string | null;
                     };
@@ -6569,28 +6732,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /**
-                             * Format: date-time
-                             * @description When the gateway recorded it.
-                             */
-                            created_at: string;
-                            /** @description Type-specific, snake_case; money as decimal strings. */
-                            data: Record<string, never>;
-                            /** @description Stable: derived from the type and the platform's identifiers. Also the `webhook-id` of deliveries. */
-                            id: string;
-                            object: components["schemas"]["EventObject"];
-                            /**
-                             * Format: date-time
-                             * @description When it happened at the platform, when the platform says.
-                             */
-                            occurred_at?: string | null;
-                            /**
-                             * @description One of `card.transaction`, `card.operation.succeeded`, `card.operation.failed`, `card.fee`,
-                             *     `card.3ds_otp`, `crypto.payment`, `physical_card.activation_code`, `physical_card.activation`.
-                             */
-                            type: string;
-                        }[];
+                        data: components["schemas"]["Event"][];
                         /** @description Pass as `cursor` to get the next page; `null` on the last page. */
                         next_cursor?: string | null;
                     };
@@ -7026,22 +7168,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** Format: date-time */
-                            completed_at?: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            error?: null | components["schemas"]["Problem"];
-                            id: string;
-                            kind: components["schemas"]["OperationKind"];
-                            /** @description The resource once succeeded (e.g. the masked card). */
-                            result?: Record<string, never> | null;
-                            status: components["schemas"]["OperationStatus"];
-                            target?: null | components["schemas"]["OperationTarget"];
-                            upstream_order_id?: string | null;
-                            /** @description The platform request number (carries the tenant; the platform's de-duplication key). */
-                            user_req_no: string;
-                        }[];
+                        data: components["schemas"]["Operation"][];
                         /** @description Pass as `cursor` to get the next page; `null` on the last page. */
                         next_cursor?: string | null;
                     };
@@ -8109,13 +8236,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** @example 1004 */
-                            code: string;
-                            description?: string | null;
-                            /** @example Airline and travel */
-                            name: string;
-                        }[];
+                        data: components["schemas"]["Scene"][];
                         /** @description Pass as `cursor` to get the next page; `null` on the last page. */
                         next_cursor?: string | null;
                     };
@@ -9947,32 +10068,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            amount?: null | components["schemas"]["Money"];
-                            approval_code?: string | null;
-                            card_amount?: null | components["schemas"]["Money"];
-                            card_id: string;
-                            /** @description `authorization` (unsettled) or `settled`. */
-                            category?: string | null;
-                            cross_border?: boolean | null;
-                            /** @description `debit` (money out) or `credit` (money in). */
-                            direction?: string | null;
-                            id: string;
-                            merchant: components["schemas"]["TransactionMerchant"];
-                            /** Format: date-time */
-                            occurred_at?: string | null;
-                            original_transaction_id?: string | null;
-                            /** @description `GET /v1/reference/response-codes`. */
-                            response_code?: string | null;
-                            response_description?: string | null;
-                            settled_amount?: null | components["schemas"]["Amount"];
-                            /** Format: date-time */
-                            settled_at?: string | null;
-                            /** @description `succeeded` or `failed`. */
-                            status: string;
-                            /** @description The platform's transaction type code (`GET /v1/reference/transaction-types`). */
-                            type?: string | null;
-                        }[];
+                        data: components["schemas"]["Transaction"][];
                         /** @description Pass as `cursor` to get the next page; `null` on the last page. */
                         next_cursor?: string | null;
                     };
@@ -10107,11 +10203,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            available: components["schemas"]["Amount"];
-                            currency: string;
-                            total: components["schemas"]["Amount"];
-                        }[];
+                        data: components["schemas"]["Balance"][];
                         /** @description Pass as `cursor` to get the next page; `null` on the last page. */
                         next_cursor?: string | null;
                     };
@@ -10823,20 +10915,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** Format: date-time */
-                            created_at: string;
-                            description?: string | null;
-                            /** @description `gone` when the endpoint answered 410, `disabled_by_tenant` otherwise. */
-                            disabled_reason?: string | null;
-                            /** @description Event types delivered; empty = all. */
-                            event_types: string[];
-                            id: string;
-                            status: components["schemas"]["EndpointStatus"];
-                            /** Format: date-time */
-                            updated_at: string;
-                            url: string;
-                        }[];
+                        data: components["schemas"]["WebhookEndpoint"][];
                         /** @description Pass as `cursor` to get the next page; `null` on the last page. */
                         next_cursor?: string | null;
                     };
@@ -11746,27 +11825,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** Format: int32 */
-                            attempt_count: number;
-                            /** @description The newest attempts (at most 20). */
-                            attempts: components["schemas"]["Attempt"][];
-                            /** Format: date-time */
-                            completed_at?: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            endpoint_id: string;
-                            /** @description Also the `webhook-id` header. */
-                            event_id: string;
-                            event_type: string;
-                            /** @example dlv_0f1e2d3c4b5a69788796a5b4 */
-                            id: string;
-                            /** Format: date-time */
-                            next_attempt_at?: string | null;
-                            /** @description Created by `POST /v1/webhook-endpoints/{id}/replay`. */
-                            replay: boolean;
-                            status: components["schemas"]["DeliveryStatus"];
-                        }[];
+                        data: components["schemas"]["Delivery"][];
                         /** @description Pass as `cursor` to get the next page; `null` on the last page. */
                         next_cursor?: string | null;
                     };
