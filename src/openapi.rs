@@ -21,6 +21,7 @@ use crate::{
 
 mod constraints;
 mod headers;
+mod links;
 mod page_items;
 mod variants;
 
@@ -130,6 +131,7 @@ pub fn document(table: &RouteTable) -> serde_json::Value {
     missing.extend(headers::apply(&mut value, table));
     missing.extend(page_items::apply(&mut value));
     missing.extend(variants::apply(&mut value));
+    links::apply(&mut value);
     if !missing.is_empty() {
         tracing::warn!(?missing, "OpenAPI constraints name properties the document lacks");
     }
