@@ -49,6 +49,9 @@ pub struct Cardholder {
     pub country: Option<String>,
     pub billing: Option<BillingAddress>,
     pub created_at: Option<DateTime<Utc>>,
+    /// Your key–value pairs, kept by the gateway (`{}` when none; set on create).
+    #[serde(default)]
+    pub metadata: super::metadata::Metadata,
 }
 
 pub fn cardholder_from_wire(h: &CardholderInfo, c: &UpstreamCodes, clock: &WireClock, r: &ReferenceData) -> Cardholder {
@@ -77,6 +80,7 @@ pub fn cardholder_from_wire(h: &CardholderInfo, c: &UpstreamCodes, clock: &WireC
         country: h.country_code.as_deref().map(|c| r.country_from_upstream(c)),
         billing,
         created_at: h.create_at.as_deref().and_then(|t| clock.parse_datetime(t)),
+        metadata: Default::default(),
     }
 }
 
@@ -138,6 +142,8 @@ pub struct CreateCardholder {
     pub occupation: Option<i64>,
     #[serde(default)]
     pub remark: Option<String>,
+    #[serde(default)]
+    pub metadata: Option<super::metadata::Metadata>,
 }
 
 const MAX_IMAGE_B64: usize = 4 * 1024 * 1024 * 4 / 3 + 4;
@@ -178,6 +184,9 @@ impl Validate for CreateCardholder {
             v.text(val, p, max);
         }
         v.date(Some(self.birth_date), "#/birth_date");
+        if let Some(m) = &self.metadata {
+            m.check(v, "#/metadata");
+        }
         let email_ok =
             self.email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
                 && !self.email.contains(char::is_whitespace);

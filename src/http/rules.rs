@@ -169,6 +169,25 @@ pub static ENDPOINT_URL: LazyLock<Rule> = LazyLock::new(|| {
 pub static EXPAND_CARD: LazyLock<Rule> = LazyLock::new(|| Rule::new("^card$", "must be \"card\" on this route"));
 pub static EXPAND_GROUP: LazyLock<Rule> =
     LazyLock::new(|| Rule::new("^card_group$", "must be \"card_group\" on this route"));
+/// A platform transaction type code (`GET /v1/reference/transaction-types`), as a list filter.
+pub static TRANSACTION_TYPE: LazyLock<Rule> =
+    LazyLock::new(|| Rule::new("^[A-Za-z0-9_]{1,16}$", "must be a transaction type code"));
+/// `metadata` (cards, card groups, cardholders): at most this many keys, Stripe's bound.
+pub const METADATA_MAX_KEYS: usize = 50;
+/// A `metadata` key: 1–40 characters of `[A-Za-z0-9_.:-]` (Stripe: 40). Narrower than Stripe's "any
+/// but brackets", so a key is safe in a JSON Pointer, a log line and a query string as it is.
+pub static METADATA_KEY: LazyLock<Rule> = LazyLock::new(|| {
+    Rule::new("^[A-Za-z0-9_.:-]{1,40}$", "keys must be 1-40 characters of letters, digits, `_`, `.`, `:` or `-`")
+        .lengths(1, 40)
+});
+/// A `metadata` value: at most 500 characters (Stripe: 500), no control characters; `""` removes the
+/// key (PATCH) or sets nothing (create). Card numbers are refused too (the schema's description says
+/// so; JSON Schema cannot).
+pub static METADATA_VALUE: LazyLock<Rule> = LazyLock::new(|| {
+    Rule::new(format!("^[^{CONTROL}]*$"), "values must be at most 500 characters without control characters")
+        .lengths(0, 500)
+});
+
 /// Blockchain addresses in test helpers (sent upstream, never a card number check: they are long).
 pub static ADDRESS: LazyLock<Rule> = LazyLock::new(|| text(128));
 
@@ -197,6 +216,9 @@ mod tests {
             &*MCC,
             &*ALIAS,
             &*DESCRIPTION,
+            &*METADATA_KEY,
+            &*TRANSACTION_TYPE,
+            &*METADATA_VALUE,
         ] {
             assert!(r.regex.is_some(), "{}", r.pattern);
         }

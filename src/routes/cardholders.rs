@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 
-use super::support::{list_owned, owned};
+use super::support::{ListPage, list_owned, owned, owned_fresh};
 use crate::upstream::Operation;
 use crate::{
     auth::Principal,
@@ -43,6 +43,7 @@ pub async fn create_cardholder(
     req.validate_reference(&state.reference, state.clock.today(), &mut v);
     v.finish()?;
     let spec = WriteSpec::new(OperationKind::CardholderCreate, SuccessView::Created).target("cardholder", None);
+    let metadata = req.metadata.as_ref().map(|m| m.to_stored()).unwrap_or_default();
     let doc = req.id_document.as_ref();
     let wire = CardholderApplyRequest {
         user_req_no: ctx.user_req_no.clone(),
@@ -95,8 +96,9 @@ pub async fn create_cardholder(
             country: Some(req.country.clone()),
             billing: Some(req.billing.clone()),
             created_at: Some(op.op.created_at),
+            metadata: crate::domain::metadata::shown(&metadata),
         };
-        let created = Created::new(ObjectKind::Cardholder, res.card_user_id);
+        let created = Created::new(ObjectKind::Cardholder, res.card_user_id).metadata(&metadata);
         Ok(Sent::Done { order_id: None, result: serde_json::to_value(&out).ok(), created: Some(created) })
     })
     .await
@@ -115,9 +117,18 @@ pub async fn list_cardholders(
     let fetch = |st: web::Data<AppState>, id: String| async move {
         st.upstream.cardholder_info(&CardholderRef { card_user_id: id, user_req_no: None }).await
     };
-    list_owned(&state, &who.tenant, ObjectKind::Cardholder, "cardholders", &q.0, fetch, |st, h| {
-        cardholder_from_wire(h, st.codes(), &st.clock, &st.reference)
-    })
+    list_owned(
+        &state,
+        &who.tenant,
+        ObjectKind::Cardholder,
+        ListPage::plain("cardholders", &q.0),
+        fetch,
+        |st, h, meta| {
+            let mut holder = cardholder_from_wire(h, st.codes(), &st.clock, &st.reference);
+            holder.metadata = crate::domain::metadata::shown(&meta.metadata);
+            Some(holder)
+        },
+    )
     .await
 }
 
@@ -131,14 +142,16 @@ pub async fn get_cardholder(
     who: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    owned(&state, &who.tenant, ObjectKind::Cardholder, &id, NOT_FOUND).await?;
+    let meta = owned_fresh(&state, &who.tenant, ObjectKind::Cardholder, &id, NOT_FOUND).await?;
     let reply = state
         .upstream
         .cardholder_info(&CardholderRef { card_user_id: id.to_string(), user_req_no: None })
         .await
         .map_err(|e| state.up(&e))?;
     let info = reply.result.ok_or_else(|| ApiError::not_found(NOT_FOUND, "cardholder"))?;
-    Ok(HttpResponse::Ok().json(cardholder_from_wire(&info, state.codes(), &state.clock, &state.reference)))
+    let mut holder = cardholder_from_wire(&info, state.codes(), &state.clock, &state.reference);
+    holder.metadata = crate::domain::metadata::shown(&meta.metadata);
+    Ok(HttpResponse::Ok().json(holder))
 }
 
 /// Delete a cardholder.

@@ -67,12 +67,37 @@ impl OwnershipStore for CachedOwnership {
         Ok(found)
     }
 
+    /// Past the cache (another replica may have changed `metadata`); the cached answer when the
+    /// store fails, so known objects stay readable.
+    async fn get_fresh(&self, tenant: &TenantId, kind: ObjectKind, id: &str) -> Result<Option<ObjectMeta>, StoreError> {
+        let key = (tenant.clone(), kind, id.to_owned());
+        match self.inner.get_fresh(tenant, kind, id).await {
+            Ok(Some(m)) => {
+                self.remember(key, m.clone());
+                Ok(Some(m))
+            }
+            Ok(None) => Ok(None),
+            Err(e) => self.owned.read().get(&key).cloned().map(Some).ok_or(e),
+        }
+    }
+
+    /// Lists read the store anyway: metadata comes with them, fresh.
+    async fn get_many(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        ids: &[String],
+    ) -> Result<Vec<Option<ObjectMeta>>, StoreError> {
+        self.inner.get_many(tenant, kind, ids).await
+    }
+
     async fn update(&self, tenant: &TenantId, kind: ObjectKind, id: &str, meta: &ObjectMeta) -> Result<(), StoreError> {
         self.inner.update(tenant, kind, id, meta).await?;
         // Write through (attributes only, as the store does): evicting would make the next read of
         // this object depend on the store again.
         if let Some(m) = self.owned.write().get_mut(&(tenant.clone(), kind, id.to_owned())) {
             m.attrs = meta.attrs.clone();
+            m.metadata = meta.metadata.clone();
         }
         Ok(())
     }
@@ -242,7 +267,7 @@ mod tests {
         let flaky = Arc::new(Flaky { inner: MemoryOwnershipStore::new(), broken: Default::default() });
         let cached = CachedOwnership::new(flaky.clone(), 10);
         let t = TenantId::parse("a").unwrap();
-        let mut meta = ObjectMeta { created_ms: 1, attrs: Default::default() };
+        let mut meta = ObjectMeta { created_ms: 1, ..Default::default() };
         assert!(cached.claim(&t, ObjectKind::Card, "c1", &meta).await.unwrap());
         meta.attrs.insert("last4".into(), "4242".into());
         cached.update(&t, ObjectKind::Card, "c1", &meta).await.unwrap();
@@ -255,5 +280,23 @@ mod tests {
             cached.get(&TenantId::parse("b").unwrap(), ObjectKind::Card, "c1").await.is_err(),
             "no cross-tenant hit"
         );
+    }
+
+    #[tokio::test]
+    async fn a_fresh_read_sees_another_replicas_metadata_and_falls_back_to_the_cache_when_the_store_fails() {
+        let flaky = Arc::new(Flaky { inner: MemoryOwnershipStore::new(), broken: Default::default() });
+        let (here, there) = (CachedOwnership::new(flaky.clone(), 10), CachedOwnership::new(flaky.clone(), 10));
+        let t = TenantId::parse("a").unwrap();
+        let mut meta = ObjectMeta { created_ms: 1, ..Default::default() };
+        assert!(here.claim(&t, ObjectKind::Card, "c1", &meta).await.unwrap());
+        assert!(there.get(&t, ObjectKind::Card, "c1").await.unwrap().is_some(), "cached on the other replica");
+        meta.metadata.insert("order".into(), "A-1".into());
+        here.update(&t, ObjectKind::Card, "c1", &meta).await.unwrap();
+        assert_eq!(there.get_fresh(&t, ObjectKind::Card, "c1").await.unwrap(), Some(meta.clone()));
+        let ids = ["c1".to_owned()];
+        assert_eq!(there.get_many(&t, ObjectKind::Card, &ids).await.unwrap(), vec![Some(meta.clone())]);
+        flaky.broken.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(there.get_fresh(&t, ObjectKind::Card, "c1").await.unwrap(), Some(meta));
+        assert!(there.get_fresh(&t, ObjectKind::Card, "unknown").await.is_err());
     }
 }

@@ -59,6 +59,7 @@ impl OwnershipStore for MemoryOwnershipStore {
         let mut g = self.inner.write();
         if let Some(m) = g.meta.get_mut(&(tenant.clone(), kind, id.to_owned())) {
             m.attrs = meta.attrs.clone();
+            m.metadata = meta.metadata.clone();
         }
         Ok(())
     }
@@ -106,7 +107,7 @@ impl OwnershipStore for MemoryOwnershipStore {
     ) -> Result<IndexPage, StoreError> {
         let g = self.inner.read();
         let Some(idx) = g.index.get(&(tenant.clone(), kind)) else {
-            return Ok(IndexPage { ids: Vec::new(), next: None });
+            return Ok(IndexPage { ids: Vec::new(), positions: Vec::new(), next: None });
         };
         let iter: Box<dyn Iterator<Item = (&String, &String)>> = match after {
             Some(pos) => {
@@ -118,7 +119,8 @@ impl OwnershipStore for MemoryOwnershipStore {
         let more = taken.len() > limit;
         taken.truncate(limit);
         let next = if more { taken.last().map(|(p, _)| (*p).clone()) } else { None };
-        Ok(IndexPage { ids: taken.into_iter().map(|(_, id)| id.clone()).collect(), next })
+        let positions = taken.iter().map(|(p, _)| (*p).clone()).collect();
+        Ok(IndexPage { ids: taken.into_iter().map(|(_, id)| id.clone()).collect(), positions, next })
     }
 
     async fn put_doc(

@@ -128,6 +128,23 @@ impl OwnershipStore for RedisOwnershipStore {
         raw.map(|s| serde_json::from_str(&s).map_err(corrupt)).transpose()
     }
 
+    /// One MGET: the tenant's meta keys share its cluster slot.
+    async fn get_many(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        ids: &[String],
+    ) -> Result<Vec<Option<ObjectMeta>>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> =
+            ids.iter().map(|id| self.pool.tenant_key(tenant.as_str(), &["meta", kind.as_str(), id])).collect();
+        let raw: Vec<Option<String>> =
+            self.pool.run(|mut c| async move { redis::cmd("MGET").arg(&keys).query_async(&mut c).await }).await?;
+        raw.into_iter().map(|r| r.map(|s| serde_json::from_str(&s).map_err(corrupt)).transpose()).collect()
+    }
+
     async fn update(&self, tenant: &TenantId, kind: ObjectKind, id: &str, meta: &ObjectMeta) -> Result<(), StoreError> {
         let key = self.pool.tenant_key(tenant.as_str(), &["meta", kind.as_str(), id]);
         let json = serde_json::to_string(meta).map_err(corrupt)?;
@@ -159,8 +176,11 @@ impl OwnershipStore for RedisOwnershipStore {
     ) -> Result<IndexPage, StoreError> {
         let key = self.pool.tenant_key(tenant.as_str(), &["idx", kind.as_str()]);
         let (members, next) = self.pool.lex_page_rev(&key, after, limit).await?;
-        let ids = members.iter().filter_map(|m| m.split_once('|').map(|(_, id)| id.to_owned())).collect();
-        Ok(IndexPage { ids, next })
+        let (positions, ids) = members
+            .into_iter()
+            .filter_map(|m| m.split_once('|').map(|(_, id)| id.to_owned()).map(|id| (m, id)))
+            .unzip();
+        Ok(IndexPage { ids, positions, next })
     }
 
     async fn put_doc(

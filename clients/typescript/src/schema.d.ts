@@ -125,7 +125,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Freeze, unfreeze or close a group (Shared Card Status Change). */
+        /**
+         * Freeze, unfreeze or close a group (Shared Card Status Change), and/or change its `metadata` (the
+         *     gateway's alone: a metadata-only change makes no platform call and answers 200 with the group;
+         *     with `status` it is written first).
+         */
         patch: operations["update_card_group"];
         trace?: never;
     };
@@ -209,7 +213,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The tenant's cards, newest first. */
+        /**
+         * The tenant's cards, newest first, optionally filtered (Stripe Issuing's and Lithic's filters).
+         *     `group_id`, `cardholder_id` and `created[gte]`/`created[lt]` are applied to what the gateway
+         *     stores, before any platform call; `status` needs each card's platform answer, so with `status` a
+         *     page may hold fewer than `limit` cards (even none) while `next_cursor` is not null — follow
+         *     `next_cursor` until it is `null`. Any filter may end a page early after 1,000 cards were looked
+         *     at, the same way. A cursor is valid only with the filters of the request that returned it
+         *     (otherwise 422 on `query.cursor`).
+         */
         get: operations["list_cards"];
         put?: never;
         /** Issue a card (regular, or a shared sub-card with `group_id`). */
@@ -234,7 +246,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change alias, label, limit (shared sub-cards) or freeze/unfreeze. */
+        /**
+         * Change alias, label, limit (shared sub-cards), freeze/unfreeze, or `metadata`. Metadata is the
+         *     gateway's alone: a metadata-only change makes no platform call and answers 200 with the card;
+         *     with other fields it is written first, then the platform change is made as without it.
+         */
         patch: operations["update_card"];
         trace?: never;
     };
@@ -313,7 +329,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Transactions of one card, newest platform order. */
+        /**
+         * Transactions of one card, newest platform order; `status` and `type` filter the rows scanned
+         *     (a page may be shorter than `limit`: follow `next_cursor`).
+         */
         get: operations["list_card_transactions"];
         put?: never;
         post?: never;
@@ -452,7 +471,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The tenant's operations, newest first. */
+        /**
+         * The tenant's operations, newest first, optionally filtered by `kind` and `status` (a filtered page
+         *     may hold fewer than `limit`: follow `next_cursor`).
+         */
         get: operations["list_operations"];
         put?: never;
         post?: never;
@@ -753,7 +775,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Transactions of all the tenant's cards. */
+        /**
+         * Transactions of all the tenant's cards; `status` and `type` filter the rows scanned (a page may
+         *     be shorter than `limit`: follow `next_cursor`).
+         */
         get: operations["list_transactions"];
         put?: never;
         post?: never;
@@ -1022,6 +1047,9 @@ export interface components {
          *       "last4": "1234",
          *       "limit": "100.00",
          *       "masked_number": "222929******1234",
+         *       "metadata": {
+         *         "order": "A-1042"
+         *       },
          *       "status": "active"
          *     }
          */
@@ -1041,6 +1069,8 @@ export interface components {
             last4: string;
             limit: components["schemas"]["Amount"];
             masked_number: string;
+            /** @description Your key–value pairs, kept by the gateway (`{}` when none). */
+            metadata?: components["schemas"]["Metadata"];
             status: components["schemas"]["CardStatus"];
         };
         /**
@@ -1051,6 +1081,9 @@ export interface components {
          *       "created_at": "2026-11-25T12:00:00Z",
          *       "currency": "USD",
          *       "id": "2611251200000000777",
+         *       "metadata": {
+         *         "team": "ads"
+         *       },
          *       "status": "active"
          *     }
          */
@@ -1064,6 +1097,8 @@ export interface components {
             created_at?: string | null;
             currency: string;
             id: string;
+            /** @description Your key–value pairs, kept by the gateway (`{}` when none). */
+            metadata?: components["schemas"]["Metadata"];
             status: components["schemas"]["GroupStatus"];
         };
         /** @enum {string} */
@@ -1080,6 +1115,8 @@ export interface components {
             first_name: string;
             id: string;
             last_name: string;
+            /** @description Your key–value pairs, kept by the gateway (`{}` when none; set on create). */
+            metadata?: components["schemas"]["Metadata"];
             middle_name?: string | null;
             mobile?: string | null;
             mobile_prefix?: string | null;
@@ -1134,6 +1171,7 @@ export interface components {
             group_id?: string | null;
             /** @description Card limit, loaded from the merchant account (for a shared sub-card: its spending limit, `0` = unlimited). */
             limit: string;
+            metadata?: null | components["schemas"]["Metadata"];
             multi_use?: boolean;
             /** @description Scene code from `GET /v1/scenes`. */
             scene_code?: string | null;
@@ -1156,6 +1194,7 @@ export interface components {
             /** @description Initial shared balance, loaded from the merchant account. */
             amount: string;
             currency: string;
+            metadata?: null | components["schemas"]["Metadata"];
         };
         /**
          * @description `POST /v1/cardholders`.
@@ -1189,6 +1228,7 @@ export interface components {
             gender?: null | components["schemas"]["Gender"];
             id_document?: null | components["schemas"]["IdentityDocument"];
             last_name: string;
+            metadata?: null | components["schemas"]["Metadata"];
             middle_name?: string | null;
             mobile: string;
             /** @description Digits only, no `+` (`GET /v1/reference/mobile-prefixes`). */
@@ -1397,6 +1437,19 @@ export interface components {
             number: string;
             selfie_image_base64?: string | null;
             type: components["schemas"]["DocumentType"];
+        };
+        /**
+         * @description Your own key–value pairs (at most 50 keys of 1–40 characters of `[A-Za-z0-9_.:-]`; string values of
+         *     at most 500 characters, no control characters, never a card number). Stored by the gateway, never
+         *     sent to the card platform, returned on every read and list. On `PATCH`, the keys given are set
+         *     and a key given `""` is removed; keys not given are kept. On create, `""` sets nothing.
+         * @example {
+         *       "order": "A-1042",
+         *       "team": "ads"
+         *     }
+         */
+        Metadata: {
+            [key: string]: string;
         };
         /** @description An amount with its currency, where the currency is not implied by the object. */
         Money: {
@@ -1654,8 +1707,7 @@ export interface components {
             settled_amount?: null | components["schemas"]["Amount"];
             /** Format: date-time */
             settled_at?: string | null;
-            /** @description `succeeded` or `failed`. */
-            status: string;
+            status: components["schemas"]["TransactionStatus"];
             /** @description The platform's transaction type code (`GET /v1/reference/transaction-types`). */
             type?: string | null;
         };
@@ -1663,6 +1715,11 @@ export interface components {
             category_code?: string | null;
             name: string;
         };
+        /**
+         * @description Whether the platform approved the transaction.
+         * @enum {string}
+         */
+        TransactionStatus: "succeeded" | "failed";
         /**
          * @description What a helper made the platform do: the event it reports and the object it concerns.
          * @example {
@@ -1676,7 +1733,9 @@ export interface components {
             object_id: string;
         };
         /**
-         * @description `PATCH /v1/cards/{id}`: any of alias, label, limit (shared sub-cards), status.
+         * @description `PATCH /v1/cards/{id}`: any of alias, label, limit (shared sub-cards), status, metadata. A
+         *     metadata-only change is the gateway's alone (no platform call); with other fields the metadata is
+         *     written first, then the platform change is made.
          * @example {
          *       "alias": "ads-q4",
          *       "status": "frozen"
@@ -1686,6 +1745,7 @@ export interface components {
             alias?: string | null;
             label?: string | null;
             limit?: null | string;
+            metadata?: null | components["schemas"]["Metadata"];
             status?: null | components["schemas"]["SettableCardStatus"];
         } | {
             alias: unknown;
@@ -1695,15 +1755,23 @@ export interface components {
             limit: unknown;
         } | {
             status: unknown;
+        } | {
+            metadata: unknown;
         };
         /**
-         * @description `PATCH /v1/card-groups/{id}` (Shared Card Status Change).
+         * @description `PATCH /v1/card-groups/{id}`: `status` (Shared Card Status Change) and/or `metadata` (the
+         *     gateway's alone: a metadata-only change makes no platform call).
          * @example {
          *       "status": "frozen"
          *     }
          */
         UpdateCardGroup: {
-            status: components["schemas"]["SettableGroupStatus"];
+            metadata?: null | components["schemas"]["Metadata"];
+            status?: null | components["schemas"]["SettableGroupStatus"];
+        } | {
+            status: unknown;
+        } | {
+            metadata: unknown;
         };
         UpdateEndpoint: {
             description?: string | null;
@@ -2034,6 +2102,8 @@ export interface operations {
                             created_at?: string | null;
                             currency: string;
                             id: string;
+                            /** @description Your key–value pairs, kept by the gateway (`{}` when none). */
+                            metadata?: components["schemas"]["Metadata"];
                             status: components["schemas"]["GroupStatus"];
                         }[];
                         /** @description Pass as `cursor` to get the next page; `null` on the last page. */
@@ -2907,6 +2977,8 @@ export interface operations {
                             first_name: string;
                             id: string;
                             last_name: string;
+                            /** @description Your key–value pairs, kept by the gateway (`{}` when none; set on create). */
+                            metadata?: components["schemas"]["Metadata"];
                             middle_name?: string | null;
                             mobile?: string | null;
                             mobile_prefix?: string | null;
@@ -3404,13 +3476,22 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Page size, 1–100 (default 20). Each object on the page is read from the card platform and
-                 *     charged as one request of the tenant's `read` rate limit; a page the allowance cannot cover
-                 *     is refused whole (429 + `Retry-After`) before any platform call.
+                 * @description Page size, 1–100 (default 20). Each card on the page is read from the card platform and
+                 *     charged as one request of the tenant's `read` rate limit.
                  */
                 limit?: number;
-                /** @description `next_cursor` of the previous page. */
+                /** @description `next_cursor` of the previous page, with the same filters. */
                 cursor?: string;
+                /** @description Only cards in this status (read from the platform: a page may be short). */
+                status?: "pending" | "active" | "frozen" | "cancelled";
+                /** @description Only the shared sub-cards of this card group. */
+                group_id?: string;
+                /** @description Only this cardholder's cards. */
+                cardholder_id?: string;
+                /** @description Only cards created at or after this time (RFC 3339). */
+                "created[gte]"?: string;
+                /** @description Only cards created before this time (RFC 3339); must be after `created[gte]`. */
+                "created[lt]"?: string;
             };
             header?: never;
             path?: never;
@@ -3418,7 +3499,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of cards */
+            /** @description A page of cards (with a filter, possibly fewer than `limit`: follow `next_cursor`) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3441,6 +3522,8 @@ export interface operations {
                             last4: string;
                             limit: components["schemas"]["Amount"];
                             masked_number: string;
+                            /** @description Your key–value pairs, kept by the gateway (`{}` when none). */
+                            metadata?: components["schemas"]["Metadata"];
                             status: components["schemas"]["CardStatus"];
                         }[];
                         /** @description Pass as `cursor` to get the next page; `null` on the last page. */
@@ -4552,6 +4635,16 @@ export interface operations {
                 from?: string;
                 /** @description Last day (UTC) included; default today. */
                 to?: string;
+                /**
+                 * @description Only transactions with this outcome. Applied to the platform's rows as they are scanned, so a
+                 *     page may hold fewer than `limit` (even none) while `next_cursor` is not null: follow it.
+                 */
+                status?: "succeeded" | "failed";
+                /**
+                 * @description Only transactions of this platform type code (`GET /v1/reference/transaction-types`), applied
+                 *     like `status`.
+                 */
+                type?: string;
             };
             header?: never;
             path: {
@@ -4590,8 +4683,7 @@ export interface operations {
                             settled_amount?: null | components["schemas"]["Amount"];
                             /** Format: date-time */
                             settled_at?: string | null;
-                            /** @description `succeeded` or `failed`. */
-                            status: string;
+                            status: components["schemas"]["TransactionStatus"];
                             /** @description The platform's transaction type code (`GET /v1/reference/transaction-types`). */
                             type?: string | null;
                         }[];
@@ -5485,14 +5577,14 @@ export interface operations {
     list_operations: {
         parameters: {
             query?: {
-                /**
-                 * @description Page size, 1–100 (default 20). Each object on the page is read from the card platform and
-                 *     charged as one request of the tenant's `read` rate limit; a page the allowance cannot cover
-                 *     is refused whole (429 + `Retry-After`) before any platform call.
-                 */
+                /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description `next_cursor` of the previous page. */
+                /** @description `next_cursor` of the previous page, with the same filters. */
                 cursor?: string;
+                /** @description Only operations of this kind. */
+                kind?: "card.create" | "card.update" | "card.cancel" | "card.recharge" | "card.refund" | "card_group.create" | "card_group.update" | "card_group.recharge" | "card_group.refund" | "cardholder.create" | "cardholder.delete" | "physical_card.assign" | "physical_card.activate" | "physical_card.pin_reset" | "crypto.deposit" | "crypto.withdrawal" | "treasury.exchange" | "treasury.crypto_transfer";
+                /** @description Only operations in this status. */
+                status?: "pending" | "succeeded" | "failed" | "unknown";
             };
             header?: never;
             path?: never;
@@ -5500,7 +5592,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of operations */
+            /** @description A page of operations (with a filter, possibly fewer than `limit`: follow `next_cursor`) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7717,6 +7809,16 @@ export interface operations {
                 from?: string;
                 /** @description Last day (UTC) included; default today. */
                 to?: string;
+                /**
+                 * @description Only transactions with this outcome. Applied to the platform's rows as they are scanned, so a
+                 *     page may hold fewer than `limit` (even none) while `next_cursor` is not null: follow it.
+                 */
+                status?: "succeeded" | "failed";
+                /**
+                 * @description Only transactions of this platform type code (`GET /v1/reference/transaction-types`), applied
+                 *     like `status`.
+                 */
+                type?: string;
             };
             header?: never;
             path?: never;
@@ -7752,8 +7854,7 @@ export interface operations {
                             settled_amount?: null | components["schemas"]["Amount"];
                             /** Format: date-time */
                             settled_at?: string | null;
-                            /** @description `succeeded` or `failed`. */
-                            status: string;
+                            status: components["schemas"]["TransactionStatus"];
                             /** @description The platform's transaction type code (`GET /v1/reference/transaction-types`). */
                             type?: string | null;
                         }[];
