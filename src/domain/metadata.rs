@@ -48,19 +48,6 @@ impl Metadata {
     pub fn to_stored(&self) -> BTreeMap<String, String> {
         self.0.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.clone(), v.clone())).collect()
     }
-
-    /// `current` after a PATCH with these pairs: given keys set, `""` removes.
-    pub fn merged_into(&self, current: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-        let mut out = current.clone();
-        for (k, v) in &self.0 {
-            if v.is_empty() {
-                out.remove(k);
-            } else {
-                out.insert(k.clone(), v.clone());
-            }
-        }
-        out
-    }
 }
 
 /// The stored map as the API shows it.
@@ -110,7 +97,8 @@ mod tests {
     #[test]
     fn a_patch_sets_given_keys_removes_empty_ones_and_keeps_the_rest() {
         let current = md(&[("a", "1"), ("b", "2")]).0;
-        assert_eq!(md(&[("b", ""), ("c", "3")]).merged_into(&current), md(&[("a", "1"), ("c", "3")]).0);
+        let patch = md(&[("b", ""), ("c", "3")]).0;
+        assert_eq!(crate::tenancy::ownership::merged(&current, &patch), md(&[("a", "1"), ("c", "3")]).0);
         assert_eq!(md(&[("a", "1"), ("x", "")]).to_stored(), md(&[("a", "1")]).0);
     }
 }

@@ -152,12 +152,11 @@ pub async fn update_card_group(
     id: web::Path<String>,
     body: ValidJson<UpdateCardGroup>,
 ) -> Result<HttpResponse, ApiError> {
-    let meta = owned_fresh(&state, &ctx.tenant, ObjectKind::CardGroup, &id, NOT_FOUND).await?;
+    let mut meta = owned_fresh(&state, &ctx.tenant, ObjectKind::CardGroup, &id, NOT_FOUND).await?;
     if let Some(m) = &body.0.metadata {
-        set_metadata(&state, &ctx.tenant, ObjectKind::CardGroup, &id, meta, m).await?;
+        meta.metadata = set_metadata(&state, &ctx.tenant, ObjectKind::CardGroup, &id, NOT_FOUND, m).await?;
     }
     let Some(wanted) = body.0.status else {
-        let meta = owned_fresh(&state, &ctx.tenant, ObjectKind::CardGroup, &id, NOT_FOUND).await?;
         return read_group(&state, &id, &meta).await;
     };
     let context = OpContext { group_id: Some(id.to_string()), ..Default::default() };

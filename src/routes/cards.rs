@@ -269,13 +269,13 @@ pub async fn update_card(
             "the limit can only be changed on shared sub-cards; recharge or refund a regular card instead",
         ));
     }
-    if let Some(m) = &req.metadata {
-        super::support::set_metadata(&state, &ctx.tenant, ObjectKind::Card, &id, meta, m).await?;
-    }
+    let metadata = match &req.metadata {
+        Some(m) => super::support::set_metadata(&state, &ctx.tenant, ObjectKind::Card, &id, NOT_FOUND, m).await?,
+        None => meta.metadata,
+    };
     if !req.changes_the_platform() {
-        let meta = owned_fresh(&state, &ctx.tenant, ObjectKind::Card, &id, NOT_FOUND).await?;
         let mut card = card_from_wire(&fetch_info(&state, &id).await?, state.codes(), &state.clock);
-        card.metadata = shown(&meta.metadata);
+        card.metadata = shown(&metadata);
         return Ok(HttpResponse::Ok().json(card));
     }
     let context = OpContext { card_id: Some(id.to_string()), ..Default::default() };

@@ -55,27 +55,26 @@ pub async fn owned_fresh(
     }
 }
 
-/// A PATCH's `metadata` merged into the stored record (`""` removes a key) and written; refused (422
-/// on `#/metadata`) when the result would exceed the key bound. The write is the gateway's alone and
-/// idempotent (the same PATCH again gives the same map).
+/// A PATCH's `metadata` merged into the stored record (`""` removes a key) in one store step, so
+/// concurrent patches of different keys both stay; refused (422 on `#/metadata`) when more than the
+/// key bound would remain. The gateway's alone, and idempotent (the same PATCH again gives the same map).
 pub async fn set_metadata(
     state: &AppState,
     tenant: &TenantId,
     kind: ObjectKind,
     id: &str,
-    mut meta: ObjectMeta,
+    code: &str,
     patch: &crate::domain::metadata::Metadata,
-) -> Result<(), ApiError> {
-    let merged = patch.merged_into(&meta.metadata);
+) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+    use crate::tenancy::ownership::MetadataMerge;
     let max = crate::http::rules::METADATA_MAX_KEYS;
-    if merged.len() > max {
-        return Err(ApiError::field("#/metadata", format!("the object would have more than {max} metadata keys")));
+    match state.ownership.merge_metadata(tenant, kind, id, &patch.0, max).await? {
+        MetadataMerge::Merged(now) => Ok(now),
+        MetadataMerge::NotOwned => Err(ApiError::not_found(code, kind_name(kind))),
+        MetadataMerge::TooManyKeys => {
+            Err(ApiError::field("#/metadata", format!("the object would have more than {max} metadata keys")))
+        }
     }
-    if merged != meta.metadata {
-        meta.metadata = merged;
-        state.ownership.update(tenant, kind, id, &meta).await?;
-    }
-    Ok(())
 }
 
 pub fn kind_name(kind: ObjectKind) -> &'static str {

@@ -12,7 +12,7 @@ use parking_lot::RwLock;
 
 use super::{
     TenantId,
-    ownership::{IndexPage, ObjectKind, ObjectMeta, OwnershipStore},
+    ownership::{IndexPage, MetadataMerge, ObjectKind, ObjectMeta, OwnershipStore},
 };
 use crate::storage::StoreError;
 
@@ -97,9 +97,25 @@ impl OwnershipStore for CachedOwnership {
         // this object depend on the store again.
         if let Some(m) = self.owned.write().get_mut(&(tenant.clone(), kind, id.to_owned())) {
             m.attrs = meta.attrs.clone();
-            m.metadata = meta.metadata.clone();
         }
         Ok(())
+    }
+
+    async fn merge_metadata(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        id: &str,
+        patch: &std::collections::BTreeMap<String, String>,
+        max_keys: usize,
+    ) -> Result<MetadataMerge, StoreError> {
+        let out = self.inner.merge_metadata(tenant, kind, id, patch, max_keys).await?;
+        if let MetadataMerge::Merged(now) = &out
+            && let Some(m) = self.owned.write().get_mut(&(tenant.clone(), kind, id.to_owned()))
+        {
+            m.metadata = now.clone();
+        }
+        Ok(out)
     }
 
     async fn unindex(&self, tenant: &TenantId, kind: ObjectKind, id: &str, created_ms: i64) -> Result<(), StoreError> {
@@ -215,6 +231,17 @@ mod tests {
             self.check()?;
             self.inner.create_doc(t, k, id, d, m, a).await
         }
+        async fn merge_metadata(
+            &self,
+            t: &TenantId,
+            k: ObjectKind,
+            id: &str,
+            p: &std::collections::BTreeMap<String, String>,
+            max: usize,
+        ) -> Result<MetadataMerge, StoreError> {
+            self.check()?;
+            self.inner.merge_metadata(t, k, id, p, max).await
+        }
         async fn unindex(&self, t: &TenantId, k: ObjectKind, id: &str, ms: i64) -> Result<(), StoreError> {
             self.check()?;
             self.inner.unindex(t, k, id, ms).await
@@ -291,7 +318,7 @@ mod tests {
         assert!(here.claim(&t, ObjectKind::Card, "c1", &meta).await.unwrap());
         assert!(there.get(&t, ObjectKind::Card, "c1").await.unwrap().is_some(), "cached on the other replica");
         meta.metadata.insert("order".into(), "A-1".into());
-        here.update(&t, ObjectKind::Card, "c1", &meta).await.unwrap();
+        here.merge_metadata(&t, ObjectKind::Card, "c1", &meta.metadata, 50).await.unwrap();
         assert_eq!(there.get_fresh(&t, ObjectKind::Card, "c1").await.unwrap(), Some(meta.clone()));
         let ids = ["c1".to_owned()];
         assert_eq!(there.get_many(&t, ObjectKind::Card, &ids).await.unwrap(), vec![Some(meta.clone())]);

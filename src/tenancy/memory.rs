@@ -7,7 +7,7 @@ use parking_lot::RwLock;
 
 use super::{
     TenantId,
-    ownership::{IndexPage, ObjectKind, ObjectMeta, OwnershipStore, position},
+    ownership::{IndexPage, MetadataMerge, ObjectKind, ObjectMeta, OwnershipStore, merged, position},
 };
 use crate::storage::StoreError;
 
@@ -59,9 +59,28 @@ impl OwnershipStore for MemoryOwnershipStore {
         let mut g = self.inner.write();
         if let Some(m) = g.meta.get_mut(&(tenant.clone(), kind, id.to_owned())) {
             m.attrs = meta.attrs.clone();
-            m.metadata = meta.metadata.clone();
         }
         Ok(())
+    }
+
+    async fn merge_metadata(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        id: &str,
+        patch: &BTreeMap<String, String>,
+        max_keys: usize,
+    ) -> Result<MetadataMerge, StoreError> {
+        let mut g = self.inner.write();
+        let Some(m) = g.meta.get_mut(&(tenant.clone(), kind, id.to_owned())) else {
+            return Ok(MetadataMerge::NotOwned);
+        };
+        let after = merged(&m.metadata, patch);
+        if after.len() > max_keys {
+            return Ok(MetadataMerge::TooManyKeys);
+        }
+        m.metadata = after.clone();
+        Ok(MetadataMerge::Merged(after))
     }
 
     async fn create_doc(
