@@ -146,6 +146,22 @@ pub struct CreateCardholder {
     pub metadata: Option<super::metadata::Metadata>,
 }
 
+/// `PATCH /v1/cardholders/{id}`: the cardholder's `metadata`, the gateway's alone (the platform offers
+/// no cardholder change; no platform call is made).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"metadata": {"crm_id": "C-77", "old_key": ""}}))]
+pub struct UpdateCardholder {
+    /// Keys to set; `""` removes a key; keys not given stay.
+    pub metadata: super::metadata::Metadata,
+}
+
+impl Validate for UpdateCardholder {
+    fn validate(&self, v: &mut Violations) {
+        self.metadata.check(v, "#/metadata");
+    }
+}
+
 const MAX_IMAGE_B64: usize = 4 * 1024 * 1024 * 4 / 3 + 4;
 
 impl CreateCardholder {

@@ -230,7 +230,7 @@ async fn metadata_beyond_its_bounds_or_holding_a_card_number_is_refused_at_its_p
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn card_groups_and_cardholders_keep_their_metadata() {
+async fn card_groups_and_cardholders_keep_their_metadata_and_patch_it_without_a_platform_call() {
     let app = spawn_app().await;
     let t = app.admin("acme");
     let g = app
@@ -266,6 +266,20 @@ async fn card_groups_and_cardholders_keep_their_metadata() {
     let hid = h.json["id"].as_str().unwrap();
     assert_eq!(app.get(&format!("/v1/cardholders/{hid}"), &t).await.json["metadata"], json!({"crm_id": "C-77"}));
     assert_eq!(app.get("/v1/cardholders", &t).await.json["data"][0]["metadata"], json!({"crm_id": "C-77"}));
+    let calls = app.sim.calls(Op::CardholderApply);
+    let r = app.patch(&format!("/v1/cardholders/{hid}"), &t, json!({"metadata": {"crm_id": "", "tier": "gold"}})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!((r.json["id"].as_str(), &r.json["metadata"]), (Some(hid), &json!({"tier": "gold"})));
+    assert_eq!(app.sim.calls(Op::CardholderApply), calls);
+    assert_eq!(app.get(&format!("/v1/cardholders/{hid}"), &t).await.json["metadata"], json!({"tier": "gold"}));
+    for bad in [json!({}), json!({"metadata": {"tier": "a\u{0}"}}), json!({"first_name": "Eve", "metadata": {}})] {
+        let r = app.patch(&format!("/v1/cardholders/{hid}"), &t, bad.clone()).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", r.text);
+    }
+    let other =
+        app.patch(&format!("/v1/cardholders/{hid}"), &app.admin("globex"), json!({"metadata": {"x": "y"}})).await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND, "{}", other.text);
+    assert_eq!(app.get(&format!("/v1/cardholders/{hid}"), &t).await.json["metadata"], json!({"tier": "gold"}));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -170,6 +170,7 @@ async fn a_state(app: &TestApp, a: &str, ids: &Ids) -> Value {
     let cancel = app.get(&format!("/v1/cards/{}", ids.card_to_cancel), a).await.json;
     let group = app.get(&format!("/v1/card-groups/{}", ids.group), a).await.json;
     let holder = app.get(&format!("/v1/cardholders/{}", ids.holder_to_delete), a).await.json;
+    let holder_md = app.get(&format!("/v1/cardholders/{}", ids.holder), a).await.json;
     let endpoint = app.get(&format!("/v1/webhook-endpoints/{}", ids.endpoint), a).await;
     let to_delete = app.get(&format!("/v1/webhook-endpoints/{}", ids.endpoint_to_delete), a).await;
     let event = app.get(&format!("/v1/events/{}", ids.event), a).await;
@@ -181,10 +182,11 @@ async fn a_state(app: &TestApp, a: &str, ids: &Ids) -> Value {
         .map(|d| d["id"].clone())
         .collect();
     json!({
-        "card": [card["status"], card["balance"], card["alias"]],
+        "card": [card["status"], card["balance"], card["alias"], card["metadata"]],
         "card_to_cancel": [cancel["status"], cancel["balance"]],
-        "group": [group["status"], group["balance"]],
+        "group": [group["status"], group["balance"], group["metadata"]],
         "holder_to_delete": holder["status"],
+        "holder": holder_md["metadata"],
         // The whole endpoint, `updated_at` included: an update, a rotation or a deletion shows.
         "endpoint": [endpoint.status.as_u16(), endpoint.json],
         "endpoint_to_delete": [to_delete.status.as_u16(), to_delete.json],

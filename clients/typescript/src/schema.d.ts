@@ -203,7 +203,11 @@ export interface paths {
         delete: operations["delete_cardholder"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change a cardholder's `metadata`: the keys given are set, those given `""` removed (at most 50 may
+         *     remain). The gateway's alone: no platform call changes anything (the cardholder is read back).
+         */
+        patch: operations["update_cardholder"];
         trace?: never;
     };
     "/v1/cards": {
@@ -1772,6 +1776,20 @@ export interface components {
             status: unknown;
         } | {
             metadata: unknown;
+        };
+        /**
+         * @description `PATCH /v1/cardholders/{id}`: the cardholder's `metadata`, the gateway's alone (the platform offers
+         *     no cardholder change; no platform call is made).
+         * @example {
+         *       "metadata": {
+         *         "crm_id": "C-77",
+         *         "old_key": ""
+         *       }
+         *     }
+         */
+        UpdateCardholder: {
+            /** @description Keys to set; `""` removes a key; keys not given stay. */
+            metadata: components["schemas"]["Metadata"];
         };
         UpdateEndpoint: {
             description?: string | null;
@@ -3351,6 +3369,153 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object for this tenant (another tenant's object answers the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The same Idempotency-Key is still in flight (`Retry-After`), or a state conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway's state store is unavailable (fail closed), or the identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`); `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_cardholder: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Idempotency key */
+                "Idempotency-Key": string;
+            };
+            path: {
+                /** @description Cardholder id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateCardholder"];
+            };
+        };
+        responses: {
+            /** @description The cardholder, with its metadata now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cardholder"];
                 };
             };
             /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
