@@ -12,7 +12,7 @@ use crate::{
     http::pagination::{decode_cursor, encode_cursor, page},
     rate_limit::RouteClass,
     state::AppState,
-    tenancy::{ObjectKind, ObjectMeta, TenantId},
+    tenancy::{ObjectKind, ObjectMeta, OwnershipStore, TenantId},
     upstream::{Reply, UpstreamError},
 };
 
@@ -149,7 +149,7 @@ fn time_bound(ms: i64) -> String {
 /// `limit` objects that pass `filter`, with their ownership records, and the position to continue
 /// from (`None`: nothing more can match). Stops early after [`MAX_SCAN`] entries.
 pub async fn scan_index(
-    state: &AppState,
+    store: &dyn OwnershipStore,
     tenant: &TenantId,
     kind: ObjectKind,
     after: Option<String>,
@@ -166,8 +166,8 @@ pub async fn scan_index(
     let mut scanned = 0usize;
     while scanned < MAX_SCAN {
         let chunk = if filter.selective || floor.is_some() { MAX_LIMIT } else { limit - out.len() };
-        let page = state.ownership.list(tenant, kind, after.as_deref(), chunk.max(1)).await?;
-        let metas = state.ownership.get_many(tenant, kind, &page.ids).await?;
+        let page = store.list(tenant, kind, after.as_deref(), chunk.max(1)).await?;
+        let metas = store.get_many(tenant, kind, &page.ids).await?;
         let n = page.ids.len();
         for (i, ((id, pos), meta)) in page.ids.into_iter().zip(page.positions).zip(metas).enumerate() {
             if floor.as_ref().is_some_and(|f| pos.as_str() < f.as_str()) {
@@ -225,7 +225,7 @@ where
     T: Serialize,
 {
     let after: Option<String> = decode_cursor(&state.cursors, tenant, &query.list, query.cursor)?;
-    let (found, next) = scan_index(state, tenant, kind, after, query.limit, &query.filter).await?;
+    let (found, next) = scan_index(state.ownership.as_ref(), tenant, kind, after, query.limit, &query.filter).await?;
     charge_fan_out(state, tenant, found.len()).await?;
     let (ids, metas): (Vec<String>, Vec<ObjectMeta>) = found.into_iter().unzip();
     let replies = fan_out(ids, 8, |id| fetch(state.clone(), id)).await;
@@ -238,4 +238,68 @@ where
         }
     }
     Ok(page(data, encode_cursor(&state.cursors, tenant, &query.list, next)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tenancy::memory::MemoryOwnershipStore;
+
+    fn t() -> TenantId {
+        TenantId::parse("scan").unwrap()
+    }
+
+    /// 1,050 cards created at ms 1..=1050, every 100th in group `g`.
+    async fn store() -> MemoryOwnershipStore {
+        let s = MemoryOwnershipStore::new();
+        for i in 1..=1050i64 {
+            let mut m = ObjectMeta { created_ms: i, ..Default::default() };
+            if i % 100 == 0 {
+                m.attrs.insert("group_id".into(), "g".into());
+            }
+            assert!(s.claim(&t(), ObjectKind::Card, &format!("c{i:04}"), &m).await.unwrap());
+        }
+        s.claim(&TenantId::parse("other").unwrap(), ObjectKind::Card, "x", &ObjectMeta::default()).await.unwrap();
+        s
+    }
+
+    fn in_group() -> IndexFilter<'static> {
+        IndexFilter {
+            keep: Box::new(|m| m.attrs.get("group_id").is_some_and(|g| g == "g")),
+            selective: true,
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_rare_filter_ends_a_page_after_max_scan_entries_with_a_cursor_that_finds_the_rest() {
+        let s = store().await;
+        let (first, next) = scan_index(&s, &t(), ObjectKind::Card, None, 20, &in_group()).await.unwrap();
+        // Newest first: 1000 entries (1050 down to 51) hold 1000..=100 step 100.
+        assert_eq!(first.len(), 10);
+        assert_eq!(first[0].0, "c1000");
+        let next = next.expect("more may follow after the scan bound");
+        let (rest, end) = scan_index(&s, &t(), ObjectKind::Card, Some(next), 20, &in_group()).await.unwrap();
+        assert!(rest.is_empty() && end.is_none(), "{rest:?} {end:?}");
+    }
+
+    #[tokio::test]
+    async fn a_full_page_continues_from_the_last_id_it_used_and_the_window_uses_positions() {
+        let s = store().await;
+        let (page, next) = scan_index(&s, &t(), ObjectKind::Card, None, 3, &in_group()).await.unwrap();
+        assert_eq!(page.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["c1000", "c0900", "c0800"]);
+        let (page, _) = scan_index(&s, &t(), ObjectKind::Card, next, 3, &in_group()).await.unwrap();
+        assert_eq!(page[0].0, "c0700", "nothing skipped or repeated");
+
+        let window = IndexFilter { created_gte_ms: Some(10), created_lt_ms: Some(13), ..Default::default() };
+        let (page, next) = scan_index(&s, &t(), ObjectKind::Card, None, 100, &window).await.unwrap();
+        assert_eq!(page.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["c0012", "c0011", "c0010"]);
+        assert_eq!(next, None, "the floor ends the list");
+        let (page, next) = scan_index(&s, &t(), ObjectKind::Card, None, 2, &window).await.unwrap();
+        assert_eq!(page.len(), 2);
+        let (page, next) = scan_index(&s, &t(), ObjectKind::Card, next, 2, &window).await.unwrap();
+        assert_eq!((page.len(), page[0].0.as_str(), next), (1, "c0010", None));
+        let (all, _) = scan_index(&s, &t(), ObjectKind::Card, None, 100, &IndexFilter::default()).await.unwrap();
+        assert!(all.iter().all(|(id, _)| id != "x"), "only the tenant's own index");
+    }
 }
