@@ -129,7 +129,7 @@ async fn main() {
     let tenant = TenantId::parse("bench").unwrap();
     let cards: Vec<String> = (0..50).map(|i| format!("card-bench-{i}")).collect();
     for c in &cards {
-        let meta = ObjectMeta { created_ms: 0, attrs: Default::default() };
+        let meta = ObjectMeta { created_ms: 0, ..Default::default() };
         state.ownership.claim(&tenant, ObjectKind::Card, c, &meta).await.unwrap();
     }
     let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::money::Amount;
+use super::{list::ListQuery, metadata::Metadata, money::Amount};
 use crate::{
     config::upstream::UpstreamCodes,
     http::{
@@ -41,7 +41,7 @@ impl CardStatus {
     "id": "2611251200000001234", "status": "active", "currency": "USD", "bin": "222929", "last4": "1234",
     "masked_number": "222929******1234", "expiry": "2028-12", "alias": "ads-q3", "label": null,
     "limit": "100.00", "balance": "100.00", "group_id": null, "cardholder_id": null,
-    "created_at": "2026-11-25T12:00:00Z"
+    "created_at": "2026-11-25T12:00:00Z", "metadata": {"order": "A-1042"}
 }))]
 pub struct Card {
     pub id: String,
@@ -59,6 +59,9 @@ pub struct Card {
     pub group_id: Option<String>,
     pub cardholder_id: Option<String>,
     pub created_at: Option<DateTime<Utc>>,
+    /// Your key–value pairs, kept by the gateway (`{}` when none).
+    #[serde(default)]
+    pub metadata: Metadata,
 }
 
 /// `GET /v1/cards/{id}/sensitive`: the card plus its full number and CVV.
@@ -101,6 +104,7 @@ pub fn card_from_wire(info: &CardInfo, codes: &UpstreamCodes, clock: &WireClock)
         group_id: info.group_id.clone(),
         cardholder_id: info.card_user_info.as_ref().and_then(|u| u.card_user_id.clone()),
         created_at: info.create_time.as_deref().and_then(|t| clock.parse_datetime(t)),
+        metadata: Metadata::default(),
     }
 }
 
@@ -135,6 +139,8 @@ pub struct CreateCard {
     /// Scene code from `GET /v1/scenes`.
     #[serde(default)]
     pub scene_code: Option<String>,
+    #[serde(default)]
+    pub metadata: Option<Metadata>,
 }
 
 fn yes() -> bool {
@@ -149,6 +155,9 @@ impl Validate for CreateCard {
         rules::SCENE_CODE.check(v, self.scene_code.as_deref(), "#/scene_code");
         rules::ID.check(v, self.cardholder_id.as_deref(), "#/cardholder_id");
         rules::ID.check(v, self.group_id.as_deref(), "#/group_id");
+        if let Some(m) = &self.metadata {
+            m.check(v, "#/metadata");
+        }
     }
 }
 
@@ -159,7 +168,9 @@ pub enum SettableCardStatus {
     Frozen,
 }
 
-/// `PATCH /v1/cards/{id}`: any of alias, label, limit (shared sub-cards), status.
+/// `PATCH /v1/cards/{id}`: any of alias, label, limit (shared sub-cards), status, metadata. A
+/// metadata-only change is the gateway's alone (no platform call); with other fields the metadata is
+/// written first, then the platform change is made.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"alias": "ads-q4", "status": "frozen"}))]
@@ -173,17 +184,126 @@ pub struct UpdateCard {
     pub limit: Option<Amount>,
     #[serde(default)]
     pub status: Option<SettableCardStatus>,
+    /// Keys to set; `""` removes a key; keys not given stay.
+    #[serde(default)]
+    pub metadata: Option<Metadata>,
+}
+
+impl UpdateCard {
+    /// Whether the change needs the platform (anything but metadata).
+    pub fn changes_the_platform(&self) -> bool {
+        self.alias.is_some() || self.label.is_some() || self.limit.is_some() || self.status.is_some()
+    }
 }
 
 impl Validate for UpdateCard {
     fn validate(&self, v: &mut Violations) {
         v.text(self.alias.as_deref(), "#/alias", 64);
         v.text(self.label.as_deref(), "#/label", 64);
+        if let Some(m) = &self.metadata {
+            m.check(v, "#/metadata");
+        }
         v.check(
-            self.alias.is_some() || self.label.is_some() || self.limit.is_some() || self.status.is_some(),
+            self.changes_the_platform() || self.metadata.is_some(),
             "#",
-            "at least one of alias, label, limit, status is required",
+            "at least one of alias, label, limit, status, metadata is required",
         );
+    }
+}
+
+/// A list's creation window, `created[gte]` ≤ created < `created[lt]`, as RFC 3339 date-times (years
+/// 1900–2999, like every date a client sends), parsed once the query passed.
+pub fn parse_created(
+    v: &mut Violations,
+    gte: Option<&str>,
+    lt: Option<&str>,
+) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    let mut one = |s: Option<&str>, pointer: &str| {
+        let s = s?;
+        if !rules::DATE_YEARS.matches(s) {
+            v.add(pointer, &rules::DATE_YEARS.detail);
+            return None;
+        }
+        let parsed = DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc));
+        if parsed.is_none() {
+            v.add(pointer, "must be an RFC 3339 date-time such as 2026-11-25T12:00:00Z");
+        }
+        parsed
+    };
+    let (g, l) = (one(gte, "query.created[gte]"), one(lt, "query.created[lt]"));
+    if let (Some(g), Some(l)) = (g, l) {
+        v.check(g < l, "query.created[gte]", "must be before `created[lt]`");
+    }
+    (g, l)
+}
+
+/// `GET /v1/cards`: a page, optionally filtered. `group_id`, `cardholder_id` and the `created` window
+/// are decided from what the gateway stores, before any platform call; `status` needs each card's
+/// platform answer, so with `status` a page may hold fewer than `limit` cards (even none) while
+/// `next_cursor` is not null: follow it until it is. Any filter may also end a page early after
+/// 1,000 cards were looked at. A cursor continues only the list it came from: the same filters.
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CardListQuery {
+    /// Page size, 1–100 (default 20). Each card on the page is read from the card platform and
+    /// charged as one request of the tenant's `read` rate limit.
+    pub limit: Option<usize>,
+    /// `next_cursor` of the previous page, with the same filters.
+    pub cursor: Option<String>,
+    /// Only cards in this status (read from the platform: a page may be short).
+    #[param(inline)]
+    pub status: Option<CardStatus>,
+    /// Only the shared sub-cards of this card group.
+    pub group_id: Option<String>,
+    /// Only this cardholder's cards.
+    pub cardholder_id: Option<String>,
+    /// Only cards created at or after this time (RFC 3339).
+    #[serde(rename = "created[gte]")]
+    #[param(value_type = Option<DateTime<Utc>>)]
+    pub created_gte: Option<String>,
+    /// Only cards created before this time (RFC 3339); must be after `created[gte]`.
+    #[serde(rename = "created[lt]")]
+    #[param(value_type = Option<DateTime<Utc>>)]
+    pub created_lt: Option<String>,
+}
+
+impl CardListQuery {
+    pub fn page(&self) -> ListQuery {
+        ListQuery { limit: self.limit, cursor: self.cursor.clone() }
+    }
+
+    /// The parsed window (the query already passed `validate`).
+    pub fn created(&self) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+        parse_created(&mut Violations::default(), self.created_gte.as_deref(), self.created_lt.as_deref())
+    }
+
+    /// The list the cursor is bound to: `cards`, and each filter given.
+    pub fn list_name(&self) -> String {
+        let (gte, lt) = self.created();
+        let mut name = String::from("cards");
+        let status = self.status.and_then(|s| serde_json::to_value(s).ok());
+        for (k, v) in [
+            ("status", status.as_ref().and_then(|s| s.as_str()).map(str::to_owned)),
+            ("group_id", self.group_id.clone()),
+            ("cardholder_id", self.cardholder_id.clone()),
+            ("created_gte", gte.map(|t| t.timestamp_millis().to_string())),
+            ("created_lt", lt.map(|t| t.timestamp_millis().to_string())),
+        ] {
+            if let Some(v) = v {
+                name.push_str(&format!("&{k}={v}"));
+            }
+        }
+        name
+    }
+}
+
+impl Validate for CardListQuery {
+    fn validate(&self, v: &mut Violations) {
+        self.page().validate(v);
+        rules::ID.check(v, self.group_id.as_deref(), "query.group_id");
+        rules::ID.check(v, self.cardholder_id.as_deref(), "query.cardholder_id");
+        parse_created(v, self.created_gte.as_deref(), self.created_lt.as_deref());
     }
 }
 

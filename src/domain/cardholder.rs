@@ -49,6 +49,9 @@ pub struct Cardholder {
     pub country: Option<String>,
     pub billing: Option<BillingAddress>,
     pub created_at: Option<DateTime<Utc>>,
+    /// Your key–value pairs, kept by the gateway (`{}` when none; set on create).
+    #[serde(default)]
+    pub metadata: super::metadata::Metadata,
 }
 
 pub fn cardholder_from_wire(h: &CardholderInfo, c: &UpstreamCodes, clock: &WireClock, r: &ReferenceData) -> Cardholder {
@@ -77,6 +80,7 @@ pub fn cardholder_from_wire(h: &CardholderInfo, c: &UpstreamCodes, clock: &WireC
         country: h.country_code.as_deref().map(|c| r.country_from_upstream(c)),
         billing,
         created_at: h.create_at.as_deref().and_then(|t| clock.parse_datetime(t)),
+        metadata: Default::default(),
     }
 }
 
@@ -161,6 +165,24 @@ pub struct CreateCardholder {
     pub occupation: Option<i64>,
     #[serde(default)]
     pub remark: Option<String>,
+    #[serde(default)]
+    pub metadata: Option<super::metadata::Metadata>,
+}
+
+/// `PATCH /v1/cardholders/{id}`: the cardholder's `metadata`, the gateway's alone (the platform offers
+/// no cardholder change; no platform call is made).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"metadata": {"crm_id": "C-77", "old_key": ""}}))]
+pub struct UpdateCardholder {
+    /// Keys to set; `""` removes a key; keys not given stay.
+    pub metadata: super::metadata::Metadata,
+}
+
+impl Validate for UpdateCardholder {
+    fn validate(&self, v: &mut Violations) {
+        self.metadata.check(v, "#/metadata");
+    }
 }
 
 impl CreateCardholder {
@@ -204,6 +226,9 @@ impl Validate for CreateCardholder {
         MOBILE_PREFIX.check(v, Some(&self.mobile_prefix), "#/mobile_prefix");
         MOBILE.check(v, Some(&self.mobile), "#/mobile");
         COUNTRY.check(v, Some(&self.country), "#/country");
+        if let Some(m) = &self.metadata {
+            m.check(v, "#/metadata");
+        }
         if let Some(d) = &self.id_document {
             DOCUMENT_NUMBER.check(v, Some(&d.number), "#/id_document/number");
             for (p, img) in [

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::money::Amount;
+use super::{metadata::Metadata, money::Amount};
 use crate::{
     config::upstream::UpstreamCodes,
     http::validate::{Validate, Violations},
@@ -22,7 +22,7 @@ pub enum GroupStatus {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"id": "2611251200000000777", "status": "active", "currency": "USD", "alias": "marketing",
-    "balance": "500.00", "card_count": 3, "created_at": "2026-11-25T12:00:00Z"}))]
+    "balance": "500.00", "card_count": 3, "created_at": "2026-11-25T12:00:00Z", "metadata": {"team": "ads"}}))]
 pub struct CardGroup {
     pub id: String,
     pub status: GroupStatus,
@@ -32,6 +32,9 @@ pub struct CardGroup {
     pub balance: Amount,
     pub card_count: Option<i64>,
     pub created_at: Option<DateTime<Utc>>,
+    /// Your key–value pairs, kept by the gateway (`{}` when none).
+    #[serde(default)]
+    pub metadata: Metadata,
 }
 
 pub fn group_from_wire(g: &GroupInfo, c: &UpstreamCodes, clock: &WireClock) -> CardGroup {
@@ -49,6 +52,7 @@ pub fn group_from_wire(g: &GroupInfo, c: &UpstreamCodes, clock: &WireClock) -> C
         balance: Amount(g.balance_amt.unwrap_or_default()),
         card_count: g.card_count,
         created_at: g.create_time.as_deref().and_then(|t| clock.parse_datetime(t)),
+        metadata: Metadata::default(),
     }
 }
 
@@ -62,6 +66,8 @@ pub struct CreateCardGroup {
     pub amount: Amount,
     #[serde(default)]
     pub alias: Option<String>,
+    #[serde(default)]
+    pub metadata: Option<Metadata>,
 }
 
 impl Validate for CreateCardGroup {
@@ -69,6 +75,9 @@ impl Validate for CreateCardGroup {
         crate::http::rules::CURRENCY.check(v, Some(&self.currency), "#/currency");
         crate::http::rules::positive_within(v, self.amount.value(), 2, "#/amount");
         v.text(self.alias.as_deref(), "#/alias", 64);
+        if let Some(m) = &self.metadata {
+            m.check(v, "#/metadata");
+        }
     }
 }
 
@@ -80,14 +89,24 @@ pub enum SettableGroupStatus {
     Closed,
 }
 
-/// `PATCH /v1/card-groups/{id}` (Shared Card Status Change).
+/// `PATCH /v1/card-groups/{id}`: `status` (Shared Card Status Change) and/or `metadata` (the
+/// gateway's alone: a metadata-only change makes no platform call).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"status": "frozen"}))]
 pub struct UpdateCardGroup {
-    pub status: SettableGroupStatus,
+    #[serde(default)]
+    pub status: Option<SettableGroupStatus>,
+    /// Keys to set; `""` removes a key; keys not given stay.
+    #[serde(default)]
+    pub metadata: Option<Metadata>,
 }
 
 impl Validate for UpdateCardGroup {
-    fn validate(&self, _: &mut Violations) {}
+    fn validate(&self, v: &mut Violations) {
+        if let Some(m) = &self.metadata {
+            m.check(v, "#/metadata");
+        }
+        v.check(self.status.is_some() || self.metadata.is_some(), "#", "at least one of status, metadata is required");
+    }
 }

@@ -6,6 +6,7 @@ pub mod cardholder;
 pub mod crypto;
 pub mod group;
 pub mod list;
+pub mod metadata;
 pub mod money;
 pub mod operation;
 pub mod physical;

@@ -17,6 +17,14 @@ pub struct TransactionMerchant {
     pub category_code: Option<String>,
 }
 
+/// Whether the platform approved the transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TransactionStatus {
+    Succeeded,
+    Failed,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Transaction {
     pub id: String,
@@ -24,8 +32,7 @@ pub struct Transaction {
     /// The platform's transaction type code (`GET /v1/reference/transaction-types`).
     #[serde(rename = "type")]
     pub kind: Option<String>,
-    /// `succeeded` or `failed`.
-    pub status: String,
+    pub status: TransactionStatus,
     /// `authorization` (unsettled) or `settled`.
     pub category: Option<String>,
     /// Amount in the transaction currency.
@@ -54,8 +61,11 @@ pub fn transaction_from_wire(t: &TransactionRecord, c: &UpstreamCodes, clock: &W
         id: t.record_no.clone(),
         card_id: t.card_id.clone(),
         kind: t.trans_type.clone(),
-        status: if t.trans_status.as_deref() == Some(c.trans_status_success.as_str()) { "succeeded" } else { "failed" }
-            .to_owned(),
+        status: if t.trans_status.as_deref() == Some(c.trans_status_success.as_str()) {
+            TransactionStatus::Succeeded
+        } else {
+            TransactionStatus::Failed
+        },
         category: t.trans_category.map(|k| if k == 2 { "settled" } else { "authorization" }.to_owned()),
         amount: money(t.trans_currency_amt, t.trans_currency.as_deref()),
         card_amount: money(t.local_currency_amt, Some(t.local_currency.as_str()).filter(|s| !s.is_empty())),
@@ -87,6 +97,37 @@ pub struct TransactionQuery {
     pub from: Option<NaiveDate>,
     /// Last day (UTC) included; default today.
     pub to: Option<NaiveDate>,
+    /// Only transactions with this outcome. Applied to the platform's rows as they are scanned, so a
+    /// page may hold fewer than `limit` (even none) while `next_cursor` is not null: follow it.
+    #[param(inline)]
+    #[serde(default)]
+    pub status: Option<TransactionStatus>,
+    /// Only transactions of this platform type code (`GET /v1/reference/transaction-types`), applied
+    /// like `status`.
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+}
+
+impl TransactionQuery {
+    /// The filters a cursor is bound to (`""` without any): a cursor continues only the same list.
+    pub fn filters(&self) -> String {
+        let status = self.status.and_then(|s| serde_json::to_value(s).ok());
+        let mut out = String::new();
+        if let Some(s) = status.as_ref().and_then(|s| s.as_str()) {
+            out.push_str("&status=");
+            out.push_str(s);
+        }
+        if let Some(k) = &self.kind {
+            out.push_str("&type=");
+            out.push_str(k);
+        }
+        out
+    }
+
+    /// Whether a transaction passes the filters.
+    pub fn keeps(&self, t: &Transaction) -> bool {
+        self.status.is_none_or(|s| s == t.status) && self.kind.as_ref().is_none_or(|k| t.kind.as_ref() == Some(k))
+    }
 }
 
 impl Validate for TransactionQuery {
@@ -94,6 +135,7 @@ impl Validate for TransactionQuery {
         if let Some(l) = self.limit {
             v.check((1..=100).contains(&l), "query.limit", "must be between 1 and 100");
         }
+        crate::http::rules::TRANSACTION_TYPE.check(v, self.kind.as_deref(), "query.type");
         v.date(self.from, "query.from");
         v.date(self.to, "query.to");
         if let (Some(f), Some(t)) = (self.from, self.to) {

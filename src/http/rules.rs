@@ -265,6 +265,25 @@ pub static DOCUMENT_NUMBER: LazyLock<Rule> = LazyLock::new(|| text(40));
 pub const MAX_IMAGE_B64: usize = 4 * 1024 * 1024 * 4 / 3 + 4;
 pub static IMAGE_BASE64: LazyLock<Rule> =
     LazyLock::new(|| Rule::new("^[A-Za-z0-9+/=]*$", "must be base64 of at most 4 MB").lengths(0, MAX_IMAGE_B64));
+/// A platform transaction type code (`GET /v1/reference/transaction-types`), as a list filter.
+pub static TRANSACTION_TYPE: LazyLock<Rule> =
+    LazyLock::new(|| Rule::new("^[A-Za-z0-9_]{1,16}$", "must be a transaction type code"));
+/// `metadata` (cards, card groups, cardholders): at most this many keys, Stripe's bound.
+pub const METADATA_MAX_KEYS: usize = 50;
+/// A `metadata` key: 1–40 characters of `[A-Za-z0-9_.:-]` (Stripe: 40). Narrower than Stripe's "any
+/// but brackets", so a key is safe in a JSON Pointer, a log line and a query string as it is.
+pub static METADATA_KEY: LazyLock<Rule> = LazyLock::new(|| {
+    Rule::new("^[A-Za-z0-9_.:-]{1,40}$", "keys must be 1-40 characters of letters, digits, `_`, `.`, `:` or `-`")
+        .lengths(1, 40)
+});
+/// A `metadata` value: at most 500 characters (Stripe: 500), no control characters; `""` removes the
+/// key (PATCH) or sets nothing (create). Card numbers are refused too (the schema's description says
+/// so; JSON Schema cannot).
+pub static METADATA_VALUE: LazyLock<Rule> = LazyLock::new(|| {
+    Rule::new(format!("^[^{CONTROL}]*$"), "values must be at most 500 characters without control characters")
+        .lengths(0, 500)
+});
+
 /// Blockchain addresses in test helpers (sent upstream, never a card number check: they are long).
 pub static ADDRESS: LazyLock<Rule> = LazyLock::new(|| text(128));
 
@@ -304,6 +323,9 @@ mod tests {
             &*POSTAL_CODE,
             &*DOCUMENT_NUMBER,
             &*IMAGE_BASE64,
+            &*METADATA_KEY,
+            &*TRANSACTION_TYPE,
+            &*METADATA_VALUE,
         ] {
             assert!(r.regex.is_some(), "{}", r.pattern);
         }

@@ -109,6 +109,12 @@ fn parameters() -> Vec<(&'static str, &'static str, &'static str, &'static Rule)
         ("expand", "query", "/v1/card-groups/{id}/recharges", &rules::EXPAND_GROUP),
         ("expand", "query", "/v1/card-groups/{id}/refunds", &rules::EXPAND_GROUP),
         ("to", "query", "/v1/treasury/exchange-rates", &rules::CURRENCY),
+        ("type", "query", "/v1/transactions", &rules::TRANSACTION_TYPE),
+        ("type", "query", "/v1/cards/{id}/transactions", &rules::TRANSACTION_TYPE),
+        ("group_id", "query", "/v1/cards", &rules::ID),
+        ("cardholder_id", "query", "/v1/cards", &rules::ID),
+        ("created[gte]", "query", "/v1/cards", &rules::DATE_YEARS),
+        ("created[lt]", "query", "/v1/cards", &rules::DATE_YEARS),
     ]
 }
 
@@ -228,7 +234,21 @@ fn schema_rules(r: &ReferenceData) -> Vec<(&'static str, Value)> {
             }),
         ),
         // UpdateCard: "at least one of alias, label, limit, status is required" (non-null).
-        ("UpdateCard", json!({"anyOf": [given("alias"), given("label"), given("limit"), given("status")]})),
+        (
+            "UpdateCard",
+            json!({"anyOf": [given("alias"), given("label"), given("limit"), given("status"), given("metadata")]}),
+        ),
+        // UpdateCardGroup: "at least one of status, metadata is required" (non-null).
+        ("UpdateCardGroup", json!({"anyOf": [given("status"), given("metadata")]})),
+        // Metadata: the key count, each key's and each value's rule (`domain::metadata` checks them).
+        (
+            "Metadata",
+            json!({
+                "maxProperties": rules::METADATA_MAX_KEYS,
+                "propertyNames": schema_of(&rules::METADATA_KEY, None),
+                "additionalProperties": schema_of(&rules::METADATA_VALUE, None),
+            }),
+        ),
         // ReplayRequest: "give event_ids or since".
         (
             "ReplayRequest",

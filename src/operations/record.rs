@@ -32,6 +32,10 @@ pub struct OpContext {
     /// The caller asked for the re-read resource as the result (`?expand=`), not the movement.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub expand: bool,
+    /// The `metadata` a create asked for, recorded with the object when the operation finishes later
+    /// (checked: never a card number).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub metadata: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -205,7 +209,7 @@ async fn commit_in(docs: &dyn OwnershipStore, op: &mut StoredOperation) -> Resul
     op.version = expect + 1;
     let doc = serde_json::to_value(&*op).map_err(ApiError::internal)?;
     let written = if expect == 0 {
-        let meta = ObjectMeta { created_ms: op.op.created_at.timestamp_millis(), attrs: Default::default() };
+        let meta = ObjectMeta { created_ms: op.op.created_at.timestamp_millis(), ..Default::default() };
         // Webhooks name the request number only: index it (the tenant is part of the number itself).
         let aliases = [(req_no_doc_id(&op.op.user_req_no), serde_json::json!({ "op_id": op.op.id }))];
         docs.create_doc(&tenant, ObjectKind::Operation, &op.op.id, &doc, &meta, &aliases).await
@@ -280,11 +284,18 @@ pub struct Created {
     pub id: String,
     /// Non-sensitive attributes kept with the ownership record (currency, group, cardholder).
     pub attrs: Vec<(&'static str, String)>,
+    /// The caller's `metadata`, kept with the ownership record.
+    pub metadata: std::collections::BTreeMap<String, String>,
 }
 
 impl Created {
     pub fn new(kind: ObjectKind, id: impl Into<String>) -> Self {
-        Self { kind, id: id.into(), attrs: Vec::new() }
+        Self { kind, id: id.into(), attrs: Vec::new(), metadata: Default::default() }
+    }
+
+    pub fn metadata(mut self, metadata: &std::collections::BTreeMap<String, String>) -> Self {
+        self.metadata = metadata.clone();
+        self
     }
 
     pub fn attr(mut self, name: &'static str, value: Option<&str>) -> Self {
@@ -301,7 +312,8 @@ impl Created {
 pub async fn claim_created(state: &AppState, op: &mut StoredOperation, created: &Created) -> Result<(), ApiError> {
     let tenant = tenant_of(op)?;
     let attrs = created.attrs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
-    let meta = ObjectMeta { created_ms: op.op.created_at.timestamp_millis(), attrs };
+    let meta =
+        ObjectMeta { created_ms: op.op.created_at.timestamp_millis(), attrs, metadata: created.metadata.clone() };
     if !state.ownership.claim(&tenant, created.kind, &created.id, &meta).await? {
         tracing::error!(operation.id = %op.op.id, object.kind = created.kind.as_str(), "a created object is already owned by another tenant");
         return Err(ApiError::internal("ownership conflict on a created object"));

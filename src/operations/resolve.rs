@@ -126,20 +126,42 @@ pub async fn fetch_result(state: &AppState, op: &StoredOperation) -> Result<Opti
     }
     let Some(target) = &op.op.target else { return Ok(None) };
     let Some(id) = &target.id else { return Ok(None) };
-    match target.kind.as_str() {
+    let (kind, value) = match target.kind.as_str() {
         "card" => {
             let info = state.upstream.card_info(&CardInfoRequest { card_id: id.clone() }).await?;
-            Ok(info
-                .result
-                .map(|i| serde_json::to_value(card_from_wire(&i, state.codes(), &state.clock)).unwrap_or_default()))
+            let v = info.result.map(|i| serde_json::to_value(card_from_wire(&i, state.codes(), &state.clock)));
+            (ObjectKind::Card, v)
         }
         "card_group" => {
             let info = state.upstream.group_info(&GroupInfoRequest { group_id: id.clone() }).await?;
-            Ok(info
-                .result
-                .map(|g| serde_json::to_value(group_from_wire(&g, state.codes(), &state.clock)).unwrap_or_default()))
+            let v = info.result.map(|g| serde_json::to_value(group_from_wire(&g, state.codes(), &state.clock)));
+            (ObjectKind::CardGroup, v)
         }
-        _ => Ok(None),
+        _ => return Ok(None),
+    };
+    let Some(mut value) = value.map(Result::unwrap_or_default) else { return Ok(None) };
+    with_metadata(state, op, kind, id, &mut value).await;
+    Ok(Some(value))
+}
+
+/// Puts the object's stored `metadata` into its public JSON (the platform does not know it). A store
+/// failure leaves the platform's view as it is, logged: the write itself already happened.
+async fn with_metadata(
+    state: &AppState,
+    op: &StoredOperation,
+    kind: ObjectKind,
+    id: &str,
+    value: &mut serde_json::Value,
+) {
+    let Some(tenant) = op.tenant_id() else { return };
+    match state.ownership.get_fresh(&tenant, kind, id).await {
+        Ok(Some(meta)) => {
+            if let Some(obj) = value.as_object_mut() {
+                obj.insert("metadata".to_owned(), serde_json::to_value(&meta.metadata).unwrap_or_default());
+            }
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, operation.id = %op.op.id, "metadata not read for an operation's result"),
     }
 }
 
@@ -240,7 +262,8 @@ async fn claim_created_from_order(
     let created = Created::new(kind, id)
         .attr("group_id", ctx.group_id.as_deref())
         .attr("cardholder_id", ctx.cardholder_id.as_deref())
-        .attr("currency", ctx.currency.as_deref());
+        .attr("currency", ctx.currency.as_deref())
+        .metadata(&ctx.metadata);
     claim_created(state, op, &created).await
 }
 

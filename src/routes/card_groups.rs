@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 
-use super::support::{list_owned, owned};
+use super::support::{ListPage, list_owned, owned_fresh, set_metadata};
 use crate::{
     auth::Principal,
     domain::{
@@ -10,6 +10,7 @@ use crate::{
         check_amount,
         group::{CardGroup, CreateCardGroup, SettableGroupStatus, UpdateCardGroup, group_from_wire},
         list::ListQuery,
+        metadata::shown,
         operation::{Operation, OperationKind},
     },
     error::ApiError,
@@ -43,8 +44,13 @@ pub async fn create_card_group(
         v.add("#/currency", "is not a known currency");
     }
     v.finish()?;
-    let context =
-        OpContext { amount: Some(req.amount.to_string()), currency: Some(req.currency.clone()), ..Default::default() };
+    let metadata = req.metadata.as_ref().map(|m| m.to_stored()).unwrap_or_default();
+    let context = OpContext {
+        amount: Some(req.amount.to_string()),
+        currency: Some(req.currency.clone()),
+        metadata: metadata.clone(),
+        ..Default::default()
+    };
     let spec = WriteSpec::new(OperationKind::CardGroupCreate, SuccessView::Created)
         .target("card_group", None)
         .context(context)
@@ -60,9 +66,13 @@ pub async fn create_card_group(
         let ack = reply.result.unwrap_or_default();
         Ok(match (&ack.group_id, reply.is_async) {
             (Some(group_id), false) => {
-                let created =
-                    Created::new(ObjectKind::CardGroup, group_id.clone()).attr("currency", Some(&req.currency));
-                let result = group_info(&state, group_id).await;
+                let created = Created::new(ObjectKind::CardGroup, group_id.clone())
+                    .attr("currency", Some(&req.currency))
+                    .metadata(&metadata);
+                let mut result = group_info(&state, group_id).await;
+                if let Some(obj) = result.as_mut().and_then(serde_json::Value::as_object_mut) {
+                    obj.insert("metadata".to_owned(), serde_json::to_value(&metadata).unwrap_or_default());
+                }
                 Sent::Done { order_id: ack.order_id.clone(), result, created: Some(created) }
             }
             _ => Sent::Accepted { order_id: ack.order_id.clone() },
@@ -90,9 +100,18 @@ pub async fn list_card_groups(
     let fetch = |st: web::Data<AppState>, id: String| async move {
         st.upstream.group_info(&GroupInfoRequest { group_id: id }).await
     };
-    list_owned(&state, &who.tenant, ObjectKind::CardGroup, "card-groups", &q.0, fetch, |st, g| {
-        group_from_wire(g, st.codes(), &st.clock)
-    })
+    list_owned(
+        &state,
+        &who.tenant,
+        ObjectKind::CardGroup,
+        ListPage::plain("card-groups", &q.0),
+        fetch,
+        |st, g, meta| {
+            let mut group = group_from_wire(g, st.codes(), &st.clock);
+            group.metadata = shown(&meta.metadata);
+            Some(group)
+        },
+    )
     .await
 }
 
@@ -106,14 +125,22 @@ pub async fn get_card_group(
     who: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    owned(&state, &who.tenant, ObjectKind::CardGroup, &id, NOT_FOUND).await?;
-    let reply =
-        state.upstream.group_info(&GroupInfoRequest { group_id: id.to_string() }).await.map_err(|e| state.up(&e))?;
-    let info = reply.result.ok_or_else(|| ApiError::not_found(NOT_FOUND, "card group"))?;
-    Ok(HttpResponse::Ok().json(group_from_wire(&info, state.codes(), &state.clock)))
+    let meta = owned_fresh(&state, &who.tenant, ObjectKind::CardGroup, &id, NOT_FOUND).await?;
+    read_group(&state, &id, &meta).await
 }
 
-/// Freeze, unfreeze or close a group (Shared Card Status Change).
+async fn read_group(state: &AppState, id: &str, meta: &crate::tenancy::ObjectMeta) -> Result<HttpResponse, ApiError> {
+    let reply =
+        state.upstream.group_info(&GroupInfoRequest { group_id: id.to_owned() }).await.map_err(|e| state.up(&e))?;
+    let info = reply.result.ok_or_else(|| ApiError::not_found(NOT_FOUND, "card group"))?;
+    let mut group = group_from_wire(&info, state.codes(), &state.clock);
+    group.metadata = shown(&meta.metadata);
+    Ok(HttpResponse::Ok().json(group))
+}
+
+/// Freeze, unfreeze or close a group (Shared Card Status Change), and/or change its `metadata` (the
+/// gateway's alone: a metadata-only change makes no platform call and answers 200 with the group;
+/// with `status` it is written first).
 #[utoipa::path(patch, path = "/v1/card-groups/{id}", tag = "card-groups", operation_id = "update_card_group",
     params(("id" = String, Path, description = "Group id"), ("Idempotency-Key" = String, Header, description = "Idempotency key")),
     request_body = UpdateCardGroup,
@@ -125,13 +152,19 @@ pub async fn update_card_group(
     id: web::Path<String>,
     body: ValidJson<UpdateCardGroup>,
 ) -> Result<HttpResponse, ApiError> {
-    owned(&state, &ctx.tenant, ObjectKind::CardGroup, &id, NOT_FOUND).await?;
+    let mut meta = owned_fresh(&state, &ctx.tenant, ObjectKind::CardGroup, &id, NOT_FOUND).await?;
+    if let Some(m) = &body.0.metadata {
+        meta.metadata = set_metadata(&state, &ctx.tenant, ObjectKind::CardGroup, &id, NOT_FOUND, m).await?;
+    }
+    let Some(wanted) = body.0.status else {
+        return read_group(&state, &id, &meta).await;
+    };
     let context = OpContext { group_id: Some(id.to_string()), ..Default::default() };
     let spec = WriteSpec::new(OperationKind::CardGroupUpdate, SuccessView::Resource)
         .target("card_group", Some(&id))
         .context(context);
     let c = state.codes();
-    let code = match body.0.status {
+    let code = match wanted {
         SettableGroupStatus::Active => &c.group_status_active,
         SettableGroupStatus::Frozen => &c.group_status_frozen,
         SettableGroupStatus::Closed => &c.group_status_closed,

@@ -1,13 +1,16 @@
-//! `/v1/cardholders…`: register, list, read and delete cardholders.
+//! `/v1/cardholders…`: register, list, read, change the metadata of, and delete cardholders.
 
 use actix_web::{HttpResponse, web};
 
-use super::support::{list_owned, owned};
+use super::support::{ListPage, list_owned, owned, owned_fresh, set_metadata};
 use crate::upstream::Operation;
 use crate::{
     auth::Principal,
     domain::{
-        cardholder::{Cardholder, CardholderStatus, CreateCardholder, DocumentType, Gender, cardholder_from_wire},
+        cardholder::{
+            Cardholder, CardholderStatus, CreateCardholder, DocumentType, Gender, UpdateCardholder,
+            cardholder_from_wire,
+        },
         list::ListQuery,
         operation::OperationKind,
     },
@@ -43,6 +46,7 @@ pub async fn create_cardholder(
     req.validate_reference(&state.reference, state.clock.today(), &mut v);
     v.finish()?;
     let spec = WriteSpec::new(OperationKind::CardholderCreate, SuccessView::Created).target("cardholder", None);
+    let metadata = req.metadata.as_ref().map(|m| m.to_stored()).unwrap_or_default();
     let doc = req.id_document.as_ref();
     let wire = CardholderApplyRequest {
         user_req_no: ctx.user_req_no.clone(),
@@ -95,8 +99,9 @@ pub async fn create_cardholder(
             country: Some(req.country.clone()),
             billing: Some((&req.billing).into()),
             created_at: Some(op.op.created_at),
+            metadata: crate::domain::metadata::shown(&metadata),
         };
-        let created = Created::new(ObjectKind::Cardholder, res.card_user_id);
+        let created = Created::new(ObjectKind::Cardholder, res.card_user_id).metadata(&metadata);
         Ok(Sent::Done { order_id: None, result: serde_json::to_value(&out).ok(), created: Some(created) })
     })
     .await
@@ -115,9 +120,18 @@ pub async fn list_cardholders(
     let fetch = |st: web::Data<AppState>, id: String| async move {
         st.upstream.cardholder_info(&CardholderRef { card_user_id: id, user_req_no: None }).await
     };
-    list_owned(&state, &who.tenant, ObjectKind::Cardholder, "cardholders", &q.0, fetch, |st, h| {
-        cardholder_from_wire(h, st.codes(), &st.clock, &st.reference)
-    })
+    list_owned(
+        &state,
+        &who.tenant,
+        ObjectKind::Cardholder,
+        ListPage::plain("cardholders", &q.0),
+        fetch,
+        |st, h, meta| {
+            let mut holder = cardholder_from_wire(h, st.codes(), &st.clock, &st.reference);
+            holder.metadata = crate::domain::metadata::shown(&meta.metadata);
+            Some(holder)
+        },
+    )
     .await
 }
 
@@ -131,14 +145,42 @@ pub async fn get_cardholder(
     who: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    owned(&state, &who.tenant, ObjectKind::Cardholder, &id, NOT_FOUND).await?;
+    let meta = owned_fresh(&state, &who.tenant, ObjectKind::Cardholder, &id, NOT_FOUND).await?;
+    read_cardholder(&state, &id, &meta.metadata).await
+}
+
+async fn read_cardholder(
+    state: &AppState,
+    id: &str,
+    metadata: &std::collections::BTreeMap<String, String>,
+) -> Result<HttpResponse, ApiError> {
     let reply = state
         .upstream
-        .cardholder_info(&CardholderRef { card_user_id: id.to_string(), user_req_no: None })
+        .cardholder_info(&CardholderRef { card_user_id: id.to_owned(), user_req_no: None })
         .await
         .map_err(|e| state.up(&e))?;
     let info = reply.result.ok_or_else(|| ApiError::not_found(NOT_FOUND, "cardholder"))?;
-    Ok(HttpResponse::Ok().json(cardholder_from_wire(&info, state.codes(), &state.clock, &state.reference)))
+    let mut holder = cardholder_from_wire(&info, state.codes(), &state.clock, &state.reference);
+    holder.metadata = crate::domain::metadata::shown(metadata);
+    Ok(HttpResponse::Ok().json(holder))
+}
+
+/// Change a cardholder's `metadata`: the keys given are set, those given `""` removed (at most 50 may
+/// remain). The gateway's alone: no platform call changes anything (the cardholder is read back).
+#[utoipa::path(patch, path = "/v1/cardholders/{id}", tag = "cardholders", operation_id = "update_cardholder",
+    params(("id" = String, Path, description = "Cardholder id"), ("Idempotency-Key" = String, Header, description = "Idempotency key")),
+    request_body = UpdateCardholder,
+    responses((status = 200, description = "The cardholder, with its metadata now", body = Cardholder)),
+    security(("bearer" = ["cardholders:write"])))]
+pub async fn update_cardholder(
+    state: web::Data<AppState>,
+    ctx: WriteCtx,
+    id: web::Path<String>,
+    body: ValidJson<UpdateCardholder>,
+) -> Result<HttpResponse, ApiError> {
+    owned_fresh(&state, &ctx.tenant, ObjectKind::Cardholder, &id, NOT_FOUND).await?;
+    let metadata = set_metadata(&state, &ctx.tenant, ObjectKind::Cardholder, &id, NOT_FOUND, &body.0.metadata).await?;
+    read_cardholder(&state, &id, &metadata).await
 }
 
 /// Delete a cardholder.

@@ -3,16 +3,16 @@
 use actix_web::{HttpResponse, web};
 use chrono::{Datelike, Months, Utc};
 
-use super::support::{list_owned, owned};
+use super::support::{IndexFilter, ListPage, list_owned, owned, owned_fresh};
 use crate::{
     auth::Principal,
     domain::{
         card::{
-            AmountBody, Card, CardStatus, CreateCard, ExpandQuery, SensitiveCard, SettableCardStatus, UpdateCard,
-            card_from_wire,
+            AmountBody, Card, CardListQuery, CardStatus, CreateCard, ExpandQuery, SensitiveCard, SettableCardStatus,
+            UpdateCard, card_from_wire,
         },
         check_amount,
-        list::ListQuery,
+        metadata::shown,
         money::Amount,
         operation::OperationKind,
     },
@@ -60,11 +60,13 @@ pub async fn create_card(
     if let Some(h) = &req.cardholder_id {
         owned(&state, &ctx.tenant, ObjectKind::Cardholder, h, "cardholder_not_found").await?;
     }
+    let metadata = req.metadata.as_ref().map(|m| m.to_stored()).unwrap_or_default();
     let context = OpContext {
         group_id: req.group_id.clone(),
         cardholder_id: req.cardholder_id.clone(),
         amount: Some(req.limit.to_string()),
         currency: Some(req.currency.clone()),
+        metadata: metadata.clone(),
         ..Default::default()
     };
     let c = state.codes();
@@ -100,7 +102,8 @@ pub async fn create_card(
                 let created = Created::new(ObjectKind::Card, card_id.clone())
                     .attr("currency", Some(req.currency.as_str()))
                     .attr("group_id", req.group_id.as_deref())
-                    .attr("cardholder_id", req.cardholder_id.as_deref());
+                    .attr("cardholder_id", req.cardholder_id.as_deref())
+                    .metadata(&metadata);
                 let card = composed_card(&state, card_id, &result, &req, &op.op.created_at);
                 let json = serde_json::to_value(&card).ok();
                 Sent::Done { order_id: result.order_id.clone(), result: json, created: Some(created) }
@@ -140,24 +143,47 @@ fn composed_card(
         group_id: req.group_id.clone(),
         cardholder_id: req.cardholder_id.clone(),
         created_at: Some(*created),
+        metadata: shown(&req.metadata.as_ref().map(|m| m.to_stored()).unwrap_or_default()),
     }
 }
 
-/// The tenant's cards, newest first.
+/// The tenant's cards, newest first, optionally filtered (Stripe Issuing's and Lithic's filters).
+/// `group_id`, `cardholder_id` and `created[gte]`/`created[lt]` are applied to what the gateway
+/// stores, before any platform call; `status` needs each card's platform answer, so with `status` a
+/// page may hold fewer than `limit` cards (even none) while `next_cursor` is not null — follow
+/// `next_cursor` until it is `null`. Any filter may end a page early after 1,000 cards were looked
+/// at, the same way. A cursor is valid only with the filters of the request that returned it
+/// (otherwise 422 on `query.cursor`).
 #[utoipa::path(get, path = "/v1/cards", tag = "cards", operation_id = "list_cards",
-    params(ListQuery),
-    responses((status = 200, description = "A page of cards", body = inline(crate::domain::list::Page<Card>))),
+    params(CardListQuery),
+    responses((status = 200, description = "A page of cards (with a filter, possibly fewer than `limit`: follow `next_cursor`)", body = inline(crate::domain::list::Page<Card>))),
     security(("bearer" = ["cards:read"])))]
 pub async fn list_cards(
     state: web::Data<AppState>,
     who: Principal,
-    q: ValidQuery<ListQuery>,
+    q: ValidQuery<CardListQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let q = q.0;
     let fetch = |st: web::Data<AppState>, id: String| async move {
         st.upstream.card_info(&CardInfoRequest { card_id: id }).await
     };
-    list_owned(&state, &who.tenant, ObjectKind::Card, "cards", &q.0, fetch, |st, info| {
-        card_from_wire(info, st.codes(), &st.clock)
+    let (gte, lt) = q.created();
+    let (group, holder) = (q.group_id.clone(), q.cardholder_id.clone());
+    let filter = IndexFilter {
+        created_gte_ms: gte.map(|t| t.timestamp_millis()),
+        created_lt_ms: lt.map(|t| t.timestamp_millis()),
+        selective: group.is_some() || holder.is_some(),
+        keep: Box::new(move |m| {
+            group.as_ref().is_none_or(|g| m.attrs.get("group_id") == Some(g))
+                && holder.as_ref().is_none_or(|h| m.attrs.get("cardholder_id") == Some(h))
+        }),
+    };
+    let page = ListPage { list: q.list_name(), limit: q.page().limit(), cursor: q.cursor.as_deref(), filter };
+    let status = q.status;
+    list_owned(&state, &who.tenant, ObjectKind::Card, page, fetch, |st, info, meta| {
+        let mut card = card_from_wire(info, st.codes(), &st.clock);
+        card.metadata = shown(&meta.metadata);
+        status.is_none_or(|s| s == card.status).then_some(card)
     })
     .await
 }
@@ -184,9 +210,11 @@ pub async fn get_card(
     who: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    owned(&state, &who.tenant, ObjectKind::Card, &id, NOT_FOUND).await?;
+    let meta = owned_fresh(&state, &who.tenant, ObjectKind::Card, &id, NOT_FOUND).await?;
     let info = fetch_info(&state, &id).await?;
-    Ok(HttpResponse::Ok().json(card_from_wire(&info, state.codes(), &state.clock)))
+    let mut card = card_from_wire(&info, state.codes(), &state.clock);
+    card.metadata = shown(&meta.metadata);
+    Ok(HttpResponse::Ok().json(card))
 }
 
 /// The card's full number, CVV and expiry. Audited; never cached.
@@ -199,7 +227,7 @@ pub async fn reveal_card(
     who: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    owned(&state, &who.tenant, ObjectKind::Card, &id, NOT_FOUND).await?;
+    let meta = owned_fresh(&state, &who.tenant, ObjectKind::Card, &id, NOT_FOUND).await?;
     let info = fetch_info(&state, &id).await?;
     let (Some(number), Some(cvv)) = (info.card_no.clone(), info.card_verify_no.clone()) else {
         return Err(ApiError::new(
@@ -209,14 +237,18 @@ pub async fn reveal_card(
         ));
     };
     tracing::info!(target: "audit", tenant = %who.tenant, subject = %crate::http::log_value::capped(&who.subject), card_id = %id.as_str(), "card details revealed");
-    let out = SensitiveCard { card: card_from_wire(&info, state.codes(), &state.clock), number, cvv };
+    let mut card = card_from_wire(&info, state.codes(), &state.clock);
+    card.metadata = shown(&meta.metadata);
+    let out = SensitiveCard { card, number, cvv };
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .insert_header((actix_web::http::header::PRAGMA, "no-cache"))
         .json(out))
 }
 
-/// Change alias, label, limit (shared sub-cards) or freeze/unfreeze.
+/// Change alias, label, limit (shared sub-cards), freeze/unfreeze, or `metadata`. Metadata is the
+/// gateway's alone: a metadata-only change makes no platform call and answers 200 with the card;
+/// with other fields it is written first, then the platform change is made as without it.
 #[utoipa::path(patch, path = "/v1/cards/{id}", tag = "cards", operation_id = "update_card",
     params(("id" = String, Path, description = "Card id"), ("Idempotency-Key" = String, Header, description = "Idempotency key")),
     request_body = UpdateCard,
@@ -229,13 +261,22 @@ pub async fn update_card(
     body: ValidJson<UpdateCard>,
 ) -> Result<HttpResponse, ApiError> {
     let req = body.0;
-    let meta = owned(&state, &ctx.tenant, ObjectKind::Card, &id, NOT_FOUND).await?;
+    let meta = owned_fresh(&state, &ctx.tenant, ObjectKind::Card, &id, NOT_FOUND).await?;
     if req.limit.is_some() && !meta.attrs.contains_key("group_id") {
         // A state conflict (the card is not a shared sub-card), not a malformed request.
         return Err(ApiError::conflict(
             "card_not_shared",
             "the limit can only be changed on shared sub-cards; recharge or refund a regular card instead",
         ));
+    }
+    let metadata = match &req.metadata {
+        Some(m) => super::support::set_metadata(&state, &ctx.tenant, ObjectKind::Card, &id, NOT_FOUND, m).await?,
+        None => meta.metadata,
+    };
+    if !req.changes_the_platform() {
+        let mut card = card_from_wire(&fetch_info(&state, &id).await?, state.codes(), &state.clock);
+        card.metadata = shown(&metadata);
+        return Ok(HttpResponse::Ok().json(card));
     }
     let context = OpContext { card_id: Some(id.to_string()), ..Default::default() };
     let spec =

@@ -75,6 +75,7 @@ routes! {
     POST "/v1/cardholders" => cardholders::create_cardholder, Access::Scope(CardholdersWrite), Write, true;
     GET "/v1/cardholders" => cardholders::list_cardholders, Access::Scope(CardholdersRead), Read, false;
     GET "/v1/cardholders/{id}" => cardholders::get_cardholder, Access::Scope(CardholdersRead), Read, false;
+    PATCH "/v1/cardholders/{id}" => cardholders::update_cardholder, Access::Scope(CardholdersWrite), Write, true;
     DELETE "/v1/cardholders/{id}" => cardholders::delete_cardholder, Access::Scope(CardholdersWrite), Write, true;
 
     GET "/v1/operations" => operations::list_operations, Access::Scope(CardsRead), Read, false;

@@ -61,8 +61,9 @@ async fn scan(
     tenant: &TenantId,
     card_id: Option<String>,
     mut cur: TxCursor,
-    limit: usize,
+    q: &TransactionQuery,
 ) -> Result<(Vec<Transaction>, Option<TxCursor>), ApiError> {
+    let limit = q.limit.unwrap_or(20);
     let begin = cur.from.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
     let end = cur.to.and_hms_opt(23, 59, 59).map(|t| t.and_utc());
     let mut owned_cache: HashMap<String, bool> = HashMap::new();
@@ -90,8 +91,9 @@ async fn scan(
                     m
                 }
             };
-            if mine {
-                out.push(transaction_from_wire(&item, state.codes(), &state.clock));
+            let tx = mine.then(|| transaction_from_wire(&item, state.codes(), &state.clock)).filter(|t| q.keeps(t));
+            if let Some(tx) = tx {
+                out.push(tx);
                 if out.len() == limit {
                     let more = i + 1 < n || n as i64 == UPSTREAM_PAGE;
                     let next = more.then(|| TxCursor { offset: i + 1, ..cur.clone() });
@@ -108,7 +110,8 @@ async fn scan(
     Ok((out, Some(cur)))
 }
 
-/// Transactions of one card, newest platform order.
+/// Transactions of one card, newest platform order; `status` and `type` filter the rows scanned
+/// (a page may be shorter than `limit`: follow `next_cursor`).
 #[utoipa::path(get, path = "/v1/cards/{id}/transactions", tag = "transactions", operation_id = "list_card_transactions",
     params(("id" = String, Path, description = "Card id"), TransactionQuery),
     responses((status = 200, description = "A page of transactions", body = inline(crate::domain::list::Page<Transaction>))),
@@ -120,14 +123,15 @@ pub async fn list_card_transactions(
     q: ValidQuery<TransactionQuery>,
 ) -> Result<HttpResponse, ApiError> {
     owned(&state, &who.tenant, ObjectKind::Card, &id, "card_not_found").await?;
-    let list = format!("tx:{}", id.as_str());
+    let list = format!("tx:{}{}", id.as_str(), q.0.filters());
     let cur = decode_cursor(&state.cursors, &who.tenant, &list, q.0.cursor.as_deref())?
         .map_or_else(|| first_cursor(&state, &q.0), Ok)?;
-    let (data, next) = scan(&state, &who.tenant, Some(id.to_string()), cur, q.0.limit.unwrap_or(20)).await?;
+    let (data, next) = scan(&state, &who.tenant, Some(id.to_string()), cur, &q.0).await?;
     Ok(page(data, encode_cursor(&state.cursors, &who.tenant, &list, next)))
 }
 
-/// Transactions of all the tenant's cards.
+/// Transactions of all the tenant's cards; `status` and `type` filter the rows scanned (a page may
+/// be shorter than `limit`: follow `next_cursor`).
 #[utoipa::path(get, path = "/v1/transactions", tag = "transactions", operation_id = "list_transactions",
     params(TransactionQuery),
     responses((status = 200, description = "A page of transactions (possibly shorter than `limit`)", body = inline(crate::domain::list::Page<Transaction>))),
@@ -137,10 +141,11 @@ pub async fn list_transactions(
     who: Principal,
     q: ValidQuery<TransactionQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let cur = decode_cursor(&state.cursors, &who.tenant, "tx", q.0.cursor.as_deref())?
+    let list = format!("tx{}", q.0.filters());
+    let cur = decode_cursor(&state.cursors, &who.tenant, &list, q.0.cursor.as_deref())?
         .map_or_else(|| first_cursor(&state, &q.0), Ok)?;
-    let (data, next) = scan(&state, &who.tenant, None, cur, q.0.limit.unwrap_or(20)).await?;
-    Ok(page(data, encode_cursor(&state.cursors, &who.tenant, "tx", next)))
+    let (data, next) = scan(&state, &who.tenant, None, cur, &q.0).await?;
+    Ok(page(data, encode_cursor(&state.cursors, &who.tenant, &list, next)))
 }
 
 #[cfg(test)]
@@ -157,7 +162,7 @@ mod tests {
             for (from, to) in
                 [(Some(d), None), (None, Some(d)), (Some(d), Some(d)), (Some(NaiveDate::MIN), Some(NaiveDate::MAX))]
             {
-                let q = TransactionQuery { limit: None, cursor: None, from, to };
+                let q = TransactionQuery { limit: None, cursor: None, from, to, status: None, kind: None };
                 let mut v = Violations::default();
                 q.validate(&mut v);
                 assert!(v.finish().is_err(), "{from:?}..{to:?} must be refused");

@@ -12,7 +12,7 @@ use parking_lot::RwLock;
 
 use super::{
     TenantId,
-    ownership::{IndexPage, ObjectKind, ObjectMeta, OwnershipStore},
+    ownership::{IndexPage, MetadataMerge, ObjectKind, ObjectMeta, OwnershipStore},
 };
 use crate::storage::StoreError;
 
@@ -67,6 +67,30 @@ impl OwnershipStore for CachedOwnership {
         Ok(found)
     }
 
+    /// Past the cache (another replica may have changed `metadata`); the cached answer when the
+    /// store fails, so known objects stay readable.
+    async fn get_fresh(&self, tenant: &TenantId, kind: ObjectKind, id: &str) -> Result<Option<ObjectMeta>, StoreError> {
+        let key = (tenant.clone(), kind, id.to_owned());
+        match self.inner.get_fresh(tenant, kind, id).await {
+            Ok(Some(m)) => {
+                self.remember(key, m.clone());
+                Ok(Some(m))
+            }
+            Ok(None) => Ok(None),
+            Err(e) => self.owned.read().get(&key).cloned().map(Some).ok_or(e),
+        }
+    }
+
+    /// Lists read the store anyway: metadata comes with them, fresh.
+    async fn get_many(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        ids: &[String],
+    ) -> Result<Vec<Option<ObjectMeta>>, StoreError> {
+        self.inner.get_many(tenant, kind, ids).await
+    }
+
     async fn update(&self, tenant: &TenantId, kind: ObjectKind, id: &str, meta: &ObjectMeta) -> Result<(), StoreError> {
         self.inner.update(tenant, kind, id, meta).await?;
         // Write through (attributes only, as the store does): evicting would make the next read of
@@ -75,6 +99,23 @@ impl OwnershipStore for CachedOwnership {
             m.attrs = meta.attrs.clone();
         }
         Ok(())
+    }
+
+    async fn merge_metadata(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        id: &str,
+        patch: &std::collections::BTreeMap<String, String>,
+        max_keys: usize,
+    ) -> Result<MetadataMerge, StoreError> {
+        let out = self.inner.merge_metadata(tenant, kind, id, patch, max_keys).await?;
+        if let MetadataMerge::Merged(now) = &out
+            && let Some(m) = self.owned.write().get_mut(&(tenant.clone(), kind, id.to_owned()))
+        {
+            m.metadata = now.clone();
+        }
+        Ok(out)
     }
 
     async fn unindex(&self, tenant: &TenantId, kind: ObjectKind, id: &str, created_ms: i64) -> Result<(), StoreError> {
@@ -190,6 +231,17 @@ mod tests {
             self.check()?;
             self.inner.create_doc(t, k, id, d, m, a).await
         }
+        async fn merge_metadata(
+            &self,
+            t: &TenantId,
+            k: ObjectKind,
+            id: &str,
+            p: &std::collections::BTreeMap<String, String>,
+            max: usize,
+        ) -> Result<MetadataMerge, StoreError> {
+            self.check()?;
+            self.inner.merge_metadata(t, k, id, p, max).await
+        }
         async fn unindex(&self, t: &TenantId, k: ObjectKind, id: &str, ms: i64) -> Result<(), StoreError> {
             self.check()?;
             self.inner.unindex(t, k, id, ms).await
@@ -242,7 +294,7 @@ mod tests {
         let flaky = Arc::new(Flaky { inner: MemoryOwnershipStore::new(), broken: Default::default() });
         let cached = CachedOwnership::new(flaky.clone(), 10);
         let t = TenantId::parse("a").unwrap();
-        let mut meta = ObjectMeta { created_ms: 1, attrs: Default::default() };
+        let mut meta = ObjectMeta { created_ms: 1, ..Default::default() };
         assert!(cached.claim(&t, ObjectKind::Card, "c1", &meta).await.unwrap());
         meta.attrs.insert("last4".into(), "4242".into());
         cached.update(&t, ObjectKind::Card, "c1", &meta).await.unwrap();
@@ -255,5 +307,23 @@ mod tests {
             cached.get(&TenantId::parse("b").unwrap(), ObjectKind::Card, "c1").await.is_err(),
             "no cross-tenant hit"
         );
+    }
+
+    #[tokio::test]
+    async fn a_fresh_read_sees_another_replicas_metadata_and_falls_back_to_the_cache_when_the_store_fails() {
+        let flaky = Arc::new(Flaky { inner: MemoryOwnershipStore::new(), broken: Default::default() });
+        let (here, there) = (CachedOwnership::new(flaky.clone(), 10), CachedOwnership::new(flaky.clone(), 10));
+        let t = TenantId::parse("a").unwrap();
+        let mut meta = ObjectMeta { created_ms: 1, ..Default::default() };
+        assert!(here.claim(&t, ObjectKind::Card, "c1", &meta).await.unwrap());
+        assert!(there.get(&t, ObjectKind::Card, "c1").await.unwrap().is_some(), "cached on the other replica");
+        meta.metadata.insert("order".into(), "A-1".into());
+        here.merge_metadata(&t, ObjectKind::Card, "c1", &meta.metadata, 50).await.unwrap();
+        assert_eq!(there.get_fresh(&t, ObjectKind::Card, "c1").await.unwrap(), Some(meta.clone()));
+        let ids = ["c1".to_owned()];
+        assert_eq!(there.get_many(&t, ObjectKind::Card, &ids).await.unwrap(), vec![Some(meta.clone())]);
+        flaky.broken.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(there.get_fresh(&t, ObjectKind::Card, "c1").await.unwrap(), Some(meta));
+        assert!(there.get_fresh(&t, ObjectKind::Card, "unknown").await.is_err());
     }
 }

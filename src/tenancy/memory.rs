@@ -7,7 +7,7 @@ use parking_lot::RwLock;
 
 use super::{
     TenantId,
-    ownership::{IndexPage, ObjectKind, ObjectMeta, OwnershipStore, position},
+    ownership::{IndexPage, MetadataMerge, ObjectKind, ObjectMeta, OwnershipStore, merged, position},
 };
 use crate::storage::StoreError;
 
@@ -63,6 +63,26 @@ impl OwnershipStore for MemoryOwnershipStore {
         Ok(())
     }
 
+    async fn merge_metadata(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        id: &str,
+        patch: &BTreeMap<String, String>,
+        max_keys: usize,
+    ) -> Result<MetadataMerge, StoreError> {
+        let mut g = self.inner.write();
+        let Some(m) = g.meta.get_mut(&(tenant.clone(), kind, id.to_owned())) else {
+            return Ok(MetadataMerge::NotOwned);
+        };
+        let after = merged(&m.metadata, patch);
+        if after.len() > max_keys {
+            return Ok(MetadataMerge::TooManyKeys);
+        }
+        m.metadata = after.clone();
+        Ok(MetadataMerge::Merged(after))
+    }
+
     async fn create_doc(
         &self,
         tenant: &TenantId,
@@ -106,7 +126,7 @@ impl OwnershipStore for MemoryOwnershipStore {
     ) -> Result<IndexPage, StoreError> {
         let g = self.inner.read();
         let Some(idx) = g.index.get(&(tenant.clone(), kind)) else {
-            return Ok(IndexPage { ids: Vec::new(), next: None });
+            return Ok(IndexPage { ids: Vec::new(), positions: Vec::new(), next: None });
         };
         let iter: Box<dyn Iterator<Item = (&String, &String)>> = match after {
             Some(pos) => {
@@ -118,7 +138,8 @@ impl OwnershipStore for MemoryOwnershipStore {
         let more = taken.len() > limit;
         taken.truncate(limit);
         let next = if more { taken.last().map(|(p, _)| (*p).clone()) } else { None };
-        Ok(IndexPage { ids: taken.into_iter().map(|(_, id)| id.clone()).collect(), next })
+        let positions = taken.iter().map(|(p, _)| (*p).clone()).collect();
+        Ok(IndexPage { ids: taken.into_iter().map(|(_, id)| id.clone()).collect(), positions, next })
     }
 
     async fn put_doc(

@@ -33,19 +33,53 @@ impl ObjectKind {
     }
 }
 
-/// What the gateway keeps about an object: when it was created (for ordering) and a few non-sensitive
-/// attributes (e.g. a card's `group_id`, `cardholder_id`, `last4`). Never a PAN or CVV.
+/// What the gateway keeps about an object: when it was created (for ordering), a few non-sensitive
+/// attributes (e.g. a card's `group_id`, `cardholder_id`, `last4`) and the caller's own `metadata`
+/// (cards, card groups, cardholders; bounded and checked by `http::rules::METADATA_*`, card numbers
+/// refused). Never a PAN or CVV.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct ObjectMeta {
     pub created_ms: i64,
     #[serde(default)]
     pub attrs: BTreeMap<String, String>,
+    /// The caller's string map, stored by the gateway only (the platform never sees it). Absent in
+    /// records written before it existed, and not written when empty.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// What [`OwnershipStore::merge_metadata`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetadataMerge {
+    /// Written; the object's metadata now.
+    Merged(BTreeMap<String, String>),
+    /// The tenant owns no such object: nothing written.
+    NotOwned,
+    /// More than `max_keys` keys would remain: nothing written.
+    TooManyKeys,
+}
+
+/// `current` after a metadata patch: given keys set, keys given `""` removed.
+pub fn merged(current: &BTreeMap<String, String>, patch: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let mut out = current.clone();
+    for (k, v) in patch {
+        if v.is_empty() {
+            out.remove(k);
+        } else {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    out
 }
 
 /// One page of a tenant's index, newest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexPage {
     pub ids: Vec<String>,
+    /// The index position of each id (same order): a list that stops inside a page continues after
+    /// the position of the last id it used; a time-range filter compares positions (they start with
+    /// `created_ms`).
+    pub positions: Vec<String>,
     /// Position after the last id, when more may follow.
     pub next: Option<String>,
 }
@@ -66,8 +100,43 @@ pub trait OwnershipStore: Send + Sync + 'static {
     /// tenant's object alike.
     async fn get(&self, tenant: &TenantId, kind: ObjectKind, id: &str) -> Result<Option<ObjectMeta>, StoreError>;
 
-    /// Replaces the attributes of an owned object (no-op when not owned).
+    /// The metadata of several objects at once (same order; `None` where `tenant` owns no such
+    /// object). Backends override it with one round trip; the default asks one by one.
+    async fn get_many(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        ids: &[String],
+    ) -> Result<Vec<Option<ObjectMeta>>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(self.get(tenant, kind, id).await?);
+        }
+        Ok(out)
+    }
+
+    /// [`Self::get`] from the backing store itself, past any in-process cache: what a read that shows
+    /// mutable fields (`metadata`) needs when several replicas serve the tenant.
+    async fn get_fresh(&self, tenant: &TenantId, kind: ObjectKind, id: &str) -> Result<Option<ObjectMeta>, StoreError> {
+        self.get(tenant, kind, id).await
+    }
+
+    /// Replaces the attributes of an owned object (no-op when not owned). Its `metadata` stays as it
+    /// is, whatever `meta.metadata` holds: only [`Self::merge_metadata`] changes it, so a writer of
+    /// attributes holding an old copy (a webhook, another replica's cache) never undoes a change.
     async fn update(&self, tenant: &TenantId, kind: ObjectKind, id: &str, meta: &ObjectMeta) -> Result<(), StoreError>;
+
+    /// Sets the given keys of an owned object's `metadata` and removes those given `""`, in one step
+    /// (two concurrent patches of different keys both stay), all or nothing: refused when more than
+    /// `max_keys` keys would remain.
+    async fn merge_metadata(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        id: &str,
+        patch: &BTreeMap<String, String>,
+        max_keys: usize,
+    ) -> Result<MetadataMerge, StoreError>;
 
     /// Takes an owned object out of the tenant's index (it was deleted): lists and walks no longer
     /// see it, while the id stays the tenant's, so no one else can ever claim it. `created_ms` is the
@@ -139,7 +208,60 @@ pub mod contract {
     }
 
     fn meta(ms: i64) -> ObjectMeta {
-        ObjectMeta { created_ms: ms, attrs: BTreeMap::new() }
+        ObjectMeta { created_ms: ms, ..Default::default() }
+    }
+
+    pub async fn metadata_is_merged_atomically_kept_by_attribute_updates_and_read_in_bulk_per_tenant(
+        s: &dyn OwnershipStore,
+    ) {
+        let (a, b, k) = (t("md-a"), t("md-b"), ObjectKind::Card);
+        let md = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        };
+        let mut m = meta(10);
+        m.metadata = md(&[("order", "A-1")]);
+        assert!(s.claim(&a, k, "m1", &m).await.unwrap());
+        assert!(s.claim(&a, k, "m1", &meta(10)).await.unwrap(), "a re-claim");
+        assert!(s.claim(&a, k, "m2", &meta(11)).await.unwrap());
+        assert!(s.claim(&b, k, "m3", &meta(12)).await.unwrap());
+        assert_eq!(s.get(&a, k, "m1").await.unwrap().unwrap().metadata, md(&[("order", "A-1")]), "a re-claim keeps it");
+        assert_eq!(s.get_fresh(&a, k, "m1").await.unwrap(), Some(m.clone()));
+
+        let patch = md(&[("order", ""), ("team", "ads"), ("gone", "")]);
+        assert_eq!(
+            s.merge_metadata(&a, k, "m1", &patch, 2).await.unwrap(),
+            MetadataMerge::Merged(md(&[("team", "ads")]))
+        );
+        let two = md(&[("x", "1"), ("y", "2")]);
+        assert_eq!(s.merge_metadata(&a, k, "m1", &two, 2).await.unwrap(), MetadataMerge::TooManyKeys);
+        assert_eq!(s.get(&a, k, "m1").await.unwrap().unwrap().metadata, md(&[("team", "ads")]), "nothing written");
+        let swap = md(&[("team", ""), ("x", "1"), ("y", "2")]);
+        assert_eq!(
+            s.merge_metadata(&a, k, "m1", &swap, 2).await.unwrap(),
+            MetadataMerge::Merged(md(&[("x", "1"), ("y", "2")]))
+        );
+        assert_eq!(s.merge_metadata(&b, k, "m1", &two, 50).await.unwrap(), MetadataMerge::NotOwned, "another tenant's");
+        assert_eq!(s.merge_metadata(&a, k, "nope", &two, 50).await.unwrap(), MetadataMerge::NotOwned);
+        assert!(s.get(&a, k, "nope").await.unwrap().is_none(), "a refused merge creates nothing");
+
+        // An attribute writer holding an old copy leaves the metadata alone.
+        let mut stale = m.clone();
+        stale.attrs.insert("last4".into(), "4242".into());
+        s.update(&a, k, "m1", &stale).await.unwrap();
+        let now = s.get(&a, k, "m1").await.unwrap().unwrap();
+        assert_eq!((now.attrs["last4"].as_str(), now.metadata), ("4242", md(&[("x", "1"), ("y", "2")])));
+
+        let ids = ["m2", "m1", "m3", "nope"].map(str::to_owned);
+        let many = s.get_many(&a, k, &ids).await.unwrap();
+        assert_eq!(many.len(), 4);
+        assert_eq!(many[1].as_ref().unwrap().metadata, md(&[("x", "1"), ("y", "2")]));
+        assert_eq!(many[1].as_ref().unwrap().attrs["last4"], "4242");
+        assert!(many[0].as_ref().unwrap().metadata.is_empty());
+        assert_eq!((many[2].clone(), many[3].clone()), (None, None), "another tenant's and a missing id alike");
+        assert_eq!(s.get_many(&a, k, &[]).await.unwrap(), Vec::<Option<ObjectMeta>>::new());
+        let page = s.list(&a, k, None, 10).await.unwrap();
+        assert_eq!(page.ids, vec!["m2".to_owned(), "m1".to_owned()]);
+        assert_eq!(page.positions, vec![position(11, "m2"), position(10, "m1")]);
     }
 
     pub async fn first_claim_wins_and_other_tenants_see_nothing(s: &dyn OwnershipStore) {
@@ -260,6 +382,10 @@ mod tests {
         ))
         .await;
         an_unindexed_object_leaves_the_list_but_stays_owned(&RedisOwnershipStore::new(pool("t6"))).await;
+        metadata_is_merged_atomically_kept_by_attribute_updates_and_read_in_bulk_per_tenant(&RedisOwnershipStore::new(
+            pool("t7"),
+        ))
+        .await;
     }
 
     #[tokio::test]
@@ -283,6 +409,10 @@ mod tests {
         a_created_document_is_indexed_with_its_aliases_and_a_second_create_writes_nothing(&MemoryOwnershipStore::new())
             .await;
         an_unindexed_object_leaves_the_list_but_stays_owned(&MemoryOwnershipStore::new()).await;
+        metadata_is_merged_atomically_kept_by_attribute_updates_and_read_in_bulk_per_tenant(
+            &MemoryOwnershipStore::new(),
+        )
+        .await;
     }
 
     #[tokio::test]

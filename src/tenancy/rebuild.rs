@@ -97,7 +97,7 @@ pub async fn rebuild_ownership(
                 }
             }
             for (kind, id) in targets {
-                let mut meta = ObjectMeta { created_ms, attrs: Default::default() };
+                let mut meta = ObjectMeta { created_ms, ..Default::default() };
                 if order.op_type == apply
                     && let Some(g) = &order.group_id
                 {

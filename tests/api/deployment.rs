@@ -49,6 +49,19 @@ async fn cards_replays_and_lists_work(app: &TestApp) {
         assert!(list.text.contains(id), "{tenant}'s list shows its card: {}", list.text);
         let recharge = app.post(&format!("/v1/cards/{id}/recharges"), &t, json!({"amount": "1.00"})).await;
         assert_eq!(recharge.status, StatusCode::OK, "{tenant}: {}", recharge.text);
+        // Metadata lives in its own Redis hash, merged by a script; the created window reads positions.
+        let body = json!({"bin": "222929", "currency": "USD", "limit": "1.00", "metadata": {"tenant": tenant}});
+        let tagged = app.post("/v1/cards", &t, body).await;
+        assert_eq!(tagged.status, StatusCode::CREATED, "{tenant}: {}", tagged.text);
+        let tagged_id = tagged.json["id"].as_str().unwrap();
+        let r = app.patch(&format!("/v1/cards/{tagged_id}"), &t, json!({"metadata": {"team": "ads"}})).await;
+        assert_eq!(r.status, StatusCode::OK, "{tenant}: {}", r.text);
+        assert_eq!(r.json["metadata"], json!({"tenant": tenant, "team": "ads"}));
+        let since = tagged.json["created_at"].as_str().unwrap();
+        let list = app.get(&format!("/v1/cards?created[gte]={since}"), &t).await;
+        assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+        assert_eq!(list.json["data"].as_array().unwrap().len(), 1, "{tenant}: {}", list.text);
+        assert_eq!(list.json["data"][0]["metadata"], json!({"tenant": tenant, "team": "ads"}));
     }
     let events = app.get("/v1/events", &app.admin("acme")).await;
     assert_eq!(events.status, StatusCode::OK, "{}", events.text);

@@ -11,6 +11,7 @@ mod cors;
 mod deployment;
 mod errors;
 mod groups;
+mod list_filters;
 mod locations;
 mod operations;
 mod physical_and_crypto;

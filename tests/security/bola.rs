@@ -170,6 +170,7 @@ async fn a_state(app: &TestApp, a: &str, ids: &Ids) -> Value {
     let cancel = app.get(&format!("/v1/cards/{}", ids.card_to_cancel), a).await.json;
     let group = app.get(&format!("/v1/card-groups/{}", ids.group), a).await.json;
     let holder = app.get(&format!("/v1/cardholders/{}", ids.holder_to_delete), a).await.json;
+    let holder_md = app.get(&format!("/v1/cardholders/{}", ids.holder), a).await.json;
     let endpoint = app.get(&format!("/v1/webhook-endpoints/{}", ids.endpoint), a).await;
     let to_delete = app.get(&format!("/v1/webhook-endpoints/{}", ids.endpoint_to_delete), a).await;
     let event = app.get(&format!("/v1/events/{}", ids.event), a).await;
@@ -181,10 +182,11 @@ async fn a_state(app: &TestApp, a: &str, ids: &Ids) -> Value {
         .map(|d| d["id"].clone())
         .collect();
     json!({
-        "card": [card["status"], card["balance"], card["alias"]],
+        "card": [card["status"], card["balance"], card["alias"], card["metadata"]],
         "card_to_cancel": [cancel["status"], cancel["balance"]],
-        "group": [group["status"], group["balance"]],
+        "group": [group["status"], group["balance"], group["metadata"]],
         "holder_to_delete": holder["status"],
+        "holder": holder_md["metadata"],
         // The whole endpoint, `updated_at` included: an update, a rotation or a deletion shows.
         "endpoint": [endpoint.status.as_u16(), endpoint.json],
         "endpoint_to_delete": [to_delete.status.as_u16(), to_delete.json],
@@ -315,6 +317,11 @@ async fn a_tenants_lists_never_show_another_tenants_objects() {
         ("/v1/transactions?limit=100", "card_id"),
         ("/v1/events?limit=100", "id"),
         ("/v1/webhook-endpoints?limit=100", "id"),
+        // Filtered lists (issue 11 item 6): a filter narrows the tenant's own list, never widens it.
+        ("/v1/cards?limit=100&status=active", "id"),
+        ("/v1/cards?limit=100&created[gte]=2000-01-01T00:00:00Z&created[lt]=2999-01-01T00:00:00Z", "id"),
+        ("/v1/operations?limit=100&kind=card.recharge&status=succeeded", "id"),
+        ("/v1/transactions?limit=100&status=succeeded", "card_id"),
     ];
     let a_objects: BTreeSet<String> = {
         let mut s = BTreeSet::new();
@@ -352,6 +359,25 @@ async fn a_tenants_lists_never_show_another_tenants_objects() {
     }
     let mine = app.get(&format!("/v1/events?object_id={}", ids_a.card), &a).await;
     assert!(!ids_in(&mine, "id").is_empty(), "control: A's events about its card are found: {}", mine.text);
+
+    // A filter naming A's group or cardholder finds nothing of A's for B (the same answer as an id
+    // nobody owns), while A finds its cards with it.
+    let sub = app
+        .post("/v1/cards", &a, json!({"bin": "493193", "currency": "USD", "limit": "0", "group_id": ids_a.group}))
+        .await;
+    assert_eq!(sub.status, StatusCode::CREATED, "{}", sub.text);
+    let missing = Ids::nonexistent();
+    for (field, theirs, nobodys) in
+        [("group_id", &ids_a.group, &missing.group), ("cardholder_id", &ids_a.holder, &missing.holder)]
+    {
+        let path = |id: &str| format!("/v1/cards?limit=100&{field}={id}");
+        let own = app.get(&path(theirs), &a).await;
+        assert!(!ids_in(&own, "id").is_empty(), "control: A's cards by {field}: {}", own.text);
+        let foreign = app.get(&path(theirs), &b).await;
+        let absent = app.get(&path(nobodys), &b).await;
+        assert_eq!(ids_in(&foreign, "id"), Vec::<String>::new(), "B's cards by A's {field}: {}", foreign.text);
+        assert_eq!((foreign.status, &foreign.json), (absent.status, &absent.json), "{field}: like an id nobody owns");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -391,7 +391,9 @@ pub fn sample(route: &RoutePolicy, ids: &Ids) -> Sample {
         ("GET", "/v1/cards") => (route.path.to_owned(), None),
         ("GET", "/v1/cards/{id}") => (format!("/v1/cards/{}", ids.card), None),
         ("GET", "/v1/cards/{id}/sensitive") => (format!("/v1/cards/{}/sensitive", ids.card), None),
-        ("PATCH", "/v1/cards/{id}") => (format!("/v1/cards/{}", ids.card), Some(json!({"alias": "renamed"}))),
+        ("PATCH", "/v1/cards/{id}") => {
+            (format!("/v1/cards/{}", ids.card), Some(json!({"alias": "renamed", "metadata": {"by": "sample"}})))
+        }
         ("POST", "/v1/cards/{id}/cancel") => (format!("/v1/cards/{}/cancel", ids.card_to_cancel), Some(json!({}))),
         ("POST", "/v1/cards/{id}/recharges") => {
             (format!("/v1/cards/{}/recharges", ids.card), Some(json!({"amount": "1.00"})))
@@ -406,7 +408,7 @@ pub fn sample(route: &RoutePolicy, ids: &Ids) -> Sample {
         ("GET", "/v1/card-groups") => (route.path.to_owned(), None),
         ("GET", "/v1/card-groups/{id}") => (format!("/v1/card-groups/{}", ids.group), None),
         ("PATCH", "/v1/card-groups/{id}") => {
-            (format!("/v1/card-groups/{}", ids.group), Some(json!({"status": "frozen"})))
+            (format!("/v1/card-groups/{}", ids.group), Some(json!({"status": "frozen", "metadata": {"by": "sample"}})))
         }
         ("POST", "/v1/card-groups/{id}/recharges") => {
             (format!("/v1/card-groups/{}/recharges", ids.group), Some(json!({"amount": "1.00"})))
@@ -418,6 +420,9 @@ pub fn sample(route: &RoutePolicy, ids: &Ids) -> Sample {
         ("POST", "/v1/cardholders") => (route.path.to_owned(), Some(cardholder_body())),
         ("GET", "/v1/cardholders") => (route.path.to_owned(), None),
         ("GET", "/v1/cardholders/{id}") => (format!("/v1/cardholders/{}", ids.holder), None),
+        ("PATCH", "/v1/cardholders/{id}") => {
+            (format!("/v1/cardholders/{}", ids.holder), Some(json!({"metadata": {"by": "sample"}})))
+        }
         ("DELETE", "/v1/cardholders/{id}") => (format!("/v1/cardholders/{}", ids.holder_to_delete), None),
 
         ("GET", "/v1/operations") => (route.path.to_owned(), None),

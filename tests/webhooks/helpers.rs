@@ -186,7 +186,7 @@ impl TestApp {
     /// Records `card_id` as `tenant`'s (what issuing through the gateway does).
     pub async fn own_card(&self, tenant: &str, card_id: &str) {
         let t = TenantId::parse(tenant).unwrap();
-        let meta = ObjectMeta { created_ms: chrono::Utc::now().timestamp_millis(), attrs: Default::default() };
+        let meta = ObjectMeta { created_ms: chrono::Utc::now().timestamp_millis(), ..Default::default() };
         assert!(self.app_state.ownership.claim(&t, ObjectKind::Card, card_id, &meta).await.unwrap());
     }
 

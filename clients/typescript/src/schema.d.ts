@@ -125,7 +125,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Freeze, unfreeze or close a group (Shared Card Status Change). */
+        /**
+         * Freeze, unfreeze or close a group (Shared Card Status Change), and/or change its `metadata` (the
+         *     gateway's alone: a metadata-only change makes no platform call and answers 200 with the group;
+         *     with `status` it is written first).
+         */
         patch: operations["update_card_group"];
         trace?: never;
     };
@@ -199,7 +203,11 @@ export interface paths {
         delete: operations["delete_cardholder"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change a cardholder's `metadata`: the keys given are set, those given `""` removed (at most 50 may
+         *     remain). The gateway's alone: no platform call changes anything (the cardholder is read back).
+         */
+        patch: operations["update_cardholder"];
         trace?: never;
     };
     "/v1/cards": {
@@ -209,7 +217,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The tenant's cards, newest first. */
+        /**
+         * The tenant's cards, newest first, optionally filtered (Stripe Issuing's and Lithic's filters).
+         *     `group_id`, `cardholder_id` and `created[gte]`/`created[lt]` are applied to what the gateway
+         *     stores, before any platform call; `status` needs each card's platform answer, so with `status` a
+         *     page may hold fewer than `limit` cards (even none) while `next_cursor` is not null — follow
+         *     `next_cursor` until it is `null`. Any filter may end a page early after 1,000 cards were looked
+         *     at, the same way. A cursor is valid only with the filters of the request that returned it
+         *     (otherwise 422 on `query.cursor`).
+         */
         get: operations["list_cards"];
         put?: never;
         /** Issue a card (regular, or a shared sub-card with `group_id`). */
@@ -234,7 +250,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change alias, label, limit (shared sub-cards) or freeze/unfreeze. */
+        /**
+         * Change alias, label, limit (shared sub-cards), freeze/unfreeze, or `metadata`. Metadata is the
+         *     gateway's alone: a metadata-only change makes no platform call and answers 200 with the card;
+         *     with other fields it is written first, then the platform change is made as without it.
+         */
         patch: operations["update_card"];
         trace?: never;
     };
@@ -313,7 +333,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Transactions of one card, newest platform order. */
+        /**
+         * Transactions of one card, newest platform order; `status` and `type` filter the rows scanned
+         *     (a page may be shorter than `limit`: follow `next_cursor`).
+         */
         get: operations["list_card_transactions"];
         put?: never;
         post?: never;
@@ -452,7 +475,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The tenant's operations, newest first. */
+        /**
+         * The tenant's operations, newest first, optionally filtered by `kind` and `status` (a filtered page
+         *     may hold fewer than `limit`: follow `next_cursor`).
+         */
         get: operations["list_operations"];
         put?: never;
         post?: never;
@@ -753,7 +779,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Transactions of all the tenant's cards. */
+        /**
+         * Transactions of all the tenant's cards; `status` and `type` filter the rows scanned (a page may
+         *     be shorter than `limit`: follow `next_cursor`).
+         */
         get: operations["list_transactions"];
         put?: never;
         post?: never;
@@ -1046,6 +1075,9 @@ export interface components {
          *       "last4": "1234",
          *       "limit": "100.00",
          *       "masked_number": "222929******1234",
+         *       "metadata": {
+         *         "order": "A-1042"
+         *       },
          *       "status": "active"
          *     }
          */
@@ -1065,6 +1097,8 @@ export interface components {
             last4: string;
             limit: components["schemas"]["Amount"];
             masked_number: string;
+            /** @description Your key–value pairs, kept by the gateway (`{}` when none). */
+            metadata?: components["schemas"]["Metadata"];
             status: components["schemas"]["CardStatus"];
         };
         /** @description An event of type `card.3ds_otp`. */
@@ -1165,6 +1199,9 @@ export interface components {
          *       "created_at": "2026-11-25T12:00:00Z",
          *       "currency": "USD",
          *       "id": "2611251200000000777",
+         *       "metadata": {
+         *         "team": "ads"
+         *       },
          *       "status": "active"
          *     }
          */
@@ -1178,6 +1215,8 @@ export interface components {
             created_at?: string | null;
             currency: string;
             id: string;
+            /** @description Your key–value pairs, kept by the gateway (`{}` when none). */
+            metadata?: components["schemas"]["Metadata"];
             status: components["schemas"]["GroupStatus"];
         };
         /** @description An operation of kind `card_group.create`. */
@@ -1345,6 +1384,8 @@ export interface components {
             first_name: string;
             id: string;
             last_name: string;
+            /** @description Your key–value pairs, kept by the gateway (`{}` when none; set on create). */
+            metadata?: components["schemas"]["Metadata"];
             middle_name?: string | null;
             mobile?: string | null;
             mobile_prefix?: string | null;
@@ -1428,6 +1469,7 @@ export interface components {
             group_id?: string | null;
             /** @description Card limit, loaded from the merchant account (for a shared sub-card: its spending limit, `0` = unlimited). */
             limit: string;
+            metadata?: null | components["schemas"]["Metadata"];
             multi_use?: boolean;
             /** @description Scene code from `GET /v1/scenes`. */
             scene_code?: string | null;
@@ -1451,6 +1493,7 @@ export interface components {
             amount: string;
             /** @enum {string} */
             currency: "AED" | "AFN" | "ALL" | "AMD" | "AOA" | "ARS" | "AUD" | "AWG" | "AZN" | "BAM" | "BBD" | "BDT" | "BHD" | "BIF" | "BMD" | "BND" | "BOB" | "BOV" | "BRL" | "BSD" | "BTN" | "BWP" | "BYN" | "BZD" | "CAD" | "CDF" | "CHE" | "CHF" | "CHW" | "CLF" | "CLP" | "CNH" | "CNY" | "COP" | "COU" | "CRC" | "CUP" | "CVE" | "CZK" | "DJF" | "DKK" | "DOP" | "DZD" | "EGP" | "ERN" | "ETB" | "EUR" | "FJD" | "FKP" | "GBP" | "GEL" | "GHS" | "GIP" | "GMD" | "GNF" | "GTQ" | "GYD" | "HKD" | "HNL" | "HTG" | "HUF" | "IDR" | "ILS" | "INR" | "IQD" | "IRR" | "ISK" | "JMD" | "JOD" | "JPY" | "KES" | "KGS" | "KHR" | "KMF" | "KPW" | "KRW" | "KWD" | "KYD" | "KZT" | "LAK" | "LBP" | "LKR" | "LRD" | "LSL" | "LYD" | "MAD" | "MDL" | "MGA" | "MKD" | "MMK" | "MNT" | "MOP" | "MRU" | "MUR" | "MVR" | "MWK" | "MXN" | "MXV" | "MYR" | "MZN" | "NAD" | "NGN" | "NIO" | "NOK" | "NPR" | "NZD" | "OMR" | "PAB" | "PEN" | "PGK" | "PHP" | "PKR" | "PLN" | "PYG" | "QAR" | "RON" | "RSD" | "RUB" | "RWF" | "SAR" | "SBD" | "SCR" | "SDG" | "SEK" | "SGD" | "SHP" | "SLE" | "SOS" | "SRD" | "SSP" | "STN" | "SVC" | "SYP" | "SZL" | "THB" | "TJS" | "TMT" | "TND" | "TOP" | "TRY" | "TTD" | "TWD" | "TZS" | "UAH" | "UGX" | "USD" | "USDT" | "USN" | "UYI" | "UYU" | "UYW" | "UZS" | "VED" | "VES" | "VND" | "VUV" | "WST" | "XAF" | "XCD" | "XOF" | "XPF" | "YER" | "ZAR" | "ZMW" | "ZWG";
+            metadata?: null | components["schemas"]["Metadata"];
         } & unknown;
         /**
          * @description `POST /v1/cardholders`.
@@ -1487,6 +1530,7 @@ export interface components {
             gender?: null | components["schemas"]["Gender"];
             id_document?: null | components["schemas"]["IdentityDocument"];
             last_name: string;
+            metadata?: null | components["schemas"]["Metadata"];
             middle_name?: string | null;
             mobile: string;
             /**
@@ -1813,6 +1857,19 @@ export interface components {
             number: string;
             selfie_image_base64?: string | null;
             type: components["schemas"]["DocumentType"];
+        };
+        /**
+         * @description Your own key–value pairs (at most 50 keys of 1–40 characters of `[A-Za-z0-9_.:-]`; string values of
+         *     at most 500 characters, no control characters, never a card number). Stored by the gateway, never
+         *     sent to the card platform, returned on every read and list. On `PATCH`, the keys given are set
+         *     and a key given `""` is removed; keys not given are kept. On create, `""` sets nothing.
+         * @example {
+         *       "order": "A-1042",
+         *       "team": "ads"
+         *     }
+         */
+        Metadata: {
+            [key: string]: string;
         };
         /** @description An amount with its currency, where the currency is not implied by the object. */
         Money: {
@@ -2173,8 +2230,7 @@ export interface components {
             settled_amount?: null | components["schemas"]["Amount"];
             /** Format: date-time */
             settled_at?: string | null;
-            /** @description `succeeded` or `failed`. */
-            status: string;
+            status: components["schemas"]["TransactionStatus"];
             /** @description The platform's transaction type code (`GET /v1/reference/transaction-types`). */
             type?: string | null;
         };
@@ -2182,6 +2238,11 @@ export interface components {
             category_code?: string | null;
             name: string;
         };
+        /**
+         * @description Whether the platform approved the transaction.
+         * @enum {string}
+         */
+        TransactionStatus: "succeeded" | "failed";
         /** @description An operation of kind `treasury.crypto_transfer`. */
         TreasuryCryptoTransferOperation: components["schemas"]["OperationBase"] & {
             /** @constant */
@@ -2221,7 +2282,9 @@ export interface components {
             object_id: string;
         };
         /**
-         * @description `PATCH /v1/cards/{id}`: any of alias, label, limit (shared sub-cards), status.
+         * @description `PATCH /v1/cards/{id}`: any of alias, label, limit (shared sub-cards), status, metadata. A
+         *     metadata-only change is the gateway's alone (no platform call); with other fields the metadata is
+         *     written first, then the platform change is made.
          * @example {
          *       "alias": "ads-q4",
          *       "status": "frozen"
@@ -2231,6 +2294,7 @@ export interface components {
             alias?: string | null;
             label?: string | null;
             limit?: null | string;
+            metadata?: null | components["schemas"]["Metadata"];
             status?: null | components["schemas"]["SettableCardStatus"];
         } | {
             alias: unknown;
@@ -2240,15 +2304,37 @@ export interface components {
             limit: unknown;
         } | {
             status: unknown;
+        } | {
+            metadata: unknown;
         };
         /**
-         * @description `PATCH /v1/card-groups/{id}` (Shared Card Status Change).
+         * @description `PATCH /v1/card-groups/{id}`: `status` (Shared Card Status Change) and/or `metadata` (the
+         *     gateway's alone: a metadata-only change makes no platform call).
          * @example {
          *       "status": "frozen"
          *     }
          */
         UpdateCardGroup: {
-            status: components["schemas"]["SettableGroupStatus"];
+            metadata?: null | components["schemas"]["Metadata"];
+            status?: null | components["schemas"]["SettableGroupStatus"];
+        } | {
+            status: unknown;
+        } | {
+            metadata: unknown;
+        };
+        /**
+         * @description `PATCH /v1/cardholders/{id}`: the cardholder's `metadata`, the gateway's alone (the platform offers
+         *     no cardholder change; no platform call is made).
+         * @example {
+         *       "metadata": {
+         *         "crm_id": "C-77",
+         *         "old_key": ""
+         *       }
+         *     }
+         */
+        UpdateCardholder: {
+            /** @description Keys to set; `""` removes a key; keys not given stay. */
+            metadata: components["schemas"]["Metadata"];
         };
         UpdateEndpoint: {
             description?: string | null;
@@ -4443,17 +4529,230 @@ export interface operations {
             };
         };
     };
+    update_cardholder: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Idempotency key */
+                "Idempotency-Key": string;
+            };
+            path: {
+                /** @description Cardholder id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateCardholder"];
+            };
+        };
+        responses: {
+            /** @description The cardholder, with its metadata now */
+            200: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cardholder"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
+            400: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`WWW-Authenticate` says why) */
+            401: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this route's scope */
+            403: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object for this tenant (another tenant's object answers the same) */
+            404: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The same Idempotency-Key is still in flight (`Retry-After`), or a state conflict */
+            409: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`errors` locates each field) or a platform refusal (`upstream_code`) */
+            422: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`Retry-After`, `RateLimit` and `RateLimit-Policy` headers) */
+            429: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform was unreachable or answered badly */
+            502: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway's state store is unavailable (fail closed), or the identity provider's signing keys could not be refreshed for `auth.jwks_max_stale_s` (`identity_keys_stale`); `Retry-After` */
+            503: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The platform did not answer in time */
+            504: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_cards: {
         parameters: {
             query?: {
                 /**
-                 * @description Page size, 1–100 (default 20). Each object on the page is read from the card platform and
-                 *     charged as one request of the tenant's `read` rate limit; a page the allowance cannot cover
-                 *     is refused whole (429 + `Retry-After`) before any platform call.
+                 * @description Page size, 1–100 (default 20). Each card on the page is read from the card platform and
+                 *     charged as one request of the tenant's `read` rate limit.
                  */
                 limit?: number;
-                /** @description `next_cursor` of the previous page. */
+                /** @description `next_cursor` of the previous page, with the same filters. */
                 cursor?: string;
+                /** @description Only cards in this status (read from the platform: a page may be short). */
+                status?: "pending" | "active" | "frozen" | "cancelled";
+                /** @description Only the shared sub-cards of this card group. */
+                group_id?: string;
+                /** @description Only this cardholder's cards. */
+                cardholder_id?: string;
+                /** @description Only cards created at or after this time (RFC 3339). */
+                "created[gte]"?: string;
+                /** @description Only cards created before this time (RFC 3339); must be after `created[gte]`. */
+                "created[lt]"?: string;
             };
             header?: never;
             path?: never;
@@ -4461,7 +4760,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of cards */
+            /** @description A page of cards (with a filter, possibly fewer than `limit`: follow `next_cursor`) */
             200: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -5985,6 +6284,16 @@ export interface operations {
                 from?: string;
                 /** @description Last day (UTC) included; default today. */
                 to?: string;
+                /**
+                 * @description Only transactions with this outcome. Applied to the platform's rows as they are scanned, so a
+                 *     page may hold fewer than `limit` (even none) while `next_cursor` is not null: follow it.
+                 */
+                status?: "succeeded" | "failed";
+                /**
+                 * @description Only transactions of this platform type code (`GET /v1/reference/transaction-types`), applied
+                 *     like `status`.
+                 */
+                type?: string;
             };
             header?: never;
             path: {
@@ -7143,14 +7452,14 @@ export interface operations {
     list_operations: {
         parameters: {
             query?: {
-                /**
-                 * @description Page size, 1–100 (default 20). Each object on the page is read from the card platform and
-                 *     charged as one request of the tenant's `read` rate limit; a page the allowance cannot cover
-                 *     is refused whole (429 + `Retry-After`) before any platform call.
-                 */
+                /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description `next_cursor` of the previous page. */
+                /** @description `next_cursor` of the previous page, with the same filters. */
                 cursor?: string;
+                /** @description Only operations of this kind. */
+                kind?: "card.create" | "card.update" | "card.cancel" | "card.recharge" | "card.refund" | "card_group.create" | "card_group.update" | "card_group.recharge" | "card_group.refund" | "cardholder.create" | "cardholder.delete" | "physical_card.assign" | "physical_card.activate" | "physical_card.pin_reset" | "crypto.deposit" | "crypto.withdrawal" | "treasury.exchange" | "treasury.crypto_transfer";
+                /** @description Only operations in this status. */
+                status?: "pending" | "succeeded" | "failed" | "unknown";
             };
             header?: never;
             path?: never;
@@ -7158,7 +7467,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of operations */
+            /** @description A page of operations (with a filter, possibly fewer than `limit`: follow `next_cursor`) */
             200: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -10051,6 +10360,16 @@ export interface operations {
                 from?: string;
                 /** @description Last day (UTC) included; default today. */
                 to?: string;
+                /**
+                 * @description Only transactions with this outcome. Applied to the platform's rows as they are scanned, so a
+                 *     page may hold fewer than `limit` (even none) while `next_cursor` is not null: follow it.
+                 */
+                status?: "succeeded" | "failed";
+                /**
+                 * @description Only transactions of this platform type code (`GET /v1/reference/transaction-types`), applied
+                 *     like `status`.
+                 */
+                type?: string;
             };
             header?: never;
             path?: never;

@@ -129,7 +129,7 @@ pub async fn load(
 
 /// Saves an endpoint; the first save claims its id for the tenant. `false` when another tenant owns the id.
 pub async fn save(store: &dyn OwnershipStore, tenant: &TenantId, e: &StoredEndpoint) -> Result<bool, StoreError> {
-    let meta = ObjectMeta { created_ms: e.created_at.timestamp_millis(), attrs: Default::default() };
+    let meta = ObjectMeta { created_ms: e.created_at.timestamp_millis(), ..Default::default() };
     if !store.claim(tenant, ObjectKind::WebhookEndpoint, &e.id, &meta).await? {
         return Ok(false);
     }
