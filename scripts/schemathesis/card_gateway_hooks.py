@@ -90,7 +90,7 @@ def before_call(ctx, case, kwargs):
                 if f and t and f > t:
                     f, t = t, f
                 if f and (t or datetime.date.today()) - f > datetime.timedelta(days=44):
-                    query["to"] = (f + datetime.timedelta(days=30)).isoformat()
+                    query["from"], query["to"] = f.isoformat(), (f + datetime.timedelta(days=30)).isoformat()
                 elif f and t:
                     query["from"], query["to"] = f.isoformat(), t.isoformat()
 
