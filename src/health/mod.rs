@@ -22,7 +22,7 @@ pub struct Readiness {
     #[schema(example = "ready")]
     pub status: &'static str,
     /// `ok` or what failed, per dependency of this process.
-    #[schema(value_type = Object)]
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
     pub checks: std::collections::BTreeMap<&'static str, String>,
     /// The platform as the last background probe saw it — information only, it never decides readiness.
     pub upstream: PlatformHealth,

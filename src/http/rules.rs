@@ -284,6 +284,11 @@ pub static METADATA_VALUE: LazyLock<Rule> = LazyLock::new(|| {
         .lengths(0, 500)
 });
 
+/// `GET /v1/reference/{table}`: the names of the embedded tables (any other answers 404).
+pub static REFERENCE_TABLE: LazyLock<Rule> = LazyLock::new(|| {
+    let names = crate::reference::ReferenceData::table_names().join("|");
+    Rule::new(format!("^({names})$"), "is not a reference table")
+});
 /// Blockchain addresses in test helpers (sent upstream, never a card number check: they are long).
 pub static ADDRESS: LazyLock<Rule> = LazyLock::new(|| text(128));
 
@@ -324,6 +329,7 @@ mod tests {
             &*DOCUMENT_NUMBER,
             &*IMAGE_BASE64,
             &*METADATA_KEY,
+            &*REFERENCE_TABLE,
             &*TRANSACTION_TYPE,
             &*METADATA_VALUE,
         ] {

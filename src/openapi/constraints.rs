@@ -109,6 +109,7 @@ fn parameters() -> Vec<(&'static str, &'static str, &'static str, &'static Rule)
         ("expand", "query", "/v1/card-groups/{id}/recharges", &rules::EXPAND_GROUP),
         ("expand", "query", "/v1/card-groups/{id}/refunds", &rules::EXPAND_GROUP),
         ("to", "query", "/v1/treasury/exchange-rates", &rules::CURRENCY),
+        ("table", "path", "/v1/reference/{table}", &rules::REFERENCE_TABLE),
         ("type", "query", "/v1/transactions", &rules::TRANSACTION_TYPE),
         ("type", "query", "/v1/cards/{id}/transactions", &rules::TRANSACTION_TYPE),
         ("group_id", "query", "/v1/cards", &rules::ID),
@@ -281,6 +282,46 @@ fn sse_frame() -> Value {
     })
 }
 
+/// `GET /v1/reference/{table}`: each embedded table is `{table, note, data}`, its rows' columns per
+/// table (strings, `minor_units` a number, `countries` a list).
+fn reference_table() -> Value {
+    json!({
+        "type": "object",
+        "required": ["table", "note", "data"],
+        "properties": {
+            "table": {"type": "string", "enum": crate::reference::ReferenceData::table_names()},
+            "note": {"type": "string", "description": "Where the table comes from and how the platform uses it."},
+            "data": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "description": "One row; the columns depend on the table (e.g. `code`, `name`).",
+                    "additionalProperties": {"type": ["string", "integer", "array"]}
+                }
+            }
+        }
+    })
+}
+
+/// The platform's webhook envelope (`upstream::wire::webhook::WebhookEnvelope`): what the route reads
+/// before it authenticates anything. Every generated body is still refused: only the platform's key
+/// seals a `data` this gateway opens.
+fn webhook_envelope() -> Value {
+    json!({
+        "type": "object",
+        "required": ["type", "data"],
+        "properties": {
+            "type": {"type": "string", "description": "The notification type, e.g. `card_transaction`."},
+            "data": {
+                "description": "The notification, RSA-sealed as hex by the platform (plain JSON is refused unless `webhooks.inbound_accept_plain_data`).",
+                "type": ["string", "object"]
+            },
+            "version": {"type": "string", "description": "The platform's API version, e.g. `1.0.0`."},
+            "userNo": {"type": "string", "description": "The merchant number it is addressed to (ours, or refused)."}
+        }
+    })
+}
+
 /// Applies every rule; returns the targets that were not found (a test keeps this empty).
 pub fn apply(doc: &mut Value) -> Vec<String> {
     let mut missing = Vec::new();
@@ -297,9 +338,15 @@ pub fn apply(doc: &mut Value) -> Vec<String> {
             _ => missing.push(format!("schema {schema}")),
         }
     }
-    match doc.pointer_mut("/paths/~1v1~1events~1stream/get/responses/200/content/text~1event-stream/schema") {
-        Some(s) => *s = sse_frame(),
-        None => missing.push("the event stream's frame schema".to_owned()),
+    for (pointer, schema) in [
+        ("/paths/~1v1~1events~1stream/get/responses/200/content/text~1event-stream/schema", sse_frame()),
+        ("/paths/~1v1~1reference~1{table}/get/responses/200/content/application~1json/schema", reference_table()),
+        ("/paths/~1webhooks~1merchant/post/requestBody/content/application~1json/schema", webhook_envelope()),
+    ] {
+        match doc.pointer_mut(pointer) {
+            Some(s) => *s = schema,
+            None => missing.push(format!("the schema at {pointer}")),
+        }
     }
     for (schema, prop, rule) in properties() {
         let target = doc.pointer_mut(&format!("/components/schemas/{schema}/properties/{prop}"));

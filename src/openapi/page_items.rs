@@ -19,10 +19,12 @@ pub fn apply(doc: &mut Value) -> Vec<String> {
         for (method, op) in item.iter_mut() {
             let Some(Value::Object(responses)) = op.get_mut("responses") else { continue };
             for (status, response) in responses.iter_mut() {
-                let Some(items) = response.pointer_mut("/content/application~1json/schema/properties/data/items")
-                else {
+                // A page is `{data: [...], next_cursor}`.
+                let Some(page) = response.pointer_mut("/content/application~1json/schema/properties") else { continue };
+                if page.get("next_cursor").is_none() {
                     continue;
-                };
+                }
+                let Some(items) = page.pointer_mut("/data/items") else { continue };
                 if items.get("$ref").is_some() {
                     continue;
                 }

@@ -2062,7 +2062,9 @@ export interface components {
         };
         Readiness: {
             /** @description `ok` or what failed, per dependency of this process. */
-            checks: Record<string, never>;
+            checks: {
+                [key: string]: string;
+            };
             /** @description Information that does not decide readiness. */
             info: components["schemas"]["ReadinessInfo"];
             /**
@@ -8413,7 +8415,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": {
+                        data: {
+                            [key: string]: string | number | unknown[];
+                        }[];
+                        /** @description Where the table comes from and how the platform uses it. */
+                        note: string;
+                        /** @enum {string} */
+                        table: "currencies" | "countries" | "mobile-prefixes" | "us-states" | "transaction-types" | "response-codes";
+                    };
                 };
             };
             /** @description Malformed request (bad JSON, bad or missing Idempotency-Key) */
@@ -12692,7 +12702,16 @@ export interface operations {
         /** @description The platform's webhook envelope `{type, data, version, userNo}`; `data` is RSA-sealed hex (docs/platform.md §6.1) */
         requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": {
+                    /** @description The notification, RSA-sealed as hex by the platform (plain JSON is refused unless `webhooks.inbound_accept_plain_data`). */
+                    data: string | Record<string, never>;
+                    /** @description The notification type, e.g. `card_transaction`. */
+                    type: string;
+                    /** @description The merchant number it is addressed to (ours, or refused). */
+                    userNo?: string;
+                    /** @description The platform's API version, e.g. `1.0.0`. */
+                    version?: string;
+                };
             };
         };
         responses: {
