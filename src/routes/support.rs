@@ -28,12 +28,7 @@ pub async fn owned(
     if !is_id(id) {
         return Err(ApiError::not_found(code, kind_name(kind)));
     }
-    match state.ownership.get(tenant, kind, id).await {
-        Ok(Some(meta)) => Ok(meta),
-        Ok(None) => Err(ApiError::not_found(code, kind_name(kind))),
-        // Reads keep working on a flaky store only where they need no ownership; here we cannot check.
-        Err(e) => Err(ApiError::store(&e, state.settings.idempotency.retry_after_s)),
-    }
+    ownership_answer(state, kind, code, state.ownership.get(tenant, kind, id).await)
 }
 
 /// [`owned`] with the record read from the store itself (past the in-process cache), for reads that
@@ -48,9 +43,20 @@ pub async fn owned_fresh(
     if !is_id(id) {
         return Err(ApiError::not_found(code, kind_name(kind)));
     }
-    match state.ownership.get_fresh(tenant, kind, id).await {
+    ownership_answer(state, kind, code, state.ownership.get_fresh(tenant, kind, id).await)
+}
+
+/// An ownership lookup as the route answers it: the record, 404 with `code`, or the store's problem.
+fn ownership_answer(
+    state: &AppState,
+    kind: ObjectKind,
+    code: &str,
+    found: Result<Option<ObjectMeta>, crate::storage::StoreError>,
+) -> Result<ObjectMeta, ApiError> {
+    match found {
         Ok(Some(meta)) => Ok(meta),
         Ok(None) => Err(ApiError::not_found(code, kind_name(kind))),
+        // Reads keep working on a flaky store only where they need no ownership; here we cannot check.
         Err(e) => Err(ApiError::store(&e, state.settings.idempotency.retry_after_s)),
     }
 }
