@@ -23,128 +23,141 @@ fn variant_name(public_name: &str, suffix: &str) -> String {
 
 /// Rewrites `Operation` and `Event`; returns what it could not find (a test keeps it empty).
 pub fn apply(doc: &mut Value) -> Vec<String> {
-    let mut missing = operations(doc);
-    missing.extend(events(doc));
-    missing
-}
-
-fn events(doc: &mut Value) -> Vec<String> {
     let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") else {
         return vec!["components.schemas".to_owned()];
     };
-    let Some(mut base) = schemas.remove("Event") else { return vec!["schema Event".to_owned()] };
+    let mut missing = union(schemas, operations());
+    missing.extend(union(schemas, events()));
+    missing
+}
+
+/// A schema turned into a `oneOf` keyed by one of its properties; the fields common to all stay in
+/// `<name>Base`, without `member`, which each variant states.
+struct Union {
+    name: &'static str,
+    /// The discriminating property (`kind`, `type`).
+    key: &'static str,
+    /// The property whose schema depends on `key` (`result`, `data`).
+    member: &'static str,
+    /// Properties each variant requires (beyond the base's).
+    required: &'static [&'static str],
+    base_description: &'static str,
+    description: &'static str,
+    /// `(key value, member schema, the component schemas it names)`.
+    variants: Vec<(String, Value, Vec<String>)>,
+}
+
+fn reference(schema: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{schema}")})
+}
+
+fn operations() -> Union {
+    let variants = OperationKind::ALL
+        .iter()
+        .map(|kind| {
+            let results = kind.result_schemas();
+            let result = if results.is_empty() {
+                json!({"type": "null", "description": "This kind of operation has no resulting object."})
+            } else {
+                let mut alts = vec![json!({"type": "null"})];
+                alts.extend(results.iter().map(|r| reference(r)));
+                json!({"anyOf": alts, "description": "The resulting object once succeeded; `null` before and after a failure."})
+            };
+            (kind.name().to_owned(), result, results)
+        })
+        .collect();
+    Union {
+        name: "Operation",
+        key: "kind",
+        member: "result",
+        required: &[],
+        base_description: "The fields every operation has (`result` is per kind).",
+        description: "The record of a state-changing call: `kind` says which, and which schema `result` takes.",
+        variants,
+    }
+}
+
+fn events() -> Union {
+    let variants = event_data::data_schemas()
+        .into_iter()
+        .map(|(kind, schema, secret)| {
+            let mut data = reference(&schema);
+            if let Some(field) = secret {
+                let mut props = Map::new();
+                props.insert(
+                    field.to_owned(),
+                    json!({"type": ["string", "null"], "description": "The one-time code: only to a token with \
+                        `events:secrets`, and only within `webhooks.secret_ttl_s`; `null` otherwise."}),
+                );
+                props.insert(
+                    event_data::REDACTED_FIELD.to_owned(),
+                    json!({"type": "boolean", "description": "`true` when the code was withheld from this reader."}),
+                );
+                data = json!({"allOf": [data, {"type": "object", "properties": props}]});
+            }
+            (kind.to_owned(), data, vec![schema])
+        })
+        .collect();
+    Union {
+        name: "Event",
+        key: "type",
+        member: "data",
+        required: &["type", "data"],
+        base_description: "The fields every event has (`data` is per type).",
+        description: "A public event: `type` says which, and which schema `data` takes.",
+        variants,
+    }
+}
+
+fn union(schemas: &mut Map<String, Value>, u: Union) -> Vec<String> {
+    let Some(mut base) = schemas.remove(u.name) else { return vec![format!("schema {}", u.name)] };
     let example = base.as_object_mut().and_then(|b| b.remove("example"));
+    let base_name = format!("{}Base", u.name);
     let mut missing = Vec::new();
     let (mut one_of, mut mapping) = (Vec::new(), Map::new());
-    for (kind, schema, secret) in event_data::data_schemas() {
-        if !schemas.contains_key(&schema) {
-            missing.push(format!("schema {schema} (the data of {kind})"));
+    for (value, member, named) in u.variants {
+        for n in named.iter().filter(|n| !schemas.contains_key(*n)) {
+            missing.push(format!("schema {n} (in the `{}` of {value})", u.member));
         }
-        let mut data = json!({"$ref": format!("#/components/schemas/{schema}")});
-        if let Some(field) = secret {
-            let mut props = Map::new();
-            props.insert(
-                field.to_owned(),
-                json!({"type": ["string", "null"], "description": "The one-time code: only to a token with \
-                    `events:secrets`, and only within `webhooks.secret_ttl_s`; `null` otherwise."}),
-            );
-            props.insert(
-                event_data::REDACTED_FIELD.to_owned(),
-                json!({"type": "boolean", "description": "`true` when the code was withheld from this reader."}),
-            );
-            data = json!({"allOf": [data, {"type": "object", "properties": props}]});
+        let name = variant_name(&value, u.name);
+        let mut props = Map::new();
+        props.insert(u.key.to_owned(), json!({"const": value}));
+        props.insert(u.member.to_owned(), member);
+        let mut own = json!({"type": "object", "properties": props});
+        if !u.required.is_empty() {
+            own["required"] = json!(u.required);
         }
-        let name = variant_name(kind, "Event");
-        let reference = format!("#/components/schemas/{name}");
+        let article = if u.name.starts_with(['A', 'E', 'I', 'O', 'U']) { "An" } else { "A" };
         schemas.insert(
-            name,
+            name.clone(),
             json!({
-                "description": format!("An event of type `{kind}`."),
-                "allOf": [
-                    {"$ref": "#/components/schemas/EventBase"},
-                    {"type": "object", "required": ["type", "data"], "properties": {"type": {"const": kind}, "data": data}},
-                ],
+                "description": format!("{article} {} of {} `{value}`.", u.name.to_lowercase(), u.key),
+                "allOf": [reference(&base_name), own],
             }),
         );
-        mapping.insert(kind.to_owned(), json!(reference));
-        one_of.push(json!({"$ref": reference}));
+        mapping.insert(value, json!(format!("#/components/schemas/{name}")));
+        one_of.push(reference(&name));
     }
     if let Some(b) = base.as_object_mut() {
-        b.insert("description".to_owned(), json!("The fields every event has (`data` is per type)."));
+        b.insert("description".to_owned(), json!(u.base_description));
+        // Each variant states the member; a generic one here would intersect with theirs.
         if let Some(Value::Object(props)) = b.get_mut("properties") {
-            props.remove("data");
+            props.remove(u.member);
         }
         if let Some(Value::Array(required)) = b.get_mut("required") {
-            required.retain(|r| r != "data");
+            required.retain(|r| r != u.member);
         }
     }
-    schemas.insert("EventBase".to_owned(), base);
-    let mut event = json!({
-        "description": "A public event: `type` says which, and which schema `data` takes.",
+    schemas.insert(base_name, base);
+    let mut union = json!({
+        "description": u.description,
         "oneOf": one_of,
-        "discriminator": {"propertyName": "type", "mapping": mapping},
+        "discriminator": {"propertyName": u.key, "mapping": mapping},
     });
     if let Some(e) = example {
-        event["example"] = e;
+        union["example"] = e;
     }
-    schemas.insert("Event".to_owned(), event);
-    missing
-}
-
-fn operations(doc: &mut Value) -> Vec<String> {
-    let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") else {
-        return vec!["components.schemas".to_owned()];
-    };
-    let Some(mut base) = schemas.remove("Operation") else { return vec!["schema Operation".to_owned()] };
-    let example = base.as_object_mut().and_then(|b| b.remove("example"));
-    let mut missing = Vec::new();
-    let (mut one_of, mut mapping) = (Vec::new(), Map::new());
-    for kind in OperationKind::ALL {
-        let results = kind.result_schemas();
-        for r in &results {
-            if !schemas.contains_key(r) {
-                missing.push(format!("schema {r} (a result of {})", kind.name()));
-            }
-        }
-        let result = if results.is_empty() {
-            json!({"type": "null", "description": "This kind of operation has no resulting object."})
-        } else {
-            let mut alts = vec![json!({"type": "null"})];
-            alts.extend(results.iter().map(|r| json!({"$ref": format!("#/components/schemas/{r}")})));
-            json!({"anyOf": alts, "description": "The resulting object once succeeded; `null` before and after a failure."})
-        };
-        let name = variant_name(kind.name(), "Operation");
-        let reference = format!("#/components/schemas/{name}");
-        schemas.insert(
-            name,
-            json!({
-                "description": format!("An operation of kind `{}`.", kind.name()),
-                "allOf": [
-                    {"$ref": "#/components/schemas/OperationBase"},
-                    {"type": "object", "properties": {"kind": {"const": kind.name()}, "result": result}},
-                ],
-            }),
-        );
-        mapping.insert(kind.name().to_owned(), json!(reference));
-        one_of.push(json!({"$ref": reference}));
-    }
-    if let Some(b) = base.as_object_mut() {
-        b.insert("description".to_owned(), json!("The fields every operation has (`result` is per kind)."));
-        // Each variant states `result`; a generic one here would intersect with theirs.
-        if let Some(Value::Object(props)) = b.get_mut("properties") {
-            props.remove("result");
-        }
-    }
-    schemas.insert("OperationBase".to_owned(), base);
-    let mut operation = json!({
-        "description": "The record of a state-changing call: `kind` says which, and which schema `result` takes.",
-        "oneOf": one_of,
-        "discriminator": {"propertyName": "kind", "mapping": mapping},
-    });
-    if let Some(e) = example {
-        operation["example"] = e;
-    }
-    schemas.insert("Operation".to_owned(), operation);
+    schemas.insert(u.name.to_owned(), union);
     missing
 }
 

@@ -25,10 +25,7 @@ pub async fn owned(
     id: &str,
     code: &str,
 ) -> Result<ObjectMeta, ApiError> {
-    if !is_id(id) {
-        return Err(ApiError::not_found(code, kind_name(kind)));
-    }
-    ownership_answer(state, kind, code, state.ownership.get(tenant, kind, id).await)
+    lookup(state, tenant, kind, id, code, false).await
 }
 
 /// [`owned`] with the record read from the store itself (past the in-process cache), for reads that
@@ -40,19 +37,25 @@ pub async fn owned_fresh(
     id: &str,
     code: &str,
 ) -> Result<ObjectMeta, ApiError> {
+    lookup(state, tenant, kind, id, code, true).await
+}
+
+async fn lookup(
+    state: &AppState,
+    tenant: &TenantId,
+    kind: ObjectKind,
+    id: &str,
+    code: &str,
+    fresh: bool,
+) -> Result<ObjectMeta, ApiError> {
     if !is_id(id) {
         return Err(ApiError::not_found(code, kind_name(kind)));
     }
-    ownership_answer(state, kind, code, state.ownership.get_fresh(tenant, kind, id).await)
-}
-
-/// An ownership lookup as the route answers it: the record, 404 with `code`, or the store's problem.
-fn ownership_answer(
-    state: &AppState,
-    kind: ObjectKind,
-    code: &str,
-    found: Result<Option<ObjectMeta>, crate::storage::StoreError>,
-) -> Result<ObjectMeta, ApiError> {
+    let found = if fresh {
+        state.ownership.get_fresh(tenant, kind, id).await
+    } else {
+        state.ownership.get(tenant, kind, id).await
+    };
     match found {
         Ok(Some(meta)) => Ok(meta),
         Ok(None) => Err(ApiError::not_found(code, kind_name(kind))),
